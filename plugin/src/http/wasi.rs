@@ -1,0 +1,176 @@
+//! The transport inside the component: WASI HTTP `outgoing-handler`, a monotonic-clock
+//! pollable for waits, and WASI random for jitter. The response body is handed to the parser
+//! as a reader over the incoming stream, so it is never buffered whole.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::time::Duration;
+
+use super::{Method, Request, Response, Timeouts, Transport};
+use crate::bindings::wasi::clocks::monotonic_clock;
+use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody,
+    OutgoingRequest, RequestOptions, Scheme,
+};
+use crate::bindings::wasi::io::streams::{InputStream, StreamError};
+use crate::bindings::wasi::random::random;
+use crate::error::Error;
+
+/// Read size for the response stream.
+const CHUNK: u64 = 64 * 1024;
+
+/// WASI HTTP, as the host allows it.
+pub struct WasiTransport;
+
+impl Transport for WasiTransport {
+    fn send(&self, request: &Request, timeouts: &Timeouts) -> Result<Response<'_>, Error> {
+        let (scheme, rest) = if let Some(rest) = request.url.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = request.url.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err(Error::Internal(format!("not an http(s) URL: {}", request.url)));
+        };
+        let split = rest.find('/').unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(split);
+
+        let entries: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect();
+        let headers = Fields::from_list(&entries)
+            .map_err(|e| Error::Internal(format!("request headers refused: {e:?}")))?;
+        let outgoing = OutgoingRequest::new(headers);
+        let method = match request.method {
+            Method::Get => WasiMethod::Get,
+            Method::Post => WasiMethod::Post,
+        };
+        let bad = |what: &str| Error::Internal(format!("the host refused the request's {what}"));
+        outgoing.set_method(&method).map_err(|()| bad("method"))?;
+        outgoing.set_scheme(Some(&scheme)).map_err(|()| bad("scheme"))?;
+        outgoing.set_authority(Some(authority)).map_err(|()| bad("authority"))?;
+        outgoing
+            .set_path_with_query(Some(if path.is_empty() { "/" } else { path }))
+            .map_err(|()| bad("path"))?;
+        let body = outgoing.body().map_err(|()| bad("body"))?;
+
+        let options = RequestOptions::new();
+        // A host may not support every option; the host's own limits then apply.
+        let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
+        let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
+        let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes)));
+
+        let pending = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
+        if let Some(bytes) = &request.body {
+            let stream = body.write().map_err(|()| bad("body stream"))?;
+            for chunk in bytes.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| Error::Transport(format!("sending the request body failed: {e:?}")))?;
+            }
+            drop(stream);
+        }
+        // Finish the body before waiting, or the server never sees a complete request.
+        OutgoingBody::finish(body, None).map_err(transport_error)?;
+
+        let pollable = pending.subscribe();
+        pollable.block();
+        let response = match pending.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(transport_error(code)),
+            Some(Err(())) => return Err(Error::Internal("response taken twice".into())),
+            None => return Err(Error::Internal("response not ready after waiting".into())),
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
+            .collect();
+        let incoming = response.consume().map_err(|()| bad("response body"))?;
+        let stream = incoming.stream().map_err(|()| bad("response stream"))?;
+        let reader = BodyReader { stream: Some(stream), body: Some(incoming), _response: response };
+        Ok(Response { status, headers, body: Box::new(BufReader::with_capacity(CHUNK as usize, reader)) as Box<dyn BufRead> })
+    }
+
+    fn sleep(&self, duration: Duration) {
+        monotonic_clock::subscribe_duration(nanos(duration)).block();
+    }
+
+    fn random_below(&self, bound: u64) -> u64 {
+        if bound == 0 { 0 } else { random::get_random_u64() % bound }
+    }
+}
+
+/// Reads the incoming body stream. Fields drop in declaration order: the stream before its
+/// body, the body before its response, as WASI requires of child resources.
+struct BodyReader {
+    stream: Option<InputStream>,
+    body: Option<IncomingBody>,
+    _response: IncomingResponse,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(stream) = &self.stream else { return Ok(0) };
+        match stream.blocking_read(CHUNK.min(buf.len() as u64)) {
+            Ok(bytes) => {
+                buf[..bytes.len()].copy_from_slice(&bytes);
+                Ok(bytes.len())
+            }
+            Err(StreamError::Closed) => {
+                self.stream = None;
+                if let Some(body) = self.body.take() {
+                    // Surfaces an error the host saw after the last byte (e.g. body too large).
+                    let trailers = IncomingBody::finish(body);
+                    trailers.subscribe().block();
+                    if let Some(Ok(Err(code))) = trailers.get() {
+                        return Err(io::Error::other(describe(&code)));
+                    }
+                }
+                Ok(0)
+            }
+            Err(StreamError::LastOperationFailed(e)) => {
+                self.stream = None;
+                Err(io::Error::other(e.to_debug_string()))
+            }
+        }
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn transport_error(code: ErrorCode) -> Error {
+    match code {
+        ErrorCode::HttpRequestDenied => Error::Denied(describe(&code)),
+        other => Error::Transport(describe(&other)),
+    }
+}
+
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::HttpRequestDenied => "the host's sandbox refused the request: only the \
+            configured Qualys API server may be reached (check the platform or API URL)"
+            .to_string(),
+        ErrorCode::DnsError(e) => format!(
+            "the API server's name could not be resolved ({}); check the platform or API URL",
+            e.rcode.clone().unwrap_or_default()
+        ),
+        ErrorCode::ConnectionRefused => "the API server refused the connection".to_string(),
+        ErrorCode::ConnectionTimeout => "connecting to the API server timed out".to_string(),
+        ErrorCode::ConnectionReadTimeout => "the API server stopped sending data (timeout)".to_string(),
+        ErrorCode::ConnectionTerminated => "the connection was cut before the response ended".to_string(),
+        ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError => {
+            "the TLS handshake with the API server failed (a TLS-inspecting proxy, or a wrong API URL)".to_string()
+        }
+        ErrorCode::HttpResponseTimeout => "the API server did not answer in time".to_string(),
+        ErrorCode::HttpResponseBodySize(_) => {
+            "the response is larger than the host allows; ask for smaller pages".to_string()
+        }
+        other => format!("HTTP transport failure: {other:?}"),
+    }
+}

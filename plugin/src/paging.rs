@@ -1,0 +1,179 @@
+//! The one paging loop. A proof type fetches one page of one of its sources from a
+//! [`Position`]; this module turns that into the opaque, stateless cursor of the next page,
+//! moves from one source to the next, refuses a chain that does not advance, and drops (and
+//! counts) records repeated across pages for sources ordered by a numeric key.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::Criteria;
+use crate::error::Error;
+use crate::http::client::Client;
+use crate::model::{Page, Row, Value, Warning};
+use crate::proofs::ProofType;
+
+/// Where the next page of a source starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Position {
+    /// The first page.
+    Start,
+    /// A next-page URL Qualys returned (host list `WARNING/URL`), path and query only.
+    Url { u: String },
+    /// Records after this numeric id (ticket numbers, QPS asset ids).
+    After { id: i64 },
+}
+
+impl Position {
+    /// Whether `next` moves forward from `self`.
+    fn advances_from(&self, prev: &Position) -> bool {
+        match (prev, self) {
+            (Position::Url { u: a }, Position::Url { u: b }) => a != b,
+            (Position::After { id: a }, Position::After { id: b }) => b > a,
+            (_, Position::Start) => false,
+            _ => true,
+        }
+    }
+}
+
+/// One page of one source.
+#[derive(Debug, Default)]
+pub struct SourcePage {
+    pub rows: Vec<Row>,
+    pub next: Option<Position>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The cursor's content; encoded as base64url JSON so it is opaque and safe in any transport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursor {
+    /// Format version.
+    v: u8,
+    /// Proof type id.
+    p: String,
+    /// Canonical criteria the cursor belongs to.
+    c: String,
+    /// Index of the source being paged.
+    s: u8,
+    /// Position in that source.
+    pos: Position,
+    /// Highest key already returned from an ordered source.
+    k: Option<i64>,
+}
+
+const VERSION: u8 = 1;
+/// Cursors are small; anything longer was not made by this connector.
+const MAX_CURSOR_LEN: usize = 16 * 1024;
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("cursor serialises");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn decode(text: &str, proof: &str, criteria: &Criteria, sources: u8) -> Result<Cursor, Error> {
+        let bad = |why: &str| {
+            Error::InvalidConfig(format!(
+                "the cursor is not valid ({why}); start the collect again without a cursor"
+            ))
+        };
+        if text.len() > MAX_CURSOR_LEN {
+            return Err(bad("too long"));
+        }
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|_| bad("not base64url"))?;
+        let cursor: Cursor = serde_json::from_slice(&json).map_err(|_| bad("unreadable"))?;
+        if cursor.v != VERSION {
+            return Err(bad("made by another connector version"));
+        }
+        if cursor.p != proof {
+            return Err(bad(&format!("it belongs to proof type '{}'", cursor.p)));
+        }
+        if cursor.c != criteria.canonical() {
+            return Err(bad("it belongs to other criteria"));
+        }
+        if cursor.s >= sources {
+            return Err(bad("unknown source"));
+        }
+        Ok(cursor)
+    }
+}
+
+/// Decodes a cursor for tests and fuzzing: Ok when it is one this proof type could resume.
+pub fn check_cursor(text: &str, proof: &str, criteria: &Criteria, sources: u8) -> Result<(), Error> {
+    Cursor::decode(text, proof, criteria, sources).map(|_| ())
+}
+
+/// Collects one page of a proof type from `cursor` (the first page when none).
+pub fn collect_page(
+    proof: &dyn ProofType,
+    client: &Client<'_>,
+    criteria: &Criteria,
+    cursor: Option<&str>,
+) -> Result<Page, Error> {
+    let spec = proof.spec();
+    let sources = proof.sources();
+    let current = match cursor {
+        Some(text) => Cursor::decode(text, spec.id, criteria, sources)?,
+        None => Cursor { v: VERSION, p: spec.id.into(), c: criteria.canonical(), s: 0, pos: Position::Start, k: None },
+    };
+    let resume = || current.encode();
+    let fetched = proof.fetch(client, criteria, current.s, &current.pos).map_err(|e| match e {
+        Error::RateLimited { retry_after_seconds, message, .. } => Error::RateLimited {
+            retry_after_seconds,
+            resume_cursor: Some(resume()),
+            message,
+        },
+        other => other.context(&format!("{} ({})", spec.title, describe(&current))),
+    })?;
+    let SourcePage { mut rows, next, mut warnings } = fetched;
+
+    let mut last_key = current.k;
+    if let Some(key) = proof.ordered_key(current.s) {
+        let index = spec.index(key);
+        let before = rows.len();
+        rows.retain(|row| match &row[index] {
+            Value::Integer(k) if last_key.is_some_and(|last| *k <= last) => false,
+            Value::Integer(k) => {
+                last_key = Some(*k);
+                true
+            }
+            _ => true,
+        });
+        let dropped = before - rows.len();
+        if dropped > 0 {
+            warnings.push(Warning {
+                code: "duplicate-records",
+                message: format!(
+                    "{dropped} record(s) repeated an earlier {key} (Qualys returned them on more than one page) and were kept once"
+                ),
+            });
+        }
+    }
+
+    let next_cursor = match next {
+        Some(pos) => {
+            if !pos.advances_from(&current.pos) {
+                return Err(Error::malformed(format!(
+                    "{}: Qualys' next-page pointer does not move forward ({:?} after {:?}); stopped instead of looping",
+                    spec.title, pos, current.pos
+                )));
+            }
+            Some(Cursor { pos, k: last_key, ..current.clone() })
+        }
+        None if current.s + 1 < sources => {
+            Some(Cursor { s: current.s + 1, pos: Position::Start, k: None, ..current.clone() })
+        }
+        None => None,
+    };
+    Ok(Page { rows, next_cursor: next_cursor.map(|c| c.encode()), warnings })
+}
+
+fn describe(c: &Cursor) -> String {
+    match &c.pos {
+        Position::Start => format!("source {}, first page", c.s + 1),
+        Position::Url { .. } => format!("source {}, next page", c.s + 1),
+        Position::After { id } => format!("source {}, after id {id}", c.s + 1),
+    }
+}

@@ -1,0 +1,47 @@
+//! The proof types. Each lives in its own file (its request, its XML mapping, its fields and
+//! criteria); adding one means adding a file and a line in [`REGISTRY`].
+
+pub mod users;
+
+use crate::criteria::Criteria;
+use crate::error::Error;
+use crate::http::client::Client;
+use crate::model::ProofSpec;
+use crate::paging::{Position, SourcePage};
+
+/// A kind of proof the connector can collect.
+pub trait ProofType: Sync {
+    /// Its id, title, fields and criteria.
+    fn spec(&self) -> &'static ProofSpec;
+
+    /// How many sources it pages through, one after the other.
+    fn sources(&self) -> u8 {
+        1
+    }
+
+    /// The integer field by which a source is ordered (ascending), if any; records at or below
+    /// the highest key already returned are dropped as repeats.
+    fn ordered_key(&self, _source: u8) -> Option<&'static str> {
+        None
+    }
+
+    /// Fetches one page of one source from a position.
+    fn fetch(
+        &self,
+        client: &Client<'_>,
+        criteria: &Criteria,
+        source: u8,
+        position: &Position,
+    ) -> Result<SourcePage, Error>;
+}
+
+/// Every proof type, in the order they are listed.
+pub static REGISTRY: &[&dyn ProofType] = &[&users::Users];
+
+/// Finds a proof type by id.
+pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
+    REGISTRY.iter().copied().find(|p| p.spec().id == id.trim()).ok_or_else(|| {
+        let ids: Vec<&str> = REGISTRY.iter().map(|p| p.spec().id).collect();
+        Error::InvalidConfig(format!("unknown proof type '{id}'; known: {}", ids.join(", ")))
+    })
+}

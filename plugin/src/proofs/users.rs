@@ -1,0 +1,104 @@
+//! List of Users: `/msp/user_list.php` (Qualys API v1).
+//!
+//! Source: Qualys API v1 User Guide, "User List" (user_list.php) and its DTD
+//! `user_list_output.dtd`: USER_LIST_OUTPUT > USER_LIST > USER* with USER_LOGIN, USER_ID,
+//! EXTERNAL_ID, CONTACT_INFO (FIRSTNAME, LASTNAME, TITLE, PHONE, EMAIL, COMPANY, ...),
+//! USER_STATUS, CREATION_DATE, LAST_LOGIN_DATE, USER_ROLE, BUSINESS_UNIT, UNIT_MANAGER_POC,
+//! MANAGER_POC, UI_INTERFACE_STYLE, PERMISSIONS, NOTIFICATIONS, ASSIGNED_ASSET_GROUPS.
+//! The script returns every user the caller may see in one response (no truncation).
+
+use crate::criteria::Criteria;
+use crate::error::Error;
+use crate::http::client::{Call, Client};
+use crate::model::{field, FieldSpec, Kind::*, ProofSpec};
+use crate::paging::{Position, SourcePage};
+use crate::xml::{self, RecordMap};
+
+use super::ProofType;
+
+/// Bound on users in one response; large subscriptions have a few thousand users.
+pub const MAX_USERS: usize = 200_000;
+
+static FIELDS: &[FieldSpec] = &[
+    field("login", "Login", Text, "USER_LOGIN: the user's login."),
+    field("user_id", "User ID", Text, "USER_ID: Qualys' id of the user."),
+    field("external_id", "External ID", Text, "EXTERNAL_ID: id in an external directory, if set."),
+    field("first_name", "First name", Text, "CONTACT_INFO/FIRSTNAME."),
+    field("last_name", "Last name", Text, "CONTACT_INFO/LASTNAME."),
+    field("title", "Title", Text, "CONTACT_INFO/TITLE: job title."),
+    field("email", "Email", Text, "CONTACT_INFO/EMAIL."),
+    field("phone", "Phone", Text, "CONTACT_INFO/PHONE."),
+    field("company", "Company", Text, "CONTACT_INFO/COMPANY."),
+    field("status", "Status", Text, "USER_STATUS: Active, Inactive, Pending Activation..."),
+    field("role", "Role", Text, "USER_ROLE: Manager, Unit Manager, Scanner, Reader, Contact, Auditor..."),
+    field("business_unit", "Business unit", Text, "BUSINESS_UNIT: the user's business unit."),
+    field("creation_date", "Created", Timestamp, "CREATION_DATE, UTC."),
+    field("last_login_date", "Last login", Timestamp, "LAST_LOGIN_DATE, UTC; null if never."),
+    field("manager_poc", "Manager POC", Boolean, "MANAGER_POC: the subscription's point of contact."),
+    field("unit_manager_poc", "Unit manager POC", Boolean, "UNIT_MANAGER_POC: the unit's point of contact."),
+    field("ui_interface_style", "UI style", Text, "UI_INTERFACE_STYLE."),
+    field("asset_groups", "Asset groups", TextList, "ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE: groups the user may access."),
+];
+
+static SPEC: ProofSpec = ProofSpec {
+    id: "users",
+    title: "List of Users",
+    description: "Every user of the Qualys subscription the API account may see, with role, status, \
+                  business unit and last login (Managers see all users; Unit Managers their unit).",
+    fields: FIELDS,
+    criteria: &[],
+};
+
+static MAP: RecordMap = RecordMap {
+    root: "USER_LIST_OUTPUT",
+    record: "USER_LIST/USER",
+    columns: &[
+        ("USER_LOGIN", "login"),
+        ("USER_ID", "user_id"),
+        ("EXTERNAL_ID", "external_id"),
+        ("CONTACT_INFO/FIRSTNAME", "first_name"),
+        ("CONTACT_INFO/LASTNAME", "last_name"),
+        ("CONTACT_INFO/TITLE", "title"),
+        ("CONTACT_INFO/EMAIL", "email"),
+        ("CONTACT_INFO/PHONE", "phone"),
+        ("CONTACT_INFO/COMPANY", "company"),
+        ("USER_STATUS", "status"),
+        ("USER_ROLE", "role"),
+        ("BUSINESS_UNIT", "business_unit"),
+        ("CREATION_DATE", "creation_date"),
+        ("LAST_LOGIN_DATE", "last_login_date"),
+        ("MANAGER_POC", "manager_poc"),
+        ("UNIT_MANAGER_POC", "unit_manager_poc"),
+        ("UI_INTERFACE_STYLE", "ui_interface_style"),
+        ("ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE", "asset_groups"),
+    ],
+    captures: &[],
+};
+
+/// The API path of the user list.
+pub const PATH: &str = "/msp/user_list.php";
+
+pub struct Users;
+
+impl Users {
+    /// Reads a user_list.php body (used by `connect` too, to find the caller's role).
+    pub fn parse(body: &mut dyn std::io::BufRead) -> Result<Vec<crate::model::Row>, Error> {
+        Ok(xml::read_records(body, &MAP, &SPEC, None, MAX_USERS)?.rows)
+    }
+
+    /// The index of a field in this proof type's rows.
+    pub fn index(name: &str) -> usize {
+        SPEC.index(name)
+    }
+}
+
+impl ProofType for Users {
+    fn spec(&self) -> &'static ProofSpec {
+        &SPEC
+    }
+
+    fn fetch(&self, client: &Client<'_>, _: &Criteria, _: u8, _: &Position) -> Result<SourcePage, Error> {
+        let rows = client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body))?;
+        Ok(SourcePage { rows, next: None, warnings: Vec::new() })
+    }
+}
