@@ -1,0 +1,37 @@
+//! Exit codes, one per kind of failure a script may want to act on (documented in the README).
+
+use connector_host::CallError;
+use connector_host::types::ConnectorError;
+
+/// Success.
+pub const OK: u8 = 0;
+/// The host itself failed (cannot read the plugin, cannot write the output).
+pub const HOST: u8 = 1;
+/// Usage or configuration: bad flags, unknown platform, invalid criteria.
+pub const CONFIG: u8 = 2;
+/// Authentication or permission: fix the Qualys account.
+pub const AUTH: u8 = 3;
+/// Rate limited and the wait was longer than allowed: run again later.
+pub const RATE_LIMITED: u8 = 4;
+/// Qualys answered with an error, or with something unreadable.
+pub const UPSTREAM: u8 = 5;
+/// Qualys could not be reached (network, TLS, timeout, sandbox refusal).
+pub const TRANSPORT: u8 = 6;
+/// The connector failed in its sandbox (crash, deadline, CPU or memory limit, bug).
+pub const SANDBOX: u8 = 7;
+
+/// The exit code of a call error.
+pub fn code(e: &CallError) -> u8 {
+    match e {
+        CallError::Connector(c) => match c {
+            ConnectorError::InvalidConfig(_) | ConnectorError::InvalidCriteria(_) => CONFIG,
+            ConnectorError::Authentication(_) | ConnectorError::Permission(_) => AUTH,
+            ConnectorError::RateLimited(_) => RATE_LIMITED,
+            ConnectorError::Upstream(_) | ConnectorError::MalformedResponse(_) => UPSTREAM,
+            ConnectorError::Transport(_) => TRANSPORT,
+            ConnectorError::Internal(_) => SANDBOX,
+        },
+        CallError::Trap(_) | CallError::Deadline(_) | CallError::CpuBudget(_) | CallError::Memory(_) => SANDBOX,
+        CallError::Host(_) => HOST,
+    }
+}

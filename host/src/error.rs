@@ -1,0 +1,76 @@
+//! Errors of the host library: the connector's own typed error, or what the sandbox did.
+
+use crate::bindings::types::ConnectorError;
+
+/// Why a call into a connector failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The connector returned a typed error.
+    #[error("{}", describe(.0))]
+    Connector(ConnectorError),
+    /// The guest trapped (a bug or a panic in the connector); the host and other tenants are fine.
+    #[error("the connector crashed: {0}")]
+    Trap(String),
+    /// The call ran past its wall-clock deadline and was stopped.
+    #[error("the call ran longer than its {0:?} deadline and was stopped")]
+    Deadline(std::time::Duration),
+    /// The call used up its CPU budget and was stopped.
+    #[error("the connector used more than its {0:?} CPU budget and was stopped")]
+    CpuBudget(std::time::Duration),
+    /// The component tried to grow its memory past the tenant's limit.
+    #[error("the connector needed more than the tenant's {0} bytes of memory and was stopped")]
+    Memory(usize),
+    /// The host could not set up the call (bad policy, instantiation failure).
+    #[error("the host could not run the connector: {0}")]
+    Host(String),
+}
+
+impl CallError {
+    /// A short, stable name of the error kind (for exit codes, logs and summaries).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Connector(e) => match e {
+                ConnectorError::InvalidConfig(_) => "invalid-config",
+                ConnectorError::InvalidCriteria(_) => "invalid-criteria",
+                ConnectorError::Authentication(_) => "authentication",
+                ConnectorError::Permission(_) => "permission",
+                ConnectorError::RateLimited(_) => "rate-limited",
+                ConnectorError::Upstream(_) => "upstream",
+                ConnectorError::Transport(_) => "transport",
+                ConnectorError::MalformedResponse(_) => "malformed-response",
+                ConnectorError::Internal(_) => "internal",
+            },
+            CallError::Trap(_) => "trap",
+            CallError::Deadline(_) => "deadline",
+            CallError::CpuBudget(_) => "cpu-budget",
+            CallError::Memory(_) => "memory-limit",
+            CallError::Host(_) => "host",
+        }
+    }
+}
+
+/// A one-line description of a connector error, for people.
+pub fn describe(e: &ConnectorError) -> String {
+    match e {
+        ConnectorError::InvalidConfig(m) => format!("invalid configuration: {m}"),
+        ConnectorError::InvalidCriteria(c) => format!("invalid criterion '{}': {}", c.criterion, c.message),
+        ConnectorError::Authentication(m) => format!("authentication failed: {m}"),
+        ConnectorError::Permission(m) => format!("permission denied: {m}"),
+        ConnectorError::RateLimited(r) => {
+            format!("rate limited, retry after {}s: {}", r.retry_after_seconds, r.message)
+        }
+        ConnectorError::Upstream(u) => {
+            let mut s = "Qualys error".to_string();
+            if let Some(code) = &u.code {
+                s.push_str(&format!(" {code}"));
+            }
+            if let Some(status) = u.http_status {
+                s.push_str(&format!(" (HTTP {status})"));
+            }
+            format!("{s}: {}", u.message)
+        }
+        ConnectorError::Transport(m) => format!("could not reach Qualys: {m}"),
+        ConnectorError::MalformedResponse(m) => format!("Qualys sent a response that could not be read: {m}"),
+        ConnectorError::Internal(m) => format!("connector bug: {m}"),
+    }
+}

@@ -1,0 +1,305 @@
+//! Proof files: JSON, JSON Lines or CSV, written row by row as pages arrive, with a SHA-256 of
+//! the canonical rows, and made visible only when complete (temp file + rename).
+//!
+//! Canonical rows, the input of `sha256`: the compact JSON array of row objects, each object's
+//! keys in the proof type's field order, values as in the JSON proof. The digest is the same
+//! whatever the output format, so a CSV and a JSON proof of the same rows agree.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::bindings::types::{Field, FieldKind, Value, Warning};
+
+/// Output format of a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One JSON object with metadata, rows, row_count, warnings and sha256.
+    Json,
+    /// One row object per line.
+    Jsonl,
+    /// A header of field names, then one line per row (lists as JSON arrays).
+    Csv,
+}
+
+impl Format {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// Who, what and when of a proof.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProofMeta {
+    /// Proof type id.
+    pub proof_type: String,
+    /// Proof type title.
+    pub title: String,
+    /// When collection started, RFC 3339 UTC.
+    pub collected_at: String,
+    /// Platform code.
+    pub platform: String,
+    /// API server URL.
+    pub api_url: String,
+    /// Criteria as given.
+    pub criteria: Vec<(String, String)>,
+}
+
+/// What a finished proof file holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProofSummary {
+    /// Rows written.
+    pub row_count: u64,
+    /// SHA-256 of the canonical rows.
+    pub sha256: String,
+    /// Where the proof was written (`None` for standard output).
+    pub path: Option<PathBuf>,
+    /// Warnings, de-duplicated.
+    pub warnings: Vec<(String, String)>,
+}
+
+enum Sink {
+    File { temp: tempfile::NamedTempFile, target: PathBuf },
+    Stdout,
+}
+
+/// A proof being written.
+pub struct ProofWriter {
+    format: Format,
+    fields: Vec<Field>,
+    /// JSON and JSON Lines write here; CSV writes through `csv`, which owns the writer.
+    out: Option<BufWriter<Box<dyn Write + Send>>>,
+    sink: Sink,
+    hasher: Sha256,
+    rows: u64,
+    warnings: Vec<(String, String)>,
+    line: Vec<u8>,
+    csv: Option<csv::Writer<BufWriter<Box<dyn Write + Send>>>>,
+}
+
+impl ProofWriter {
+    /// Starts a proof at `path` (standard output when `None`); the file appears only on
+    /// [`ProofWriter::finish`].
+    pub fn create(path: Option<&Path>, format: Format, meta: &ProofMeta, fields: &[Field]) -> anyhow::Result<ProofWriter> {
+        let (out, sink): (Box<dyn Write + Send>, Sink) = match path {
+            Some(target) => {
+                let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                let temp = tempfile::Builder::new()
+                    .prefix(".partial-")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+                let file: File = temp.reopen()?;
+                (Box::new(file), Sink::File { temp, target: target.to_path_buf() })
+            }
+            None => (Box::new(std::io::stdout()), Sink::Stdout),
+        };
+        let mut w = ProofWriter {
+            format,
+            fields: fields.to_vec(),
+            out: Some(BufWriter::with_capacity(256 * 1024, out)),
+            sink,
+            hasher: Sha256::new(),
+            rows: 0,
+            warnings: Vec::new(),
+            line: Vec::with_capacity(4096),
+            csv: None,
+        };
+        w.hasher.update(b"[");
+        let out = w.out.as_mut().expect("set above");
+        match format {
+            Format::Json => {
+                let head = serde_json::json!({
+                    "proof_type": meta.proof_type,
+                    "title": meta.title,
+                    "collected_at": meta.collected_at,
+                    "platform": meta.platform,
+                    "api_url": meta.api_url,
+                    "criteria": meta.criteria.iter().map(|(k, v)| serde_json::json!({"name": k, "value": v})).collect::<Vec<_>>(),
+                    "fields": fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind)})).collect::<Vec<_>>(),
+                });
+                let text = serde_json::to_string_pretty(&head)?;
+                // Open the object, then stream rows into it.
+                out.write_all(text[..text.len() - 2].as_bytes())?;
+                out.write_all(b",\n  \"rows\": [")?;
+            }
+            Format::Jsonl => {}
+            Format::Csv => {
+                let mut c = csv::Writer::from_writer(w.out.take().expect("set above"));
+                c.write_record(fields.iter().map(|f| f.name.as_str()))?;
+                w.csv = Some(c);
+            }
+        }
+        Ok(w)
+    }
+
+    /// Appends rows (values aligned with the fields).
+    pub fn write_rows(&mut self, rows: &[Vec<Value>]) -> anyhow::Result<()> {
+        for row in rows {
+            anyhow::ensure!(
+                row.len() == self.fields.len(),
+                "the connector returned a row of {} values for {} fields",
+                row.len(),
+                self.fields.len()
+            );
+            self.line.clear();
+            canonical_row(&self.fields, row, &mut self.line);
+            if self.rows > 0 {
+                self.hasher.update(b",");
+            }
+            self.hasher.update(&self.line);
+            match (self.format, self.out.as_mut(), self.csv.as_mut()) {
+                (Format::Json, Some(out), _) => {
+                    out.write_all(if self.rows == 0 { b"\n    " } else { b",\n    " })?;
+                    out.write_all(&self.line)?;
+                }
+                (Format::Jsonl, Some(out), _) => {
+                    out.write_all(&self.line)?;
+                    out.write_all(b"\n")?;
+                }
+                (Format::Csv, _, Some(c)) => c.write_record(row.iter().map(csv_cell))?,
+                _ => anyhow::bail!("proof writer used after it failed"),
+            }
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    /// Records warnings; identical ones are kept once.
+    pub fn add_warnings(&mut self, warnings: &[Warning]) {
+        for w in warnings {
+            let pair = (w.code.clone(), w.message.clone());
+            if !self.warnings.contains(&pair) {
+                self.warnings.push(pair);
+            }
+        }
+    }
+
+    /// Rows written so far.
+    pub fn row_count(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the trailer and makes the proof visible under its name.
+    pub fn finish(mut self) -> anyhow::Result<ProofSummary> {
+        self.hasher.update(b"]");
+        let sha256 = hex::encode(self.hasher.clone().finalize());
+        let mut out = match self.csv.take() {
+            Some(c) => c.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?,
+            None => self.out.take().expect("writer present"),
+        };
+        if self.format == Format::Json {
+            let warnings: Vec<_> = self
+                .warnings
+                .iter()
+                .map(|(code, message)| serde_json::json!({"code": code, "message": message}))
+                .collect();
+            let tail = format!(
+                "{}],\n  \"row_count\": {},\n  \"warnings\": {},\n  \"sha256\": \"{}\"\n}}\n",
+                if self.rows > 0 { "\n  " } else { "" },
+                self.rows,
+                serde_json::to_string(&warnings)?,
+                sha256
+            );
+            out.write_all(tail.as_bytes())?;
+        }
+        out.flush()?;
+        drop(out);
+        let path = match self.sink {
+            Sink::File { temp, target } => {
+                temp.as_file().sync_all()?;
+                make_readable(temp.as_file())?;
+                temp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
+                Some(target)
+            }
+            Sink::Stdout => None,
+        };
+        Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: self.warnings })
+    }
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new().prefix(".partial-").tempfile_in(dir)?;
+    temp.write_all(data)?;
+    temp.as_file().sync_all()?;
+    make_readable(temp.as_file())?;
+    temp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Proofs are evidence, not secrets: readable like any file the user writes (temp files are 0600).
+fn make_readable(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+/// The stable name of a field kind.
+pub fn kind_name(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Text => "text",
+        FieldKind::Integer => "integer",
+        FieldKind::Boolean => "boolean",
+        FieldKind::Timestamp => "timestamp",
+        FieldKind::TextList => "list",
+    }
+}
+
+/// Appends the compact JSON object of a row, keys in field order.
+pub fn canonical_row(fields: &[Field], row: &[Value], out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (field, value)) in fields.iter().zip(row).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, &field.name).expect("writing to a Vec");
+        out.push(b':');
+        match value {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Text(s) | Value::Timestamp(s) => serde_json::to_writer(&mut *out, s).expect("vec"),
+            Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::TextList(l) => serde_json::to_writer(&mut *out, l).expect("vec"),
+        }
+    }
+    out.push(b'}');
+}
+
+/// A value as JSON, for embedders.
+pub fn value_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Text(s) | Value::Timestamp(s) => s.clone().into(),
+        Value::Integer(n) => (*n).into(),
+        Value::Boolean(b) => (*b).into(),
+        Value::TextList(l) => l.clone().into(),
+    }
+}
+
+fn csv_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Text(s) | Value::Timestamp(s) => s.clone(),
+        Value::Integer(n) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::TextList(l) => serde_json::to_string(l).expect("strings serialise"),
+    }
+}

@@ -1,0 +1,244 @@
+//! The store of one call: an empty WASI context (no files, no environment, no sockets, no
+//! inherited stdio) and the HTTP hook that enforces the tenant's allow-list and limits.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
+    WasiHttpView,
+};
+
+use crate::policy::{Origin, TenantPolicy};
+
+/// One outbound request as the host saw it; never carries headers or bodies.
+#[derive(Debug, Clone)]
+pub struct RequestEvent {
+    /// HTTP method.
+    pub method: String,
+    /// Origin and path, without the query string.
+    pub target: String,
+    /// The response status, or `None` when the request failed or was refused.
+    pub status: Option<u16>,
+    /// Why the request was refused or failed, when it was.
+    pub error: Option<String>,
+    /// Time until the response headers arrived.
+    pub duration: Duration,
+}
+
+/// Receives every request event of a tenant (for `--verbose`, metrics, audits).
+pub type RequestObserver = Arc<dyn Fn(&RequestEvent) + Send + Sync>;
+
+/// Counters of one call, shared with the hook.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    /// Requests the component sent (refused ones included).
+    pub requests: AtomicU32,
+    /// Response body bytes handed to the component.
+    pub bytes_received: AtomicU64,
+    /// Requests refused by the allow-list or the request budget.
+    pub refused: AtomicU32,
+}
+
+/// The `T` of each call's `Store`.
+pub struct TenantState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: SandboxHooks,
+    pub(crate) limits: StoreLimits,
+    /// Epoch ticks of guest execution left in this call's CPU budget.
+    pub(crate) cpu_ticks_left: u64,
+    pub(crate) stderr: MemoryOutputPipe,
+}
+
+/// Largest guest stderr kept (panic messages), in bytes.
+const STDERR_CAPTURE: usize = 8 * 1024;
+
+impl TenantState {
+    /// A fresh state for one call under `policy`.
+    pub(crate) fn new(
+        policy: &TenantPolicy,
+        cpu_ticks: u64,
+        stats: Arc<CallStats>,
+        observer: Option<RequestObserver>,
+    ) -> TenantState {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+        let wasi = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(policy.max_memory_bytes)
+            .instances(16)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        TenantState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: SandboxHooks { policy: policy.clone(), stats, observer },
+            limits,
+            cpu_ticks_left: cpu_ticks,
+            stderr,
+        }
+    }
+
+    /// What the guest wrote to stderr (a panic message, usually), lossily decoded.
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+impl WasiView for TenantState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for TenantState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Enforces the tenant policy on every outgoing request, before any connection is made.
+struct SandboxHooks {
+    policy: TenantPolicy,
+    stats: Arc<CallStats>,
+    observer: Option<RequestObserver>,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+impl WasiHttpHooks for SandboxHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
+        drop(fut);
+        let method = request.method().to_string();
+        let uri = request.uri().clone();
+        let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let host = uri.host().unwrap_or("").to_ascii_lowercase();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let origin = Origin { https, host, port };
+        let target = format!("{origin}{}", uri.path());
+        let n = self.stats.requests.fetch_add(1, Ordering::Relaxed) + 1;
+
+        // The target is the URI's own authority, checked here; wasmtime sets the Host header
+        // from it and forbids the guest to set one, so no header can steer the connection.
+        let refusal = if !self.policy.allows(&origin) {
+            Some(format!("{origin} is not in the tenant's allow-list"))
+        } else if n > self.policy.max_requests_per_call {
+            Some(format!("more than {} requests in one call", self.policy.max_requests_per_call))
+        } else {
+            None
+        };
+        let observer = self.observer.clone();
+        if let Some(why) = refusal {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            if let Some(o) = &observer {
+                o(&RequestEvent { method, target, status: None, error: Some(why), duration: Duration::ZERO });
+            }
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+
+        let cap = self.policy.max_http_timeout;
+        let clamp = |d: Option<Duration>| Some(d.map_or(cap, |d| d.min(cap)));
+        let options = RequestOptions {
+            connect_timeout: clamp(options.and_then(|o| o.connect_timeout)),
+            first_byte_timeout: clamp(options.and_then(|o| o.first_byte_timeout)),
+            between_bytes_timeout: clamp(options.and_then(|o| o.between_bytes_timeout)),
+        };
+        let max_body = self.policy.max_response_bytes;
+        let stats = self.stats.clone();
+        Box::new(async move {
+            let started = Instant::now();
+            let result = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            let duration = started.elapsed();
+            match result {
+                Ok((response, io)) => {
+                    if let Some(o) = &observer {
+                        o(&RequestEvent { method, target, status: Some(response.status().as_u16()), error: None, duration });
+                    }
+                    if let Some(len) = response.body().size_hint().exact()
+                        && len > max_body
+                    {
+                        return Err(HttpError::HttpResponseBodySize(Some(len)));
+                    }
+                    let response = response.map(|body| {
+                        LimitedBody { inner: body.boxed_unsync(), remaining: max_body, stats }.boxed_unsync()
+                    });
+                    Ok((response, Box::new(io) as IoFuture))
+                }
+                Err(e) => {
+                    if let Some(o) = &observer {
+                        o(&RequestEvent { method, target, status: None, error: Some(e.to_string()), duration });
+                    }
+                    Err(e)
+                }
+            }
+        })
+    }
+}
+
+/// A response body that fails once more than the allowed bytes arrive.
+struct LimitedBody {
+    inner: WasiBody,
+    remaining: u64,
+    stats: Arc<CallStats>,
+}
+
+impl Body for LimitedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let len = data.len() as u64;
+                    if len > self.remaining {
+                        self.remaining = 0;
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(None))));
+                    }
+                    self.remaining -= len;
+                    self.stats.bytes_received.fetch_add(len, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+

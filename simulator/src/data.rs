@@ -1,0 +1,119 @@
+//! Deterministic data sets: every record is derived from (seed, account, index), with the
+//! variety real subscriptions have (unicode, missing values, CDATA, long comments).
+
+use crate::rng::{Rng, hash_str};
+
+/// How many records of each kind an account sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub users: u64,
+    pub hosts: u64,
+    pub agents: u64,
+    pub vm_scans: u64,
+    pub pc_scans: u64,
+    pub tickets: u64,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes { users: 12, hosts: 250, agents: 60, vm_scans: 40, pc_scans: 25, tickets: 2500 }
+    }
+}
+
+/// The seed of one account's data.
+pub fn account_seed(seed: u64, login: &str, per_account: bool) -> u64 {
+    if per_account { seed ^ hash_str(login) } else { seed }
+}
+
+/// "Now" for DATETIME elements: fixed, so responses are reproducible.
+pub fn now_qualys() -> String {
+    "2026-11-01T12:00:00Z".to_string()
+}
+
+/// The fixed reference time of every data set, as epoch seconds (2026-11-01T12:00:00Z).
+pub const NOW_EPOCH: i64 = 1_793_534_400;
+
+/// Formats epoch seconds as `YYYY-MM-DDTHH:MM:SSZ`, Qualys' API date-time format.
+pub fn iso(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let rem = epoch.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// Parses `YYYY-MM-DD[THH:MM:SS[Z]]` to epoch seconds (for criteria the simulator honours).
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = if s.len() >= 19 { (num(11..13)?, num(14..16)?, num(17..19)?) } else { (0, 0, 0) };
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+const FIRST: &[&str] = &["Alice", "Bob", "Zoë", "José", "Łukasz", "Søren", "Aiko", "Ngozi", "Émile", "Chloé", "李", "Omar"];
+const LAST: &[&str] = &["Martin", "O'Brien", "Müller", "Nguyen", "García", "Smith & Sons", "Dubois", "Kowalski", "王", "Okafor"];
+const ROLES: &[&str] = &["Manager", "Unit Manager", "Scanner", "Reader", "Auditor", "Contact"];
+const STATUSES: &[&str] = &["Active", "Active", "Active", "Inactive", "Pending Activation"];
+const UNITS: &[&str] = &["Unassigned", "Finance", "R&D <Lab>", "Operations"];
+
+/// A simulated user.
+pub struct User {
+    pub login: String,
+    pub id: u64,
+    pub external_id: Option<String>,
+    pub first: String,
+    pub last: String,
+    pub title: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub company: String,
+    pub status: String,
+    pub role: String,
+    pub unit: String,
+    pub created: String,
+    pub last_login: Option<String>,
+    pub manager_poc: bool,
+    pub unit_manager_poc: bool,
+    pub asset_groups: Vec<String>,
+}
+
+/// User `i` of an account; user 0 is the account itself.
+pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &str, i: u64) -> User {
+    let mut r = Rng::new(seed, 1, i);
+    let first = r.pick(FIRST).to_string();
+    let last = r.pick(LAST).to_string();
+    let login = if i == 0 { account_login.to_string() } else { format!("{}_{}{i}", "usr", first.chars().next().unwrap_or('x').to_lowercase()) };
+    let created = crate::data::NOW_EPOCH - 86_400 * (30 + r.below(900) as i64);
+    User {
+        id: 1_000_000 + i * 7 + r.below(5),
+        external_id: r.chance(30).then(|| format!("ext-{:06}", r.below(1_000_000))),
+        email: format!("{}@example.com", login.to_lowercase()),
+        phone: r.chance(50).then(|| format!("+1 555 {:04}", r.below(10_000))),
+        title: r.chance(70).then(|| r.pick(&["Security Analyst", "CISO", "IT \"Ops\" Lead", "Auditor"]).to_string()),
+        company: "Example Corp".to_string(),
+        status: if i == 0 { "Active".to_string() } else { r.pick(STATUSES).to_string() },
+        role: if i == 0 { account_role.to_string() } else { r.pick(ROLES).to_string() },
+        unit: if i == 0 { account_unit.to_string() } else { r.pick(UNITS).to_string() },
+        created: iso(created),
+        last_login: r.chance(80).then(|| iso(created + r.below(86_400 * 20) as i64)),
+        manager_poc: i == 0,
+        unit_manager_poc: r.chance(10),
+        asset_groups: (0..r.below(3)).map(|k| format!("AG {k} – {}", r.pick(UNITS))).collect(),
+        login,
+        first,
+        last,
+    }
+}

@@ -1,0 +1,424 @@
+//! The HTTP server: Basic auth, the `X-Requested-With` rule, rate/concurrency limits with
+//! Qualys' headers, fault injection, and routing to the API scripts.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::accounts::{Account, AccountState, default_accounts};
+use crate::data::Sizes;
+use crate::faults::{self, FaultRule};
+use crate::routes;
+
+/// How a simulator is set up.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of every generated data set.
+    pub seed: u64,
+    /// How many records of each kind each account sees.
+    pub sizes: Sizes,
+    /// Known accounts.
+    pub accounts: Vec<Account>,
+    /// Faults to inject.
+    pub faults: Vec<FaultRule>,
+    /// Calls allowed per account and window before 409 code 1965 (`None`: unlimited).
+    pub rate_limit: Option<RateLimit>,
+    /// Calls one account may run at once before 409 code 1960 (`None`: unlimited).
+    pub concurrency_limit: Option<u32>,
+    /// Port to listen on (0: any free port).
+    pub port: u16,
+    /// Per-account data: when true each login sees its own data set (seeded by login).
+    pub per_account_data: bool,
+}
+
+/// A rate limit: `calls` per `window_secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub calls: u32,
+    pub window_secs: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 42,
+            sizes: Sizes::default(),
+            accounts: default_accounts(),
+            faults: Vec::new(),
+            rate_limit: None,
+            concurrency_limit: None,
+            port: 0,
+            per_account_data: false,
+        }
+    }
+}
+
+/// One request as the simulator saw it (for tests to check what was sent).
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    /// Query and form parameters, in order.
+    pub params: Vec<(String, String)>,
+    /// The login of the Basic credentials, if any were sent.
+    pub login: Option<String>,
+    /// Whether `X-Requested-With` was sent.
+    pub requested_with: bool,
+    /// The `Host` header as sent.
+    pub host_header: Option<String>,
+    /// Status answered.
+    pub status: u16,
+}
+
+/// A parsed request handed to a route.
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    pub params: Vec<(String, String)>,
+    /// The raw body (QPS XML requests).
+    pub body: Bytes,
+    pub account: Account,
+    /// `http://127.0.0.1:PORT`, for next-page URLs.
+    pub base_url: String,
+    /// Index of this request among all the simulator served (0-based).
+    pub index: u64,
+}
+
+impl ApiRequest {
+    /// The first value of a parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+pub(crate) struct State {
+    pub config: Mutex<SimConfig>,
+    pub log: Mutex<Vec<RequestRecord>>,
+    pub counter: AtomicU64,
+    calls: Mutex<HashMap<String, (Instant, u32)>>,
+    running: Mutex<HashMap<String, u32>>,
+    pub base_url: String,
+}
+
+/// A running simulator; stops when dropped.
+pub struct Simulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl Simulator {
+    /// Starts a simulator on 127.0.0.1.
+    pub async fn start(config: SimConfig) -> anyhow::Result<Simulator> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            config: Mutex::new(config),
+            log: Mutex::new(Vec::new()),
+            counter: AtomicU64::new(0),
+            calls: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+            base_url: format!("http://{addr}"),
+        });
+        let (tx, mut rx) = oneshot::channel::<()>();
+        let st = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut rx => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let st = st.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(move |req| handle(st.clone(), req));
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                }
+            }
+        });
+        Ok(Simulator { addr, state, _shutdown: tx })
+    }
+
+    /// The API base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request served so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.log.lock().expect("log").clone()
+    }
+
+    /// Adds a fault rule.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.state.config.lock().expect("config").faults.push(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.config.lock().expect("config").faults.clear();
+    }
+
+    /// Adds an account.
+    pub fn add_account(&self, account: Account) {
+        self.state.config.lock().expect("config").accounts.push(account);
+    }
+
+    /// Changes the configuration in place.
+    pub fn configure(&self, f: impl FnOnce(&mut SimConfig)) {
+        f(&mut self.state.config.lock().expect("config"));
+    }
+}
+
+/// The response body type: whole, or streamed (slow drips, resets, huge bodies).
+pub enum SimBody {
+    Full(Option<Bytes>),
+    Stream(mpsc::Receiver<Result<Bytes, std::io::Error>>),
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            SimBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            SimBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            SimBody::Full(Some(b)) => hyper::body::SizeHint::with_exact(b.len() as u64),
+            SimBody::Full(None) => hyper::body::SizeHint::with_exact(0),
+            SimBody::Stream(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
+
+/// A response with an XML body.
+pub fn xml_response(status: u16, body: String) -> Response<SimBody> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/xml;charset=UTF-8")
+        .body(SimBody::Full(Some(Bytes::from(body))))
+        .expect("valid response")
+}
+
+/// An API v2 error: `SIMPLE_RETURN` with a code and text (Qualys API User Guide, "API error
+/// codes"; simple_return.dtd).
+pub fn simple_return(status: u16, code: u32, text: &str, base: &str) -> Response<SimBody> {
+    let mut x = crate::xmlw::Xml::with_doctype("SIMPLE_RETURN", &format!("{base}/api/2.0/simple_return.dtd"));
+    x.open("SIMPLE_RETURN").open("RESPONSE");
+    x.text("DATETIME", &crate::data::now_qualys());
+    x.text("CODE", &code.to_string()).text("TEXT", text);
+    x.close("RESPONSE").close("SIMPLE_RETURN");
+    xml_response(status, x.out)
+}
+
+/// An API v1 (`/msp/`) error: `GENERIC_RETURN` with `RETURN status="FAILED"` (generic_return.dtd).
+pub fn generic_return(status: u16, number: u32, text: &str, base: &str) -> Response<SimBody> {
+    let mut x = crate::xmlw::Xml::with_doctype("GENERIC_RETURN", &format!("{base}/generic_return.dtd"));
+    x.open("GENERIC_RETURN");
+    x.raw(&format!("<API name=\"\" username=\"\" at=\"{}\" />\n", crate::data::now_qualys()));
+    x.raw(&format!(
+        "<RETURN status=\"FAILED\" number=\"{number}\">{}</RETURN>\n",
+        crate::xmlw::escape(text)
+    ));
+    x.close("GENERIC_RETURN");
+    xml_response(status, x.out)
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<SimBody>, Infallible> {
+    let index = state.counter.fetch_add(1, Ordering::SeqCst);
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    let mut params: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let is_form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        params.extend(form_urlencoded::parse(&body).into_owned());
+    }
+    let credentials = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_string(), p.to_string())));
+    let requested_with = parts.headers.contains_key("x-requested-with");
+    let mut record = RequestRecord {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        params: params.clone(),
+        login: credentials.as_ref().map(|(u, _)| u.clone()),
+        requested_with,
+        host_header: parts.headers.get("host").and_then(|v| v.to_str().ok()).map(str::to_string),
+        status: 0,
+    };
+
+    let config = state.config.lock().expect("config").clone();
+    let base = state.base_url.clone();
+    let fault = faults::matching(&config.faults, &path, index).cloned();
+    if let Some(rule) = &fault {
+        faults::hit(rule);
+    }
+    let response = 'resp: {
+        // Faults that replace the whole exchange come first, as a proxy or a broken server would.
+        if let Some(rule) = &fault
+            && let Some(resp) = faults::respond(&rule.fault, &base).await
+        {
+            break 'resp resp;
+        }
+        let Some((login, password)) = credentials else {
+            break 'resp unauthorized();
+        };
+        let Some(account) = config.accounts.iter().find(|a| a.login == login && a.password == password).cloned()
+        else {
+            break 'resp unauthorized();
+        };
+        match account.state {
+            // Qualys refuses these like a bad password (HTTP 401), so the client cannot tell.
+            AccountState::SsoEnabled | AccountState::NoApiAccess => break 'resp unauthorized(),
+            AccountState::Locked => {
+                break 'resp simple_return(401, 2002, "User account is locked. Please contact your Qualys Manager.", &base)
+            }
+            AccountState::Inactive => {
+                break 'resp simple_return(401, 2003, "User account is inactive. Please contact your Qualys Manager.", &base)
+            }
+            AccountState::Expired => {
+                break 'resp simple_return(401, 2004, "User account has expired. Please contact your Qualys Manager.", &base)
+            }
+            AccountState::Active => {}
+        }
+        if (path.starts_with("/api/") || path.starts_with("/qps/")) && !requested_with {
+            break 'resp simple_return(400, 1907, "X-Requested-With header is required", &base);
+        }
+        if let Some(limit) = config.rate_limit {
+            let mut calls = state.calls.lock().expect("calls");
+            let entry = calls.entry(account.login.clone()).or_insert((Instant::now(), 0));
+            let elapsed = entry.0.elapsed().as_secs() as u32;
+            if elapsed >= limit.window_secs {
+                *entry = (Instant::now(), 0);
+            }
+            if entry.1 >= limit.calls {
+                let wait = limit.window_secs.saturating_sub(elapsed).max(1);
+                let mut r = simple_return(
+                    409,
+                    1965,
+                    &format!("This API cannot be run again for another {wait} seconds."),
+                    &base,
+                );
+                r.headers_mut().insert("x-ratelimit-towait-sec", wait.into());
+                break 'resp r;
+            }
+            entry.1 += 1;
+        }
+        let running = {
+            let mut running = state.running.lock().expect("running");
+            let n = running.entry(account.login.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if let Some(max) = config.concurrency_limit
+            && running > max
+        {
+            decrement(&state, &account.login);
+            break 'resp simple_return(
+                409,
+                1960,
+                &format!("Concurrency limit of {max} reached. Please try again later."),
+                &base,
+            );
+        }
+        let api = ApiRequest {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            params,
+            body,
+            account: account.clone(),
+            base_url: base.clone(),
+            index,
+        };
+        let mut resp = routes::route(&config, &api, fault.as_ref().map(|r| &r.fault));
+        decrement(&state, &account.login);
+        if let Some(rule) = &fault {
+            resp = faults::transform(&rule.fault, resp, &base).await;
+        }
+        resp
+    };
+    let mut response = response;
+    add_limit_headers(&state, &config, &mut response, record.login.as_deref());
+    record.status = response.status().as_u16();
+    state.log.lock().expect("log").push(record);
+    Ok(response)
+}
+
+fn decrement(state: &State, login: &str) {
+    if let Some(n) = state.running.lock().expect("running").get_mut(login) {
+        *n = n.saturating_sub(1);
+    }
+}
+
+/// Qualys' answer to bad credentials, an SSO user, or a user without API access.
+pub fn unauthorized() -> Response<SimBody> {
+    Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header("content-type", "text/xml;charset=UTF-8")
+        .header("www-authenticate", "Basic realm=\"MSP Portal\"")
+        .body(SimBody::Full(Some(Bytes::from_static(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE SIMPLE_RETURN SYSTEM \"/api/2.0/simple_return.dtd\">\n<SIMPLE_RETURN><RESPONSE><DATETIME>2024-01-01T00:00:00Z</DATETIME><CODE>2000</CODE><TEXT>Bad Login/Password</TEXT></RESPONSE></SIMPLE_RETURN>\n",
+        ))))
+        .expect("valid response")
+}
+
+fn add_limit_headers(state: &State, config: &SimConfig, response: &mut Response<SimBody>, login: Option<&str>) {
+    let (limit, window) = config.rate_limit.map_or((300, 3600), |l| (l.calls, l.window_secs));
+    let used = login
+        .and_then(|l| state.calls.lock().expect("calls").get(l).map(|e| e.1))
+        .unwrap_or(0);
+    let running = login
+        .and_then(|l| state.running.lock().expect("running").get(l).copied())
+        .unwrap_or(0);
+    let h = response.headers_mut();
+    h.insert("x-ratelimit-limit", limit.into());
+    h.insert("x-ratelimit-window-sec", window.into());
+    h.insert("x-ratelimit-remaining", limit.saturating_sub(used).into());
+    h.insert("x-concurrency-limit-limit", config.concurrency_limit.unwrap_or(2).into());
+    h.insert("x-concurrency-limit-running", running.into());
+}
