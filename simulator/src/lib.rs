@@ -14,4 +14,4 @@ pub mod xmlw;
 pub use accounts::{Account, AccountState};
 pub use data::Sizes;
 pub use faults::{Fault, FaultRule};
-pub use server::{RateLimit, RequestRecord, SimConfig, Simulator};
+pub use server::{Fixture, RateLimit, RequestRecord, SimConfig, Simulator};

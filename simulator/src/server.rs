@@ -44,6 +44,19 @@ pub struct SimConfig {
     pub port: u16,
     /// Per-account data: when true each login sees its own data set (seeded by login).
     pub per_account_data: bool,
+    /// Exact documents to serve instead of generated data (Qualys samples, test fixtures).
+    pub fixtures: Vec<Fixture>,
+}
+
+/// An exact response served, after authentication, for every request to a path.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The request path, e.g. `/msp/user_list.php`.
+    pub path: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The body, as it would come from Qualys.
+    pub body: String,
 }
 
 /// A rate limit: `calls` per `window_secs`.
@@ -64,6 +77,7 @@ impl Default for SimConfig {
             concurrency_limit: None,
             port: 0,
             per_account_data: false,
+            fixtures: Vec::new(),
         }
     }
 }
@@ -180,6 +194,12 @@ impl Simulator {
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.state.config.lock().expect("config").faults.clear();
+    }
+
+    /// Serves `body` with `status` for every request to `path`.
+    pub fn serve_fixture(&self, path: &str, status: u16, body: &str) {
+        let f = Fixture { path: path.into(), status, body: body.into() };
+        self.state.config.lock().expect("config").fixtures.push(f);
     }
 
     /// Adds an account.
@@ -375,7 +395,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             base_url: base.clone(),
             index,
         };
-        let mut resp = routes::route(&config, &api, fault.as_ref().map(|r| &r.fault));
+        let mut resp = match config.fixtures.iter().find(|f| f.path == path) {
+            Some(f) => xml_response(f.status, f.body.clone()),
+            None => routes::route(&config, &api, fault.as_ref().map(|r| &r.fault)),
+        };
         decrement(&state, &account.login);
         if let Some(rule) = &fault {
             resp = faults::transform(&rule.fault, resp, &base).await;

@@ -1,1 +1,141 @@
-//! End-to-end tests live in tests/.
+//! The end-to-end harness: the real component in the real host, against the simulator on
+//! loopback. Each test starts its own simulator; the compiled component is shared.
+
+use std::sync::OnceLock;
+
+use connector_host::types::{Config, ConnectorError, Page, ProofType};
+use connector_host::{
+    CallError, CollectOptions, Format, ProofMeta, ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy,
+};
+use qualys_simulator::{SimConfig, Simulator};
+use serde_json::Value as Json;
+
+/// Password of every simulated account in the tests (searched for in outputs).
+pub const PASSWORD: &str = "s3cr3t-Pa55word!";
+
+/// The connector component, compiled once per test binary.
+pub fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache");
+        let options = RuntimeOptions { cache_dir: Some(dir), ..RuntimeOptions::default() };
+        Runtime::load(std::path::Path::new(connector_host::DEFAULT_PLUGIN), &options).expect("the connector component loads")
+    })
+}
+
+/// The hostile test guest, compiled once per test binary.
+pub fn hostile() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        Runtime::load(std::path::Path::new(env!("HOSTILE_GUEST")), &RuntimeOptions::default()).expect("the hostile guest loads")
+    })
+}
+
+/// A simulator whose accounts all use [`PASSWORD`].
+pub async fn simulator(mut config: SimConfig) -> Simulator {
+    for a in &mut config.accounts {
+        a.password = PASSWORD.to_string();
+    }
+    Simulator::start(config).await.expect("simulator starts")
+}
+
+/// A tenant of the simulator logging in as `login`, with the default policy.
+pub fn tenant(sim: &Simulator, login: &str) -> Tenant {
+    let url = sim.url();
+    Tenant {
+        config: Config {
+            platform: "US1".into(),
+            api_url: Some(url.clone()),
+            username: login.into(),
+            password: PASSWORD.into(),
+            timeouts: None,
+            max_inline_wait_seconds: None,
+        },
+        policy: TenantPolicy::for_platform("US1", Some(&url)).expect("valid policy"),
+        observer: None,
+    }
+}
+
+/// Criteria from pairs.
+pub fn criteria(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A proof type's declaration.
+pub async fn proof_type(id: &str) -> ProofType {
+    runtime()
+        .list_proof_types()
+        .await
+        .expect("list-proof-types")
+        .into_iter()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("no proof type {id}"))
+}
+
+/// A collected proof: the rows as JSON objects, the warnings, the page count and the digest.
+#[derive(Debug)]
+pub struct Collected {
+    pub rows: Vec<serde_json::Map<String, Json>>,
+    pub warnings: Vec<(String, String)>,
+    pub pages: u64,
+    pub sha256: String,
+    pub next_cursor: Option<String>,
+}
+
+/// Collects a whole proof (or `max_pages` of it, from `cursor`) through the host's loop and
+/// JSON Lines writer, then reads the rows back.
+pub async fn collect_from(
+    tenant: &Tenant,
+    id: &str,
+    criteria: &[(String, String)],
+    cursor: Option<String>,
+    max_pages: Option<u64>,
+) -> Result<Collected, CallError> {
+    let proof = proof_type(id).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("proof.jsonl");
+    let meta = ProofMeta {
+        proof_type: id.into(),
+        title: proof.title.clone(),
+        collected_at: connector_host::now_rfc3339(),
+        platform: "US1".into(),
+        api_url: tenant.config.api_url.clone().unwrap_or_default(),
+        criteria: criteria.to_vec(),
+    };
+    let mut writer = ProofWriter::create(Some(&path), Format::Jsonl, &meta, &proof.fields).expect("writer");
+    let options = CollectOptions { max_pages, ..CollectOptions::default() };
+    let stats = connector_host::collect_proof(runtime(), tenant, &proof, criteria, cursor, &mut writer, &options, &mut |_| {}).await?;
+    let summary = writer.finish().expect("finish");
+    let text = std::fs::read_to_string(&path).expect("read proof");
+    let rows = text
+        .lines()
+        .map(|l| match serde_json::from_str::<Json>(l).expect("row is JSON") {
+            Json::Object(m) => m,
+            other => panic!("row is not an object: {other}"),
+        })
+        .collect();
+    Ok(Collected { rows, warnings: summary.warnings, pages: stats.pages, sha256: summary.sha256, next_cursor: stats.next_cursor })
+}
+
+/// Collects a whole proof.
+pub async fn collect(tenant: &Tenant, id: &str, criteria: &[(String, String)]) -> Result<Collected, CallError> {
+    collect_from(tenant, id, criteria, None, None).await
+}
+
+/// One page, straight from the component.
+pub async fn page(tenant: &Tenant, id: &str, criteria: &[(String, String)], cursor: Option<&str>) -> Result<Page, CallError> {
+    runtime().collect_page(tenant, id, criteria, cursor).await.result
+}
+
+/// The connector error inside a call error (panics on any other kind, naming it).
+pub fn connector_error(e: CallError) -> ConnectorError {
+    match e {
+        CallError::Connector(c) => c,
+        other => panic!("expected a connector error, got {other:?}"),
+    }
+}
+
+/// A JSON field of a row as text.
+pub fn text<'a>(row: &'a serde_json::Map<String, Json>, field: &str) -> Option<&'a str> {
+    row.get(field).and_then(Json::as_str)
+}

@@ -39,6 +39,7 @@ pub fn unknown_params(req: &ApiRequest, allowed: &[&str]) -> Option<Response<Sim
 }
 
 /// Refuses a bad parameter value with code 1905 (v2) or a GENERIC_RETURN (v1).
+#[allow(dead_code)]
 pub fn bad_value(req: &ApiRequest, name: &str, value: &str) -> Response<SimBody> {
     let text = format!("Parameter {name} has invalid value: {value}");
     if req.path.starts_with("/msp/") {
