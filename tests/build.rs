@@ -21,7 +21,15 @@ fn main() {
         .args(["build", "-p", "hostile-guest", "--target", "wasm32-wasip2", "--release"])
         .arg("--target-dir")
         .arg(&target);
-    for var in ["RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "CARGO_MAKEFLAGS"] {
+    for var in [
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+    ] {
         cmd.env_remove(var);
     }
     let status = cmd.status().expect("running cargo to build the hostile guest");

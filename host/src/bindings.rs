@@ -16,5 +16,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::evidence::connector::connector as api;
 pub use evidence::connector::types;
+pub use exports::evidence::connector::connector as api;

@@ -59,17 +59,27 @@ pub struct CollectStats {
     pub next_cursor: Option<String>,
 }
 
-/// Collects every page of `proof` from `cursor` (the start when `None`) into `writer`.
+/// What to collect.
+#[derive(Debug, Clone)]
+pub struct CollectRequest<'a> {
+    /// The proof type (from `list-proof-types`).
+    pub proof: &'a ProofType,
+    /// Criteria as NAME, VALUE pairs.
+    pub criteria: &'a [(String, String)],
+    /// Where to resume; `None` to start from the first page.
+    pub cursor: Option<String>,
+}
+
+/// Collects every page of a proof, from the request's cursor, into `writer`.
 pub async fn collect_proof(
     runtime: &Runtime,
     tenant: &Tenant,
-    proof: &ProofType,
-    criteria: &[(String, String)],
-    mut cursor: Option<String>,
+    request: CollectRequest<'_>,
     writer: &mut ProofWriter,
     options: &CollectOptions,
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<CollectStats, CallError> {
+    let CollectRequest { proof, criteria, mut cursor } = request;
     let mut stats = CollectStats::default();
     loop {
         let report = runtime.collect_page(tenant, &proof.id, criteria, cursor.as_deref()).await;
@@ -77,7 +87,9 @@ pub async fn collect_proof(
         stats.bytes += report.bytes_received;
         match report.result {
             Ok(page) => {
-                writer.write_rows(&page.rows).map_err(|e| CallError::Host(format!("writing the proof: {e:#}")))?;
+                writer
+                    .write_rows(&page.rows)
+                    .map_err(|e| CallError::Host(format!("writing the proof: {e:#}")))?;
                 writer.add_warnings(&page.warnings);
                 stats.pages += 1;
                 progress(&Progress::Page { pages: stats.pages, rows: writer.row_count() });
@@ -95,7 +107,10 @@ pub async fn collect_proof(
                     && Duration::from_secs(u64::from(limit.retry_after_seconds)) <= options.max_wait =>
             {
                 stats.waits += 1;
-                progress(&Progress::Waiting { seconds: limit.retry_after_seconds, message: limit.message.clone() });
+                progress(&Progress::Waiting {
+                    seconds: limit.retry_after_seconds,
+                    message: limit.message.clone(),
+                });
                 tokio::time::sleep(Duration::from_secs(u64::from(limit.retry_after_seconds))).await;
                 if limit.resume_cursor.is_some() {
                     cursor = limit.resume_cursor;

@@ -13,17 +13,15 @@ pub mod runtime;
 pub mod sandbox;
 
 pub use bindings::types;
-pub use collect::{CollectOptions, CollectStats, Progress, collect_proof};
+pub use collect::{CollectOptions, CollectRequest, CollectStats, Progress, collect_proof};
 pub use error::CallError;
 pub use output::{Format, ProofMeta, ProofSummary, ProofWriter};
 pub use policy::{Origin, TenantPolicy};
 pub use runtime::{CacheOutcome, CallReport, LoadInfo, Runtime, RuntimeOptions, Tenant};
 
 /// Where the workspace builds the connector component.
-pub const DEFAULT_PLUGIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/plugin/wasm32-wasip2/release/qualys_connector.wasm"
-);
+pub const DEFAULT_PLUGIN: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../target/plugin/wasm32-wasip2/release/qualys_connector.wasm");
 
 /// Current time as RFC 3339 UTC (seconds).
 pub fn now_rfc3339() -> String {

@@ -90,7 +90,12 @@ pub struct ProofWriter {
 impl ProofWriter {
     /// Starts a proof at `path` (standard output when `None`); the file appears only on
     /// [`ProofWriter::finish`].
-    pub fn create(path: Option<&Path>, format: Format, meta: &ProofMeta, fields: &[Field]) -> anyhow::Result<ProofWriter> {
+    pub fn create(
+        path: Option<&Path>,
+        format: Format,
+        meta: &ProofMeta,
+        fields: &[Field],
+    ) -> anyhow::Result<ProofWriter> {
         let (out, sink): (Box<dyn Write + Send>, Sink) = match path {
             Some(target) => {
                 let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -130,7 +135,7 @@ impl ProofWriter {
                 });
                 let text = serde_json::to_string_pretty(&head)?;
                 // Open the object, then stream rows into it.
-                out.write_all(text[..text.len() - 2].as_bytes())?;
+                out.write_all(&text.as_bytes()[..text.len() - 2])?;
                 out.write_all(b",\n  \"rows\": [")?;
             }
             Format::Jsonl => {}

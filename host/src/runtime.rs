@@ -175,12 +175,16 @@ impl Runtime {
     pub async fn list_proof_types(&self) -> Result<Vec<ProofType>, CallError> {
         let policy = TenantPolicy {
             allowed_origins: Vec::new(),
-            ..TenantPolicy::for_api(&qualys_platforms::ApiBase::parse("https://invalid.invalid").expect("valid"))
+            ..TenantPolicy::for_api(
+                &qualys_platforms::ApiBase::parse("https://invalid.invalid").expect("valid"),
+            )
         };
         let tenant = Tenant { config: empty_config(), policy, observer: None };
-        self.call(&tenant, async |w, s| w.evidence_connector_connector().call_list_proof_types(s).await.map(Ok))
-            .await
-            .result
+        self.call(&tenant, async |w, s| {
+            w.evidence_connector_connector().call_list_proof_types(s).await.map(Ok)
+        })
+        .await
+        .result
     }
 
     /// Checks a tenant's credentials and what it can collect.
@@ -209,7 +213,10 @@ impl Runtime {
     async fn call<R>(
         &self,
         tenant: &Tenant,
-        f: impl AsyncFnOnce(&ConnectorWorld, &mut Store<TenantState>) -> wasmtime::Result<Result<R, ConnectorError>>,
+        f: impl AsyncFnOnce(
+            &ConnectorWorld,
+            &mut Store<TenantState>,
+        ) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> CallReport<R> {
         let policy = &tenant.policy;
         let stats = Arc::new(CallStats::default());

@@ -2,8 +2,8 @@
 //! inherited stdio) and the HTTP hook that enforces the tenant's allow-list and limits.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
-    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
-    WasiHttpView,
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
 
 use crate::policy::{Origin, TenantPolicy};
@@ -132,8 +131,7 @@ impl WasiHttpHooks for SandboxHooks {
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: IoFuture,
-    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
-    {
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send> {
         drop(fut);
         let method = request.method().to_string();
         let uri = request.uri().clone();
@@ -178,7 +176,13 @@ impl WasiHttpHooks for SandboxHooks {
             match result {
                 Ok((response, io)) => {
                     if let Some(o) = &observer {
-                        o(&RequestEvent { method, target, status: Some(response.status().as_u16()), error: None, duration });
+                        o(&RequestEvent {
+                            method,
+                            target,
+                            status: Some(response.status().as_u16()),
+                            error: None,
+                            duration,
+                        });
                     }
                     if let Some(len) = response.body().size_hint().exact()
                         && len > max_body
@@ -192,7 +196,13 @@ impl WasiHttpHooks for SandboxHooks {
                 }
                 Err(e) => {
                     if let Some(o) = &observer {
-                        o(&RequestEvent { method, target, status: None, error: Some(e.to_string()), duration });
+                        o(&RequestEvent {
+                            method,
+                            target,
+                            status: None,
+                            error: Some(e.to_string()),
+                            duration,
+                        });
                     }
                     Err(e)
                 }
@@ -241,4 +251,3 @@ impl Body for LimitedBody {
         self.inner.size_hint()
     }
 }
-

@@ -107,8 +107,7 @@ impl ApiBase {
         };
         if authority.contains('@') {
             return Err(UrlError(
-                "API URL must not contain a user name or password; credentials are passed separately"
-                    .into(),
+                "API URL must not contain a user name or password; credentials are passed separately".into(),
             ));
         }
         let (host, port) = split_host_port(authority)
@@ -201,8 +200,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| &s[prefix.len()..])
 }
 
 fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
@@ -219,8 +217,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
             None => (authority, None),
         }
     };
-    let valid = !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    let valid = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
     if !valid {
         return None;
     }

@@ -84,7 +84,14 @@ mod tests {
     use super::*;
 
     fn raw<'a>(platform: &'a str, url: Option<&'a str>) -> RawConfig<'a> {
-        RawConfig { platform, api_url: url, username: "u", password: "p", timeouts_ms: None, max_inline_wait: None }
+        RawConfig {
+            platform,
+            api_url: url,
+            username: "u",
+            password: "p",
+            timeouts_ms: None,
+            max_inline_wait: None,
+        }
     }
 
     #[test]

@@ -5,20 +5,17 @@ use crate::config::Settings;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{Access, Account, ProofAccess, Value, Warning};
-use crate::proofs::users::{self, Users};
 use crate::proofs::REGISTRY;
+use crate::proofs::users::{self, Users};
 use crate::xml::{self, RecordMap};
 
 /// `/msp/about.php`: the cheapest authenticated call (Qualys API v1 User Guide, "About").
-static ABOUT: RecordMap = RecordMap {
-    root: "ABOUT",
-    record: "",
-    columns: &[],
-    captures: &["API-VERSION", "WEB-VERSION"],
-};
+static ABOUT: RecordMap =
+    RecordMap { root: "ABOUT", record: "", columns: &[], captures: &["API-VERSION", "WEB-VERSION"] };
 
 pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Error> {
-    client.call(&Call::get("/msp/about.php", &[]), &mut |body| xml::read_captures(body, &ABOUT, Some(200)))?;
+    client
+        .call(&Call::get("/msp/about.php", &[]), &mut |body| xml::read_captures(body, &ABOUT, Some(200)))?;
 
     let mut warnings = Vec::new();
     let mut access = Vec::new();
@@ -26,7 +23,9 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
     match client.call(&Call::get(users::PATH, &[]), &mut |body| Users::parse(body)) {
         Ok(rows) => {
             let login = Users::index("login");
-            let me = rows.iter().find(|r| matches!(&r[login], Value::Text(l) if l.eq_ignore_ascii_case(&settings.username)));
+            let me = rows
+                .iter()
+                .find(|r| matches!(&r[login], Value::Text(l) if l.eq_ignore_ascii_case(&settings.username)));
             if let Some(me) = me {
                 role = text(&me[Users::index("role")]);
                 business_unit = text(&me[Users::index("business_unit")]);

@@ -83,13 +83,9 @@ fn normalise(c: &CriterionSpec, value: &str) -> Result<String, Error> {
         if c.allowed.is_empty() {
             return Ok(v.to_string());
         }
-        c.allowed
-            .iter()
-            .find(|a| a.eq_ignore_ascii_case(v))
-            .map(|a| a.to_string())
-            .ok_or_else(|| {
-                Error::criteria(c.name, format!("{v:?} is not allowed; use one of: {}", c.allowed.join(", ")))
-            })
+        c.allowed.iter().find(|a| a.eq_ignore_ascii_case(v)).map(|a| a.to_string()).ok_or_else(|| {
+            Error::criteria(c.name, format!("{v:?} is not allowed; use one of: {}", c.allowed.join(", ")))
+        })
     };
     if value.is_empty() {
         return Err(Error::criteria(c.name, format!("is empty; {}", c.description)));
@@ -132,11 +128,33 @@ mod tests {
     use crate::model::CriterionSpec;
 
     static CRITERIA: &[CriterionSpec] = &[
-        CriterionSpec { name: "states", kind: Kind::TextList, required: false, allowed: &["OPEN", "CLOSED"], default: None, description: "states" },
-        CriterionSpec { name: "since", kind: Kind::Timestamp, required: false, allowed: &[], default: None, description: "since" },
-        CriterionSpec { name: "agents", kind: Kind::Boolean, required: false, allowed: &[], default: Some("true"), description: "agents" },
+        CriterionSpec {
+            name: "states",
+            kind: Kind::TextList,
+            required: false,
+            allowed: &["OPEN", "CLOSED"],
+            default: None,
+            description: "states",
+        },
+        CriterionSpec {
+            name: "since",
+            kind: Kind::Timestamp,
+            required: false,
+            allowed: &[],
+            default: None,
+            description: "since",
+        },
+        CriterionSpec {
+            name: "agents",
+            kind: Kind::Boolean,
+            required: false,
+            allowed: &[],
+            default: Some("true"),
+            description: "agents",
+        },
     ];
-    static SPEC: ProofSpec = ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: CRITERIA };
+    static SPEC: ProofSpec =
+        ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: CRITERIA };
 
     fn given(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()

@@ -6,11 +6,22 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     InvalidConfig(String),
-    InvalidCriteria { criterion: String, message: String },
+    InvalidCriteria {
+        criterion: String,
+        message: String,
+    },
     Authentication(String),
     Permission(String),
-    RateLimited { retry_after_seconds: u32, resume_cursor: Option<String>, message: String },
-    Upstream { code: Option<String>, http_status: Option<u16>, message: String },
+    RateLimited {
+        retry_after_seconds: u32,
+        resume_cursor: Option<String>,
+        message: String,
+    },
+    Upstream {
+        code: Option<String>,
+        http_status: Option<u16>,
+        message: String,
+    },
     Transport(String),
     /// The host's sandbox refused the request; shown as a transport error, never retried.
     Denied(String),

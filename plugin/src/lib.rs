@@ -47,7 +47,10 @@ pub fn collect_with(
 }
 
 /// Checks the account: validates config, then asks Qualys.
-pub fn connect_with(transport: &dyn http::Transport, raw: &config::RawConfig<'_>) -> Result<model::Account, Error> {
+pub fn connect_with(
+    transport: &dyn http::Transport,
+    raw: &config::RawConfig<'_>,
+) -> Result<model::Account, Error> {
     let settings = config::validate(raw)?;
     let client = client_for(transport, &settings);
     connect::connect(&client, &settings)

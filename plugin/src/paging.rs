@@ -116,15 +116,20 @@ pub fn collect_page(
     let sources = proof.sources();
     let current = match cursor {
         Some(text) => Cursor::decode(text, spec.id, criteria, sources)?,
-        None => Cursor { v: VERSION, p: spec.id.into(), c: criteria.canonical(), s: 0, pos: Position::Start, k: None },
+        None => Cursor {
+            v: VERSION,
+            p: spec.id.into(),
+            c: criteria.canonical(),
+            s: 0,
+            pos: Position::Start,
+            k: None,
+        },
     };
     let resume = || current.encode();
     let fetched = proof.fetch(client, criteria, current.s, &current.pos).map_err(|e| match e {
-        Error::RateLimited { retry_after_seconds, message, .. } => Error::RateLimited {
-            retry_after_seconds,
-            resume_cursor: Some(resume()),
-            message,
-        },
+        Error::RateLimited { retry_after_seconds, message, .. } => {
+            Error::RateLimited { retry_after_seconds, resume_cursor: Some(resume()), message }
+        }
         other => other.context(&format!("{} ({})", spec.title, describe(&current))),
     })?;
     let SourcePage { mut rows, next, mut warnings } = fetched;

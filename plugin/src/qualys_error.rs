@@ -42,9 +42,7 @@ pub fn map_for_root(found: &str, expected: &str) -> Result<&'static RecordMap, E
             "Qualys answered with an HTML page instead of XML; a proxy, firewall or maintenance \
              page is in the way, or the API URL points to the web UI instead of the API server",
         )),
-        other => Err(Error::malformed(format!(
-            "expected a <{expected}> document, got <{other}>"
-        ))),
+        other => Err(Error::malformed(format!("expected a <{expected}> document, got <{other}>"))),
     }
 }
 
@@ -59,18 +57,11 @@ pub fn error_root(root: &str) -> Option<ErrorRoot> {
 }
 
 /// Builds the typed error from a parsed error document.
-pub fn from_document(
-    kind: ErrorRoot,
-    map: &RecordMap,
-    doc: &Parsed,
-    http_status: Option<u16>,
-) -> Error {
+pub fn from_document(kind: ErrorRoot, map: &RecordMap, doc: &Parsed, http_status: Option<u16>) -> Error {
     let get = |p: &str| doc.capture(map, p).map(str::to_string);
     let (code, text) = match kind {
         ErrorRoot::SimpleReturn => (get("RESPONSE/CODE"), get("RESPONSE/TEXT")),
-        ErrorRoot::GenericReturn => {
-            (get("RETURN/@number"), get("RETURN/MESSAGE").or_else(|| get("RETURN")))
-        }
+        ErrorRoot::GenericReturn => (get("RETURN/@number"), get("RETURN/MESSAGE").or_else(|| get("RETURN"))),
         ErrorRoot::ErrorRoot => (get("@number"), get("TEXT").or_else(|| get(""))),
     };
     classify(code.as_deref(), text.as_deref().unwrap_or("no error text"), http_status)
@@ -123,8 +114,7 @@ pub fn classify(code: Option<&str>, text: &str, http_status: Option<u16>) -> Err
         }
         _ => {}
     }
-    if lower.contains("bad login") || lower.contains("login/password") || http_status == Some(401)
-    {
+    if lower.contains("bad login") || lower.contains("login/password") || http_status == Some(401) {
         return Error::Authentication(format!("{text}. {AUTH_HELP}"));
     }
     if lower.contains("sso") || lower.contains("single sign") {
@@ -146,11 +136,7 @@ pub fn classify(code: Option<&str>, text: &str, http_status: Option<u16>) -> Err
         return Error::Permission(format!("{text}. {MIN_RIGHTS}"));
     }
     if http_status == Some(409) {
-        return Error::RateLimited {
-            retry_after_seconds: 0,
-            resume_cursor: None,
-            message: text.to_string(),
-        };
+        return Error::RateLimited { retry_after_seconds: 0, resume_cursor: None, message: text.to_string() };
     }
     upstream("")
 }

@@ -21,7 +21,7 @@ pub fn convert(kind: Kind, text: &str) -> Result<Value, String> {
         Kind::Timestamp => match timestamp(text) {
             Ok(Some(ts)) => Value::Timestamp(ts),
             Ok(None) => Value::Null,
-            Err(()) => return Err(format!("expected a date and time, got {text:?}")),
+            Err(NotADate) => return Err(format!("expected a date and time, got {text:?}")),
         },
     })
 }
@@ -39,7 +39,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// Accepts `YYYY-MM-DDTHH:MM:SSZ` (with optional fraction), `YYYY-MM-DD HH:MM:SS` (UTC, as
 /// the v1 API writes it), a numeric offset `+HH:MM`, a bare date, and epoch milliseconds (QPS).
 /// Qualys' "never" spellings (`N/A`, `never`, `0000-00-00...`) are `Ok(None)`.
-pub fn timestamp(text: &str) -> Result<Option<String>, ()> {
+pub fn timestamp(text: &str) -> Result<Option<String>, NotADate> {
     let t = text.trim();
     if t.is_empty()
         || t.eq_ignore_ascii_case("n/a")
@@ -49,25 +49,25 @@ pub fn timestamp(text: &str) -> Result<Option<String>, ()> {
         return Ok(None);
     }
     if t.len() >= 12 && t.bytes().all(|b| b.is_ascii_digit()) {
-        let ms: i64 = t.parse().map_err(|_| ())?;
+        let ms: i64 = t.parse().map_err(|_| NotADate)?;
         return Ok(Some(from_epoch(ms.div_euclid(1000))));
     }
     let b = t.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Result<i64, ()> {
-        let s = t.get(r).ok_or(())?;
-        if s.bytes().all(|c| c.is_ascii_digit()) { s.parse().map_err(|_| ()) } else { Err(()) }
+    let digits = |r: std::ops::Range<usize>| -> Result<i64, NotADate> {
+        let s = t.get(r).ok_or(NotADate)?;
+        if s.bytes().all(|c| c.is_ascii_digit()) { s.parse().map_err(|_| NotADate) } else { Err(NotADate) }
     };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(());
+        return Err(NotADate);
     }
     let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return Err(());
+        return Err(NotADate);
     }
     let (mut h, mut mi, mut s, mut rest) = (0, 0, 0, "");
     if b.len() > 10 {
         if !(b[10] == b'T' || b[10] == b' ') || b.len() < 16 || b[13] != b':' {
-            return Err(());
+            return Err(NotADate);
         }
         h = digits(11..13)?;
         mi = digits(14..16)?;
@@ -81,44 +81,39 @@ pub fn timestamp(text: &str) -> Result<Option<String>, ()> {
         }
     }
     if h > 23 || mi > 59 || s > 60 {
-        return Err(());
+        return Err(NotADate);
     }
     let offset_min = match rest.trim() {
         "" | "Z" | "z" | "UTC" | "GMT" | "+00:00" | "+0000" => 0,
         o if (o.starts_with('+') || o.starts_with('-')) && o.len() >= 5 => {
             let o2 = o.replace(':', "");
             let sign = if o2.starts_with('-') { -1 } else { 1 };
-            let hh: i64 = o2.get(1..3).ok_or(())?.parse().map_err(|_| ())?;
-            let mm: i64 = o2.get(3..5).ok_or(())?.parse().map_err(|_| ())?;
+            let hh: i64 = o2.get(1..3).ok_or(NotADate)?.parse().map_err(|_| NotADate)?;
+            let mm: i64 = o2.get(3..5).ok_or(NotADate)?.parse().map_err(|_| NotADate)?;
             sign * (hh * 60 + mm)
         }
-        _ => return Err(()),
+        _ => return Err(NotADate),
     };
     let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
     Ok(Some(from_epoch(epoch)))
 }
+
+/// The text is not a date Qualys writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotADate;
 
 /// Formats seconds since the Unix epoch as RFC 3339 UTC.
 pub fn from_epoch(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 UTC timestamp produced by [`timestamp`].
 pub fn to_epoch(ts: &str) -> Option<i64> {
     let norm = timestamp(ts).ok()??;
-    let d = days_from_civil(
-        norm[0..4].parse().ok()?,
-        norm[5..7].parse().ok()?,
-        norm[8..10].parse().ok()?,
-    );
+    let d = days_from_civil(norm[0..4].parse().ok()?, norm[5..7].parse().ok()?, norm[8..10].parse().ok()?);
     Some(
         d * 86_400
             + norm[11..13].parse::<i64>().ok()? * 3600
@@ -172,7 +167,7 @@ mod tests {
             assert_eq!(timestamp(never), Ok(None), "{never}");
         }
         for bad in ["yesterday", "2024-13-01", "2024-01-02X", "2024/01/02"] {
-            assert_eq!(timestamp(bad), Err(()), "{bad}");
+            assert_eq!(timestamp(bad), Err(NotADate), "{bad}");
         }
         assert_eq!(to_epoch("2024-01-02T03:04:05Z"), Some(1_704_164_645));
     }

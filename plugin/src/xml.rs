@@ -196,9 +196,7 @@ impl<'a> Doc<'a> {
         let name = name.as_ref();
         if self.stack.is_empty() {
             if *seen_root {
-                return Err(Error::malformed(format!(
-                    "a second root element <{name}> follows the document"
-                )));
+                return Err(Error::malformed(format!("a second root element <{name}> follows the document")));
             }
             *seen_root = true;
             if name != self.map.root {
@@ -331,9 +329,8 @@ impl<'a> Doc<'a> {
     fn store_column(&mut self, i: usize, text: &str) -> Result<(), Error> {
         let field = &self.spec.fields[i];
         let Some(row) = self.row.as_mut() else { return Ok(()) };
-        let value = values::convert(field.kind, text.trim()).map_err(|why| {
-            Error::malformed(format!("<{}> for field {}: {why}", self.path, field.name))
-        })?;
+        let value = values::convert(field.kind, text.trim())
+            .map_err(|why| Error::malformed(format!("<{}> for field {}: {why}", self.path, field.name)))?;
         match (&mut row[i], value) {
             (_, Value::Null) => {}
             (Value::TextList(list), Value::TextList(more)) => list.extend(more),
@@ -358,9 +355,7 @@ impl<'a> Doc<'a> {
 
     fn xml_error(&self, e: quick_xml::Error) -> Error {
         match e {
-            quick_xml::Error::Io(io) => {
-                Error::Transport(format!("reading the response failed: {io}"))
-            }
+            quick_xml::Error::Io(io) => Error::Transport(format!("reading the response failed: {io}")),
             other => Error::malformed(format!(
                 "invalid XML at byte {} (inside <{}>): {other}",
                 self.reader.buffer_position(),
@@ -413,8 +408,7 @@ mod tests {
         field("tags", "Tags", Kind::TextList, ""),
         field("kind", "Kind", Kind::Text, ""),
     ];
-    static SPEC: ProofSpec =
-        ProofSpec { id: "t", title: "", description: "", fields: FIELDS, criteria: &[] };
+    static SPEC: ProofSpec = ProofSpec { id: "t", title: "", description: "", fields: FIELDS, criteria: &[] };
     static MAP: RecordMap = RecordMap {
         root: "OUT",
         record: "LIST/ITEM",

@@ -63,8 +63,20 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
-const FIRST: &[&str] = &["Alice", "Bob", "Zoë", "José", "Łukasz", "Søren", "Aiko", "Ngozi", "Émile", "Chloé", "李", "Omar"];
-const LAST: &[&str] = &["Martin", "O'Brien", "Müller", "Nguyen", "García", "Smith & Sons", "Dubois", "Kowalski", "王", "Okafor"];
+const FIRST: &[&str] =
+    &["Alice", "Bob", "Zoë", "José", "Łukasz", "Søren", "Aiko", "Ngozi", "Émile", "Chloé", "李", "Omar"];
+const LAST: &[&str] = &[
+    "Martin",
+    "O'Brien",
+    "Müller",
+    "Nguyen",
+    "García",
+    "Smith & Sons",
+    "Dubois",
+    "Kowalski",
+    "王",
+    "Okafor",
+];
 const ROLES: &[&str] = &["Manager", "Unit Manager", "Scanner", "Reader", "Auditor", "Contact"];
 const STATUSES: &[&str] = &["Active", "Active", "Active", "Inactive", "Pending Activation"];
 const UNITS: &[&str] = &["Unassigned", "Finance", "R&D <Lab>", "Operations"];
@@ -95,14 +107,20 @@ pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &s
     let mut r = Rng::new(seed, 1, i);
     let first = r.pick(FIRST).to_string();
     let last = r.pick(LAST).to_string();
-    let login = if i == 0 { account_login.to_string() } else { format!("{}_{}{i}", "usr", first.chars().next().unwrap_or('x').to_lowercase()) };
+    let login = if i == 0 {
+        account_login.to_string()
+    } else {
+        format!("{}_{}{i}", "usr", first.chars().next().unwrap_or('x').to_lowercase())
+    };
     let created = crate::data::NOW_EPOCH - 86_400 * (30 + r.below(900) as i64);
     User {
         id: 1_000_000 + i * 7 + r.below(5),
         external_id: r.chance(30).then(|| format!("ext-{:06}", r.below(1_000_000))),
         email: format!("{}@example.com", login.to_lowercase()),
         phone: r.chance(50).then(|| format!("+1 555 {:04}", r.below(10_000))),
-        title: r.chance(70).then(|| r.pick(&["Security Analyst", "CISO", "IT \"Ops\" Lead", "Auditor"]).to_string()),
+        title: r
+            .chance(70)
+            .then(|| r.pick(&["Security Analyst", "CISO", "IT \"Ops\" Lead", "Auditor"]).to_string()),
         company: "Example Corp".to_string(),
         status: if i == 0 { "Active".to_string() } else { r.pick(STATUSES).to_string() },
         role: if i == 0 { account_role.to_string() } else { r.pick(ROLES).to_string() },

@@ -90,7 +90,11 @@ impl FaultRule {
 /// The rule hitting this request, if any; counts the hit.
 pub fn matching<'a>(rules: &'a [FaultRule], path: &str, index: u64) -> Option<&'a FaultRule> {
     use std::sync::atomic::Ordering;
-    let rule = rules.iter().find(|r| path.starts_with(&r.path) && index >= r.from && r.count.is_none_or(|c| r.hits.load(Ordering::SeqCst) < c))?;
+    let rule = rules.iter().find(|r| {
+        path.starts_with(&r.path)
+            && index >= r.from
+            && r.count.is_none_or(|c| r.hits.load(Ordering::SeqCst) < c)
+    })?;
     Some(rule)
 }
 
@@ -101,7 +105,11 @@ fn count_hit(rule: &FaultRule) {
 /// Faults that replace the exchange; `None` for faults that transform the normal response.
 pub async fn respond(fault: &Fault, base: &str) -> Option<Response<SimBody>> {
     let body = |ct: &str, status: u16, b: Vec<u8>| {
-        Response::builder().status(status).header("content-type", ct).body(SimBody::Full(Some(Bytes::from(b)))).expect("valid")
+        Response::builder()
+            .status(status)
+            .header("content-type", ct)
+            .body(SimBody::Full(Some(Bytes::from(b))))
+            .expect("valid")
     };
     Some(match fault {
         Fault::MalformedXml => body("text/xml", 200, b"<?xml version=\"1.0\"?><USER_LIST_OUTPUT><RESPONSE><USER_LIST><USER><USER_LOGIN>a</USER_LIST></RESPONSE>".to_vec()),

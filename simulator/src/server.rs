@@ -267,10 +267,7 @@ pub fn generic_return(status: u16, number: u32, text: &str, base: &str) -> Respo
     let mut x = crate::xmlw::Xml::with_doctype("GENERIC_RETURN", &format!("{base}/generic_return.dtd"));
     x.open("GENERIC_RETURN");
     x.raw(&format!("<API name=\"\" username=\"\" at=\"{}\" />\n", crate::data::now_qualys()));
-    x.raw(&format!(
-        "<RETURN status=\"FAILED\" number=\"{number}\">{}</RETURN>\n",
-        crate::xmlw::escape(text)
-    ));
+    x.raw(&format!("<RETURN status=\"FAILED\" number=\"{number}\">{}</RETURN>\n", crate::xmlw::escape(text)));
     x.close("GENERIC_RETURN");
     xml_response(status, x.out)
 }
@@ -328,7 +325,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
         let Some((login, password)) = credentials else {
             break 'resp unauthorized();
         };
-        let Some(account) = config.accounts.iter().find(|a| a.login == login && a.password == password).cloned()
+        let Some(account) =
+            config.accounts.iter().find(|a| a.login == login && a.password == password).cloned()
         else {
             break 'resp unauthorized();
         };
@@ -336,13 +334,28 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             // Qualys refuses these like a bad password (HTTP 401), so the client cannot tell.
             AccountState::SsoEnabled | AccountState::NoApiAccess => break 'resp unauthorized(),
             AccountState::Locked => {
-                break 'resp simple_return(401, 2002, "User account is locked. Please contact your Qualys Manager.", &base)
+                break 'resp simple_return(
+                    401,
+                    2002,
+                    "User account is locked. Please contact your Qualys Manager.",
+                    &base,
+                );
             }
             AccountState::Inactive => {
-                break 'resp simple_return(401, 2003, "User account is inactive. Please contact your Qualys Manager.", &base)
+                break 'resp simple_return(
+                    401,
+                    2003,
+                    "User account is inactive. Please contact your Qualys Manager.",
+                    &base,
+                );
             }
             AccountState::Expired => {
-                break 'resp simple_return(401, 2004, "User account has expired. Please contact your Qualys Manager.", &base)
+                break 'resp simple_return(
+                    401,
+                    2004,
+                    "User account has expired. Please contact your Qualys Manager.",
+                    &base,
+                );
             }
             AccountState::Active => {}
         }
@@ -430,14 +443,15 @@ pub fn unauthorized() -> Response<SimBody> {
         .expect("valid response")
 }
 
-fn add_limit_headers(state: &State, config: &SimConfig, response: &mut Response<SimBody>, login: Option<&str>) {
+fn add_limit_headers(
+    state: &State,
+    config: &SimConfig,
+    response: &mut Response<SimBody>,
+    login: Option<&str>,
+) {
     let (limit, window) = config.rate_limit.map_or((300, 3600), |l| (l.calls, l.window_secs));
-    let used = login
-        .and_then(|l| state.calls.lock().expect("calls").get(l).map(|e| e.1))
-        .unwrap_or(0);
-    let running = login
-        .and_then(|l| state.running.lock().expect("running").get(l).copied())
-        .unwrap_or(0);
+    let used = login.and_then(|l| state.calls.lock().expect("calls").get(l).map(|e| e.1)).unwrap_or(0);
+    let running = login.and_then(|l| state.running.lock().expect("running").get(l).copied()).unwrap_or(0);
     let h = response.headers_mut();
     h.insert("x-ratelimit-limit", limit.into());
     h.insert("x-ratelimit-window-sec", window.into());

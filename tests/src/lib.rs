@@ -19,7 +19,8 @@ pub fn runtime() -> &'static Runtime {
     RT.get_or_init(|| {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache");
         let options = RuntimeOptions { cache_dir: Some(dir), ..RuntimeOptions::default() };
-        Runtime::load(std::path::Path::new(connector_host::DEFAULT_PLUGIN), &options).expect("the connector component loads")
+        Runtime::load(std::path::Path::new(connector_host::DEFAULT_PLUGIN), &options)
+            .expect("the connector component loads")
     })
 }
 
@@ -27,7 +28,8 @@ pub fn runtime() -> &'static Runtime {
 pub fn hostile() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        Runtime::load(std::path::Path::new(env!("HOSTILE_GUEST")), &RuntimeOptions::default()).expect("the hostile guest loads")
+        Runtime::load(std::path::Path::new(env!("HOSTILE_GUEST")), &RuntimeOptions::default())
+            .expect("the hostile guest loads")
     })
 }
 
@@ -104,7 +106,15 @@ pub async fn collect_from(
     };
     let mut writer = ProofWriter::create(Some(&path), Format::Jsonl, &meta, &proof.fields).expect("writer");
     let options = CollectOptions { max_pages, ..CollectOptions::default() };
-    let stats = connector_host::collect_proof(runtime(), tenant, &proof, criteria, cursor, &mut writer, &options, &mut |_| {}).await?;
+    let stats = connector_host::collect_proof(
+        runtime(),
+        tenant,
+        connector_host::CollectRequest { proof: &proof, criteria, cursor },
+        &mut writer,
+        &options,
+        &mut |_| {},
+    )
+    .await?;
     let summary = writer.finish().expect("finish");
     let text = std::fs::read_to_string(&path).expect("read proof");
     let rows = text
@@ -114,16 +124,31 @@ pub async fn collect_from(
             other => panic!("row is not an object: {other}"),
         })
         .collect();
-    Ok(Collected { rows, warnings: summary.warnings, pages: stats.pages, sha256: summary.sha256, next_cursor: stats.next_cursor })
+    Ok(Collected {
+        rows,
+        warnings: summary.warnings,
+        pages: stats.pages,
+        sha256: summary.sha256,
+        next_cursor: stats.next_cursor,
+    })
 }
 
 /// Collects a whole proof.
-pub async fn collect(tenant: &Tenant, id: &str, criteria: &[(String, String)]) -> Result<Collected, CallError> {
+pub async fn collect(
+    tenant: &Tenant,
+    id: &str,
+    criteria: &[(String, String)],
+) -> Result<Collected, CallError> {
     collect_from(tenant, id, criteria, None, None).await
 }
 
 /// One page, straight from the component.
-pub async fn page(tenant: &Tenant, id: &str, criteria: &[(String, String)], cursor: Option<&str>) -> Result<Page, CallError> {
+pub async fn page(
+    tenant: &Tenant,
+    id: &str,
+    criteria: &[(String, String)],
+    cursor: Option<&str>,
+) -> Result<Page, CallError> {
     runtime().collect_page(tenant, id, criteria, cursor).await.result
 }
 

@@ -14,7 +14,8 @@ fn only_text(page: connector_host::types::Page) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_policy_for_another_host_when_the_connector_calls_its_api_url_then_the_host_refuses_before_connecting() {
+async fn given_a_policy_for_another_host_when_the_connector_calls_its_api_url_then_the_host_refuses_before_connecting()
+ {
     let target = simulator(SimConfig::default()).await;
     let allowed = simulator(SimConfig::default()).await;
     let mut t = tenant(&target, "demo_manager");
@@ -46,11 +47,14 @@ async fn given_a_hostile_component_when_it_reaches_for_files_env_and_sockets_the
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_hostile_component_when_it_calls_a_host_off_the_list_or_forges_the_host_header_then_it_is_refused() {
+async fn given_a_hostile_component_when_it_calls_a_host_off_the_list_or_forges_the_host_header_then_it_is_refused()
+ {
     let allowed = simulator(SimConfig::default()).await;
     let other = simulator(SimConfig::default()).await;
     let t = tenant(&allowed, "demo_manager");
-    let page = hostile().collect_page(&t, "http", &criteria(&[("authority", &other.addr().to_string())]), None).await;
+    let page = hostile()
+        .collect_page(&t, "http", &criteria(&[("authority", &other.addr().to_string())]), None)
+        .await;
     let out = only_text(page.result.expect("call returns"));
     assert!(out.contains("HttpRequestDenied"), "{out}");
     assert!(other.requests().is_empty());
@@ -58,7 +62,8 @@ async fn given_a_hostile_component_when_it_calls_a_host_off_the_list_or_forges_t
     // CVE-2024-32980 shape: an allowed authority with a forged Host header must not steer
     // the request, and the guest may not set Host at all.
     let forged = criteria(&[("authority", &allowed.addr().to_string()), ("host", &other.addr().to_string())]);
-    let out = only_text(hostile().collect_page(&t, "host-header", &forged, None).await.result.expect("returns"));
+    let out =
+        only_text(hostile().collect_page(&t, "host-header", &forged, None).await.result.expect("returns"));
     assert_eq!(out, "headers refused: HeaderError::Forbidden", "the guest may not set Host");
     assert!(other.requests().is_empty(), "the forged Host reached nobody else");
     for r in allowed.requests() {

@@ -50,7 +50,8 @@ async fn given_three_users_with_cdata_entities_unicode_and_gaps_when_collecting_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_generated_subscription_when_collecting_users_then_every_user_arrives_with_basic_auth_and_no_stray_calls() {
+async fn given_a_generated_subscription_when_collecting_users_then_every_user_arrives_with_basic_auth_and_no_stray_calls()
+ {
     let sim = simulator(SimConfig::default()).await;
     let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
     assert_eq!(proof.rows.len(), 12);

@@ -76,7 +76,11 @@ pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
         match runtime.connect(&t).await.result {
             Ok(a) => {
                 let warnings: Vec<_> = a.warnings.iter().map(|w| w.code.clone()).collect();
-                println!("  {login:<14} connected ({}); warnings: {}", a.role.as_deref().unwrap_or("?"), if warnings.is_empty() { "none".into() } else { warnings.join(", ") });
+                println!(
+                    "  {login:<14} connected ({}); warnings: {}",
+                    a.role.as_deref().unwrap_or("?"),
+                    if warnings.is_empty() { "none".into() } else { warnings.join(", ") }
+                );
             }
             Err(e) => println!("  {login:<14} {}", short(&e)),
         }

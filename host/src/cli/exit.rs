@@ -31,7 +31,9 @@ pub fn code(e: &CallError) -> u8 {
             ConnectorError::Transport(_) => TRANSPORT,
             ConnectorError::Internal(_) => SANDBOX,
         },
-        CallError::Trap(_) | CallError::Deadline(_) | CallError::CpuBudget(_) | CallError::Memory(_) => SANDBOX,
+        CallError::Trap(_) | CallError::Deadline(_) | CallError::CpuBudget(_) | CallError::Memory(_) => {
+            SANDBOX
+        }
         CallError::Host(_) => HOST,
     }
 }

@@ -12,8 +12,8 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use connector_host::types::{Config, FieldKind, ProofType};
 use connector_host::{
-    CallError, CollectOptions, Format, ProofMeta, ProofWriter, Progress, Runtime, RuntimeOptions,
-    Tenant, TenantPolicy, collect_proof, output, policy,
+    CallError, CollectOptions, CollectRequest, Format, Progress, ProofMeta, ProofWriter, Runtime,
+    RuntimeOptions, Tenant, TenantPolicy, collect_proof, output, policy,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::Digest as _;
@@ -186,7 +186,13 @@ fn tenant(target: &Target, ui: &Ui) -> Result<Tenant, u8> {
     tenant_for(&target.platform, target.api_url.as_deref(), creds.username, creds.password, ui)
 }
 
-fn tenant_for(platform: &str, api_url: Option<&str>, username: String, password: String, ui: &Ui) -> Result<Tenant, u8> {
+fn tenant_for(
+    platform: &str,
+    api_url: Option<&str>,
+    username: String,
+    password: String,
+    ui: &Ui,
+) -> Result<Tenant, u8> {
     let policy = TenantPolicy::for_platform(platform, api_url).map_err(|e| {
         ui.error(e.to_string());
         exit::CONFIG
@@ -229,9 +235,17 @@ async fn proof_types(runtime: &Runtime, ui: &Ui, json: bool, markdown: bool) -> 
     } else {
         for t in &types {
             println!("{:<22} {}", t.id, t.title);
-            println!("{:<22} fields: {}", "", t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "));
+            println!(
+                "{:<22} fields: {}",
+                "",
+                t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
             if !t.criteria.is_empty() {
-                println!("{:<22} criteria: {}", "", t.criteria.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "));
+                println!(
+                    "{:<22} criteria: {}",
+                    "",
+                    t.criteria.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                );
             }
         }
     }
@@ -253,7 +267,12 @@ pub fn markdown_reference(types: &[ProofType]) -> String {
         s.push_str(&format!("### `{}` — {}\n\n{}\n\n", t.id, t.title, t.description));
         s.push_str("| field | kind | meaning |\n|---|---|---|\n");
         for f in &t.fields {
-            s.push_str(&format!("| `{}` | {} | {} |\n", f.name, kind_label(f.kind), f.description.replace('|', "\\|")));
+            s.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                f.name,
+                kind_label(f.kind),
+                f.description.replace('|', "\\|")
+            ));
         }
         if !t.criteria.is_empty() {
             s.push_str("\n| criterion | kind | default | allowed | meaning |\n|---|---|---|---|---|\n");
@@ -277,7 +296,13 @@ async fn connect(runtime: &Runtime, ui: &Ui, tenant: &Tenant) -> u8 {
     let report = runtime.connect(tenant).await;
     match report.result {
         Ok(a) => {
-            println!("connected as {} ({}) on {} — {}", a.login, a.role.as_deref().unwrap_or("role unknown"), a.platform, a.api_url);
+            println!(
+                "connected as {} ({}) on {} — {}",
+                a.login,
+                a.role.as_deref().unwrap_or("role unknown"),
+                a.platform,
+                a.api_url
+            );
             if let Some(bu) = &a.business_unit {
                 println!("business unit: {bu}");
             }
@@ -365,7 +390,10 @@ async fn collect_one(
         }
     };
     let started = Instant::now();
-    let result = collect_proof(runtime, tenant, proof, criteria, None, &mut writer, &CollectOptions::default(), &mut on_progress).await;
+    let request = CollectRequest { proof, criteria, cursor: None };
+    let result =
+        collect_proof(runtime, tenant, request, &mut writer, &CollectOptions::default(), &mut on_progress)
+            .await;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -401,7 +429,14 @@ async fn collect_one(
     }
 }
 
-async fn collect_all(runtime: &Runtime, ui: &Ui, tenant: &Tenant, criteria: &[(String, String)], format: Format, dir: &Path) -> u8 {
+async fn collect_all(
+    runtime: &Runtime,
+    ui: &Ui,
+    tenant: &Tenant,
+    criteria: &[(String, String)],
+    format: Format,
+    dir: &Path,
+) -> u8 {
     let types = match runtime.list_proof_types().await {
         Ok(t) => t,
         Err(e) => {
@@ -452,5 +487,9 @@ fn file_digest(path: &Path) -> Option<String> {
 /// Error text for a call error in the demo's table.
 fn short(e: &CallError) -> String {
     let s = e.to_string();
-    if s.len() > 160 { format!("{}…", &s[..s.char_indices().nth(160).map_or(s.len(), |(i, _)| i)]) } else { s }
+    if s.len() > 160 {
+        format!("{}…", &s[..s.char_indices().nth(160).map_or(s.len(), |(i, _)| i)])
+    } else {
+        s
+    }
 }

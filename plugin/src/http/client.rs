@@ -204,9 +204,10 @@ impl<'t> Client<'t> {
                 match parse(&mut response.body) {
                     Ok(v) => Ok(v),
                     // Some /msp/ scripts report limits in a 200 body.
-                    Err(Error::RateLimited { message, .. }) => {
-                        Err(Failure::Wait { seconds: self.wait_after_409(&response, concurrency_wait), message })
-                    }
+                    Err(Error::RateLimited { message, .. }) => Err(Failure::Wait {
+                        seconds: self.wait_after_409(&response, concurrency_wait),
+                        message,
+                    }),
                     Err(e) => Err(Failure::Fatal(e)),
                 }
             }
@@ -223,7 +224,9 @@ impl<'t> Client<'t> {
                 let to = response.header("location").unwrap_or("(no location)").to_string();
                 let hint = match self.base.same_origin_path(&to) {
                     Ok(_) => "check the API URL (a trailing path or http vs https)".to_string(),
-                    Err(e) => format!("{e}; the connector never follows redirects off the API server, check the platform or API URL"),
+                    Err(e) => format!(
+                        "{e}; the connector never follows redirects off the API server, check the platform or API URL"
+                    ),
                 };
                 Err(Failure::Fatal(Error::Upstream {
                     code: None,
@@ -291,16 +294,17 @@ impl<'t> Client<'t> {
 
     /// Reads a (small) error body and turns it, with the status, into a typed error.
     fn error_from_body(&self, response: &mut Response<'_>) -> Error {
-        static ANY_ERROR: RecordMap =
-            RecordMap { root: "\u{0}", record: "", columns: &[], captures: &[] };
+        static ANY_ERROR: RecordMap = RecordMap { root: "\u{0}", record: "", columns: &[], captures: &[] };
         let status = response.status;
         let mut limited = (&mut response.body).take(ERROR_BODY_LIMIT);
         let mut body = std::io::BufReader::new(&mut limited);
         match xml::read_captures(&mut body, &ANY_ERROR, Some(status)) {
-            Err(e @ (Error::Upstream { .. }
-            | Error::Authentication(_)
-            | Error::Permission(_)
-            | Error::RateLimited { .. })) => match e {
+            Err(
+                e @ (Error::Upstream { .. }
+                | Error::Authentication(_)
+                | Error::Permission(_)
+                | Error::RateLimited { .. }),
+            ) => match e {
                 Error::Upstream { code, message, .. } => {
                     Error::Upstream { code, http_status: Some(status), message }
                 }

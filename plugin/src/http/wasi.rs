@@ -9,8 +9,8 @@ use super::{Method, Request, Response, Timeouts, Transport};
 use crate::bindings::wasi::clocks::monotonic_clock;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody,
-    OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use crate::bindings::wasi::io::streams::{InputStream, StreamError};
 use crate::bindings::wasi::random::random;
@@ -92,7 +92,11 @@ impl Transport for WasiTransport {
         let incoming = response.consume().map_err(|()| bad("response body"))?;
         let stream = incoming.stream().map_err(|()| bad("response stream"))?;
         let reader = BodyReader { stream: Some(stream), body: Some(incoming), _response: response };
-        Ok(Response { status, headers, body: Box::new(BufReader::with_capacity(CHUNK as usize, reader)) as Box<dyn BufRead> })
+        Ok(Response {
+            status,
+            headers,
+            body: Box::new(BufReader::with_capacity(CHUNK as usize, reader)) as Box<dyn BufRead>,
+        })
     }
 
     fn sleep(&self, duration: Duration) {
@@ -165,7 +169,8 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::ConnectionReadTimeout => "the API server stopped sending data (timeout)".to_string(),
         ErrorCode::ConnectionTerminated => "the connection was cut before the response ended".to_string(),
         ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError => {
-            "the TLS handshake with the API server failed (a TLS-inspecting proxy, or a wrong API URL)".to_string()
+            "the TLS handshake with the API server failed (a TLS-inspecting proxy, or a wrong API URL)"
+                .to_string()
         }
         ErrorCode::HttpResponseTimeout => "the API server did not answer in time".to_string(),
         ErrorCode::HttpResponseBodySize(_) => {

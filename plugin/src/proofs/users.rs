@@ -10,7 +10,7 @@
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
-use crate::model::{field, FieldSpec, Kind::*, ProofSpec};
+use crate::model::{FieldSpec, Kind::*, ProofSpec, field};
 use crate::paging::{Position, SourcePage};
 use crate::xml::{self, RecordMap};
 
@@ -37,7 +37,12 @@ static FIELDS: &[FieldSpec] = &[
     field("manager_poc", "Manager POC", Boolean, "MANAGER_POC: the subscription's point of contact."),
     field("unit_manager_poc", "Unit manager POC", Boolean, "UNIT_MANAGER_POC: the unit's point of contact."),
     field("ui_interface_style", "UI style", Text, "UI_INTERFACE_STYLE."),
-    field("asset_groups", "Asset groups", TextList, "ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE: groups the user may access."),
+    field(
+        "asset_groups",
+        "Asset groups",
+        TextList,
+        "ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE: groups the user may access.",
+    ),
 ];
 
 static SPEC: ProofSpec = ProofSpec {

@@ -17,7 +17,9 @@ pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Res
         _ => Response::builder()
             .status(404)
             .header("content-type", "text/html")
-            .body(SimBody::Full(Some(format!("<html><body>404 Not Found: {}</body></html>", req.path).into())))
+            .body(SimBody::Full(Some(
+                format!("<html><body>404 Not Found: {}</body></html>", req.path).into(),
+            )))
             .expect("valid"),
     }
 }

@@ -86,7 +86,8 @@ impl bindings::exports::evidence::connector::connector::Guest for Hostile {
             )),
             "many-requests" => {
                 let n: usize = arg("n").parse().unwrap_or(10);
-                let results: Vec<String> = (0..n).map(|_| http_get(Scheme::Http, &arg("authority"), &[])).collect();
+                let results: Vec<String> =
+                    (0..n).map(|_| http_get(Scheme::Http, &arg("authority"), &[])).collect();
                 report(results.join("|"))
             }
             "loop" => {
