@@ -22,6 +22,8 @@ pub enum Position {
     Url { u: String },
     /// Records after this numeric id (ticket numbers, QPS asset ids).
     After { id: i64 },
+    /// A time window `[from, to)` in epoch seconds, paged in slices (scan lists).
+    Window { from: i64, to: i64 },
 }
 
 impl Position {
@@ -30,6 +32,7 @@ impl Position {
         match (prev, self) {
             (Position::Url { u: a }, Position::Url { u: b }) => a != b,
             (Position::After { id: a }, Position::After { id: b }) => b > a,
+            (Position::Window { from: a, .. }, Position::Window { from: b, .. }) => b > a,
             (_, Position::Start) => false,
             _ => true,
         }
@@ -42,6 +45,17 @@ pub struct SourcePage {
     pub rows: Vec<Row>,
     pub next: Option<Position>,
     pub warnings: Vec<Warning>,
+    /// A small note the proof type keeps for its next pages (e.g. "a source was refused"),
+    /// carried in the cursor; `None` keeps the current one.
+    pub memo: Option<String>,
+}
+
+/// Where a page starts, and the memo of earlier pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume<'a> {
+    pub source: u8,
+    pub position: &'a Position,
+    pub memo: Option<&'a str>,
 }
 
 /// The cursor's content; encoded as base64url JSON so it is opaque and safe in any transport.
@@ -59,6 +73,9 @@ struct Cursor {
     pos: Position,
     /// Highest key already returned from an ordered source.
     k: Option<i64>,
+    /// The proof type's memo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<String>,
 }
 
 const VERSION: u8 = 1;
@@ -123,16 +140,19 @@ pub fn collect_page(
             s: 0,
             pos: Position::Start,
             k: None,
+            m: None,
         },
     };
     let resume = || current.encode();
-    let fetched = proof.fetch(client, criteria, current.s, &current.pos).map_err(|e| match e {
+    let resume_at = Resume { source: current.s, position: &current.pos, memo: current.m.as_deref() };
+    let fetched = proof.fetch(client, criteria, &resume_at).map_err(|e| match e {
         Error::RateLimited { retry_after_seconds, message, .. } => {
             Error::RateLimited { retry_after_seconds, resume_cursor: Some(resume()), message }
         }
         other => other.context(&format!("{} ({})", spec.title, describe(&current))),
     })?;
-    let SourcePage { mut rows, next, mut warnings } = fetched;
+    let SourcePage { mut rows, next, mut warnings, memo } = fetched;
+    let memo = memo.or_else(|| current.m.clone());
 
     let mut last_key = current.k;
     if let Some(key) = proof.ordered_key(current.s) {
@@ -165,10 +185,10 @@ pub fn collect_page(
                     spec.title, pos, current.pos
                 )));
             }
-            Some(Cursor { pos, k: last_key, ..current.clone() })
+            Some(Cursor { pos, k: last_key, m: memo, ..current.clone() })
         }
         None if current.s + 1 < sources => {
-            Some(Cursor { s: current.s + 1, pos: Position::Start, k: None, ..current.clone() })
+            Some(Cursor { s: current.s + 1, pos: Position::Start, k: None, m: memo, ..current.clone() })
         }
         None => None,
     };
@@ -180,5 +200,8 @@ fn describe(c: &Cursor) -> String {
         Position::Start => format!("source {}, first page", c.s + 1),
         Position::Url { .. } => format!("source {}, next page", c.s + 1),
         Position::After { id } => format!("source {}, after id {id}", c.s + 1),
+        Position::Window { from, .. } => {
+            format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))
+        }
     }
 }

@@ -335,7 +335,14 @@ impl<'a> Doc<'a> {
             (_, Value::Null) => {}
             (Value::TextList(list), Value::TextList(more)) => list.extend(more),
             (slot @ Value::Null, value) => *slot = value,
-            // A single-valued field seen twice keeps its first value.
+            // A timestamp seen several times (e.g. a ticket's history) keeps the latest;
+            // normalised RFC 3339 UTC strings order like the instants they name.
+            (Value::Timestamp(old), Value::Timestamp(new)) => {
+                if new > *old {
+                    *old = new;
+                }
+            }
+            // Any other single-valued field seen twice keeps its first value.
             _ => {}
         }
         debug_assert!(field.kind != Kind::TextList || !matches!(row[i], Value::Text(_)));

@@ -135,3 +135,128 @@ pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &s
         last,
     }
 }
+
+/// The real current time (for "overdue", which Qualys evaluates when asked).
+pub fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+const VULNS: &[(u64, &str, u8)] = &[
+    (38170, "SSL Certificate - Subject Common Name Does Not Match Server FQDN", 2),
+    (90882, "Windows Remote Desktop Protocol Weak Encryption Method Allowed", 2),
+    (105943, "EOL/Obsolete Software: Microsoft .NET Framework 4.5.2 Detected", 4),
+    (376806, "OpenSSL Multiple Vulnerabilities (OpenSSL Security Advisory 20221101)", 5),
+    (11827, "HTTP Security Header Not Detected", 2),
+    (45038, "Host Scan Time - Scanner", 1),
+    (91866, "Microsoft Windows Security Update for March 2024 & \"Patch Tuesday\" <KB5035845>", 5),
+    (150004, "Path-Based Vulnerability", 3),
+];
+
+/// A simulated remediation ticket.
+pub struct Ticket {
+    pub number: u64,
+    pub created: i64,
+    pub due: Option<i64>,
+    pub state: &'static str,
+    pub invalid: bool,
+    pub assignee: (String, String, String),
+    pub ip: String,
+    pub dns: Option<String>,
+    pub netbios: Option<String>,
+    pub port: Option<u16>,
+    pub protocol: Option<&'static str>,
+    pub first_found: i64,
+    pub last_found: i64,
+    pub last_scan: i64,
+    pub times_found: u64,
+    pub resolved: Option<i64>,
+    pub closed: Option<i64>,
+    pub history: Vec<(i64, &'static str, &'static str)>,
+    pub qid: u64,
+    pub title: &'static str,
+    pub severity: u8,
+    pub vuln_type: &'static str,
+}
+
+impl Ticket {
+    /// The latest change (for modified_since).
+    pub fn modified(&self) -> i64 {
+        self.history.iter().map(|h| h.0).max().unwrap_or(self.created)
+    }
+
+    /// Overdue as Qualys evaluates it now.
+    pub fn overdue(&self, now: i64) -> bool {
+        match self.due {
+            None => false,
+            Some(d) if self.state == "OPEN" => now > d,
+            Some(d) => self.resolved.or(self.closed).is_some_and(|r| r > d),
+        }
+    }
+}
+
+/// Ticket `i` of `count`; numbers ascend with gaps, creation spread over the last 700 days.
+pub fn ticket(seed: u64, i: u64, count: u64) -> Ticket {
+    let mut r = Rng::new(seed, 5, i);
+    let spread = 86_400 * 700 * i as i64 / count.max(1) as i64;
+    let created = NOW_EPOCH - 86_400 * 700 + spread + r.below(3600) as i64;
+    let state =
+        *r.pick(&["OPEN", "OPEN", "OPEN", "RESOLVED", "RESOLVED", "CLOSED", "CLOSED", "CLOSED", "IGNORED"]);
+    let (qid, title, base_sev) = *r.pick(VULNS);
+    let severity = ((base_sev as u64 + r.below(2)).min(5)) as u8;
+    let due = r.chance(85).then(|| created + 86_400 * (7 + r.below(60) as i64));
+    let end = created + 3600 * (1 + r.below(24 * 90) as i64);
+    let (resolved, closed) = match state {
+        "RESOLVED" => (Some(end), None),
+        "CLOSED" => (Some(end), Some(end + 86_400)),
+        "IGNORED" => (None, Some(end)),
+        _ => (None, None),
+    };
+    let mut history = vec![(created, "", "OPEN")];
+    if let Some(t) = resolved {
+        history.push((t, "OPEN", "RESOLVED"));
+    }
+    if let Some(t) = closed {
+        history.push((
+            t,
+            if resolved.is_some() { "RESOLVED" } else { "OPEN" },
+            if state == "IGNORED" { "IGNORED" } else { "CLOSED" },
+        ));
+    }
+    let v6 = r.chance(10);
+    let who = r.below(5);
+    Ticket {
+        number: 10_000 + i * 3 + (i % 2),
+        created,
+        due,
+        state,
+        invalid: r.chance(3),
+        assignee: (
+            format!("usr_a{who}"),
+            format!("{} {}", FIRST[who as usize], LAST[who as usize]),
+            format!("usr_a{who}@example.com"),
+        ),
+        ip: if v6 {
+            format!("2001:db8::{:x}", r.below(65_535))
+        } else {
+            format!("10.{}.{}.{}", r.below(255), r.below(255), 1 + r.below(254))
+        },
+        dns: r.chance(70).then(|| format!("host{}.corp.example.com", r.below(5000))),
+        netbios: r.chance(40).then(|| format!("HOST{}", r.below(5000))),
+        port: r.chance(50).then(|| *r.pick(&[22u16, 80, 443, 3389, 8443])),
+        protocol: Some(*r.pick(&["tcp", "udp"])),
+        first_found: created - 3600,
+        last_found: resolved.unwrap_or(created + 86_400),
+        last_scan: resolved.unwrap_or(created + 86_400) + 3600,
+        times_found: 1 + r.below(30),
+        resolved,
+        closed,
+        history,
+        qid,
+        title,
+        severity,
+        vuln_type: *r.pick(&["VULN", "VULN", "VULN", "POSS"]),
+    }
+}

@@ -164,3 +164,20 @@ pub fn connector_error(e: CallError) -> ConnectorError {
 pub fn text<'a>(row: &'a serde_json::Map<String, Json>, field: &str) -> Option<&'a str> {
     row.get(field).and_then(Json::as_str)
 }
+
+/// Asserts every declared field of the proof type has a non-null value in at least one row.
+pub async fn assert_every_field_filled(proof: &Collected, id: &str) {
+    let declared = proof_type(id).await;
+    for f in &declared.fields {
+        assert!(
+            proof.rows.iter().any(|r| r.get(&f.name).is_some_and(|v| !v.is_null())),
+            "field {} of {id} is never filled",
+            f.name
+        );
+    }
+}
+
+/// The integer values of a field across rows.
+pub fn ints(proof: &Collected, field: &str) -> Vec<i64> {
+    proof.rows.iter().filter_map(|r| r.get(field).and_then(Json::as_i64)).collect()
+}

@@ -138,6 +138,11 @@ impl<'t> Client<'t> {
         self.limits.get()
     }
 
+    /// The wall-clock time, epoch seconds.
+    pub fn now(&self) -> i64 {
+        self.transport.now()
+    }
+
     /// How many HTTP requests this client sent.
     pub fn requests(&self) -> u32 {
         self.requests.get()

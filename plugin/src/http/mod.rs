@@ -69,4 +69,6 @@ pub trait Transport {
     fn sleep(&self, duration: Duration);
     /// A random number in `0..bound` for back-off jitter.
     fn random_below(&self, bound: u64) -> u64;
+    /// The wall-clock time, in seconds since the Unix epoch.
+    fn now(&self) -> i64;
 }

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::time::Duration;
 
 use super::{Method, Request, Response, Timeouts, Transport};
-use crate::bindings::wasi::clocks::monotonic_clock;
+use crate::bindings::wasi::clocks::{monotonic_clock, wall_clock};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
@@ -105,6 +105,10 @@ impl Transport for WasiTransport {
 
     fn random_below(&self, bound: u64) -> u64 {
         if bound == 0 { 0 } else { random::get_random_u64() % bound }
+    }
+
+    fn now(&self) -> i64 {
+        i64::try_from(wall_clock::now().seconds).unwrap_or(i64::MAX)
     }
 }
 

@@ -1,13 +1,14 @@
 //! The proof types. Each lives in its own file (its request, its XML mapping, its fields and
 //! criteria); adding one means adding a file and a line in [`REGISTRY`].
 
+pub mod tickets;
 pub mod users;
 
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::Client;
 use crate::model::ProofSpec;
-use crate::paging::{Position, SourcePage};
+use crate::paging::{Resume, SourcePage};
 
 /// A kind of proof the connector can collect.
 pub trait ProofType: Sync {
@@ -26,17 +27,11 @@ pub trait ProofType: Sync {
     }
 
     /// Fetches one page of one source from a position.
-    fn fetch(
-        &self,
-        client: &Client<'_>,
-        criteria: &Criteria,
-        source: u8,
-        position: &Position,
-    ) -> Result<SourcePage, Error>;
+    fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error>;
 }
 
 /// Every proof type, in the order they are listed.
-pub static REGISTRY: &[&dyn ProofType] = &[&users::Users];
+pub static REGISTRY: &[&dyn ProofType] = &[&users::Users, &tickets::Tickets];
 
 /// Finds a proof type by id.
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {

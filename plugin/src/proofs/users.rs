@@ -11,7 +11,7 @@ use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{FieldSpec, Kind::*, ProofSpec, field};
-use crate::paging::{Position, SourcePage};
+use crate::paging::{Resume, SourcePage};
 use crate::xml::{self, RecordMap};
 
 use super::ProofType;
@@ -102,8 +102,8 @@ impl ProofType for Users {
         &SPEC
     }
 
-    fn fetch(&self, client: &Client<'_>, _: &Criteria, _: u8, _: &Position) -> Result<SourcePage, Error> {
+    fn fetch(&self, client: &Client<'_>, _: &Criteria, _: &Resume<'_>) -> Result<SourcePage, Error> {
         let rows = client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body))?;
-        Ok(SourcePage { rows, next: None, warnings: Vec::new() })
+        Ok(SourcePage { rows, ..SourcePage::default() })
     }
 }

@@ -1,6 +1,7 @@
 //! Routing to the simulated API scripts, and the parameter rules they share.
 
 mod about;
+mod tickets;
 mod users;
 
 use http::Response;
@@ -10,9 +11,9 @@ use crate::server::{ApiRequest, SimBody, SimConfig, generic_return, simple_retur
 
 /// Serves one authenticated request.
 pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
-    let _ = fault;
     match req.path.as_str() {
         "/msp/about.php" => about::about(req),
+        "/msp/ticket_list.php" => tickets::ticket_list(config, req, fault),
         "/msp/user_list.php" => users::user_list(config, req),
         _ => Response::builder()
             .status(404)
@@ -41,7 +42,6 @@ pub fn unknown_params(req: &ApiRequest, allowed: &[&str]) -> Option<Response<Sim
 }
 
 /// Refuses a bad parameter value with code 1905 (v2) or a GENERIC_RETURN (v1).
-#[allow(dead_code)]
 pub fn bad_value(req: &ApiRequest, name: &str, value: &str) -> Response<SimBody> {
     let text = format!("Parameter {name} has invalid value: {value}");
     if req.path.starts_with("/msp/") {
