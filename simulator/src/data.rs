@@ -260,3 +260,64 @@ pub fn ticket(seed: u64, i: u64, count: u64) -> Ticket {
         vuln_type: *r.pick(&["VULN", "VULN", "VULN", "POSS"]),
     }
 }
+
+/// A simulated scan (VM or PC).
+pub struct Scan {
+    pub id: u64,
+    pub reference: String,
+    pub scan_type: &'static str,
+    pub title: String,
+    pub user_login: String,
+    pub launched: i64,
+    pub duration: String,
+    pub priority: &'static str,
+    pub processed: bool,
+    pub state: &'static str,
+    pub sub_state: Option<&'static str>,
+    pub target: String,
+    pub asset_groups: Vec<String>,
+    pub option_profile: &'static str,
+    pub default_profile: bool,
+}
+
+/// Scan `i` of `count` (VM when `pc` is false); launches spread over the last two years.
+pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
+    let mut r = Rng::new(seed, if pc { 7 } else { 6 }, i);
+    let launched =
+        NOW_EPOCH - 86_400 * 730 + 86_400 * 730 * i as i64 / count.max(1) as i64 + r.below(86_400) as i64;
+    let state = *r.pick(&[
+        "Finished", "Finished", "Finished", "Finished", "Canceled", "Error", "Paused", "Running", "Queued",
+    ]);
+    let secs = 60 + r.below(4 * 3600);
+    let kind = if pc { "scan/compliance" } else { "scan" };
+    Scan {
+        id: 500_000 + i,
+        reference: format!("{}/{}.{:05}", if pc { "compliance" } else { "scan" }, launched, r.below(100_000)),
+        scan_type: *r.pick(&["On-Demand", "Scheduled", "Scheduled", "API"]),
+        title: match r.below(4) {
+            0 => format!("Weekly {kind} – Servers & DMZ #{i}"),
+            1 => format!("Ad hoc <urgent> scan {i}"),
+            2 => format!("Quarterly PCI {kind} {i} — «ext»"),
+            _ => format!("Scan {i}"),
+        },
+        user_login: format!("usr_a{}", r.below(5)),
+        launched,
+        duration: if state == "Running" || state == "Queued" {
+            "Pending".into()
+        } else {
+            format!("{:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
+        },
+        priority: *r.pick(&["0 - No Priority", "1 - Emergency", "5 - Medium"]),
+        processed: state == "Finished",
+        state,
+        sub_state: (state == "Error").then_some("No_Vuln"),
+        target: if r.chance(20) {
+            format!("2001:db8::{:x}", r.below(65535))
+        } else {
+            format!("10.{}.0.1-10.{}.0.254", r.below(255), r.below(255))
+        },
+        asset_groups: (0..r.below(3)).map(|k| format!("AG-{k} {}", r.pick(UNITS))).collect(),
+        option_profile: *r.pick(&["Initial Options", "Full Audit", "PCI <Standard>"]),
+        default_profile: r.chance(30),
+    }
+}

@@ -1,8 +1,11 @@
 //! The proof types. Each lives in its own file (its request, its XML mapping, its fields and
 //! criteria); adding one means adding a file and a line in [`REGISTRY`].
 
+pub mod pc_scans;
+pub mod scan_list;
 pub mod tickets;
 pub mod users;
+pub mod vm_scans;
 
 use crate::criteria::Criteria;
 use crate::error::Error;
@@ -31,7 +34,8 @@ pub trait ProofType: Sync {
 }
 
 /// Every proof type, in the order they are listed.
-pub static REGISTRY: &[&dyn ProofType] = &[&users::Users, &tickets::Tickets];
+pub static REGISTRY: &[&dyn ProofType] =
+    &[&users::Users, &vm_scans::VmScans, &pc_scans::PcScans, &tickets::Tickets];
 
 /// Finds a proof type by id.
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
