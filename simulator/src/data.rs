@@ -321,3 +321,139 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
         default_profile: r.chance(30),
     }
 }
+
+/// Every third VM host, up to two thirds of the agents, is tracked by the Cloud Agent.
+pub fn agents_with_vm(sizes: &Sizes) -> u64 {
+    (sizes.agents * 2 / 3).min(sizes.hosts.div_ceil(3))
+}
+
+/// Whether VM host `i` is agent-tracked, and which agent it is.
+pub fn host_agent(sizes: &Sizes, i: u64) -> Option<u64> {
+    (i % 3 == 0 && i / 3 < agents_with_vm(sizes)).then_some(i / 3)
+}
+
+/// The VM host id of host `i` (ascending, with gaps).
+pub fn host_id(i: u64) -> u64 {
+    100_000 + i * 5
+}
+
+/// A simulated VM host.
+pub struct Host {
+    pub id: u64,
+    pub asset_id: u64,
+    pub ip: Option<String>,
+    pub ipv6: Option<String>,
+    pub tracking: &'static str,
+    pub dns: Option<String>,
+    pub netbios: Option<String>,
+    pub os: String,
+    pub tags: Vec<(u64, String)>,
+    pub last_vuln_scan: Option<i64>,
+    pub last_vm_scanned: Option<i64>,
+    pub last_auth_scanned: Option<i64>,
+    pub last_compliance_scan: Option<i64>,
+    pub owner: Option<String>,
+    pub comments: Option<String>,
+    pub asset_groups: Vec<u64>,
+    pub cloud_provider: Option<&'static str>,
+}
+
+const OSES: &[&str] = &[
+    "Windows Server 2019 Standard 64 bit Edition Version 1809",
+    "Windows 10 Enterprise 64 bit Edition Version 22H2",
+    "Ubuntu Linux 22.04",
+    "Red Hat Enterprise Linux 8.9",
+    "Cisco IOS 15.2",
+    "macOS 14.4",
+];
+
+/// VM host `i`.
+pub fn host(seed: u64, sizes: &Sizes, i: u64) -> Host {
+    let mut r = Rng::new(seed, 3, i);
+    let agent = host_agent(sizes, i);
+    let tracking =
+        if agent.is_some() { "AGENT" } else { *r.pick(&["IP", "IP", "IP", "DNS", "NETBIOS", "INSTANCE_ID"]) };
+    let v6_only = r.chance(5);
+    let scanned = r.chance(85).then(|| NOW_EPOCH - r.below(86_400 * 400) as i64);
+    Host {
+        id: host_id(i),
+        asset_id: 2_000_000 + i,
+        ip: (!v6_only).then(|| format!("10.{}.{}.{}", (i / 65_536) % 256, (i / 256) % 256, 1 + i % 254)),
+        ipv6: (v6_only || r.chance(10)).then(|| format!("2001:db8::{:x}", i)),
+        tracking,
+        dns: r.chance(75).then(|| format!("host{i}.corp.example.com")),
+        netbios: r.chance(40).then(|| format!("HOST{i}")),
+        os: r.pick(OSES).to_string(),
+        tags: (0..r.below(4)).map(|k| (k + 1, format!("{} Tag {k} – «prod»", r.pick(UNITS)))).collect(),
+        last_vuln_scan: scanned,
+        last_vm_scanned: scanned.map(|s| s + 600),
+        last_auth_scanned: scanned.filter(|_| r.chance(50)),
+        last_compliance_scan: r.chance(40).then(|| NOW_EPOCH - r.below(86_400 * 200) as i64),
+        owner: r.chance(30).then(|| format!("usr_a{}", r.below(5))),
+        comments: r.chance(15).then(|| {
+            if r.chance(50) {
+                "Decommission <pending> & review ]]> done".repeat(40)
+            } else {
+                "DMZ".to_string()
+            }
+        }),
+        asset_groups: (0..r.below(3)).map(|k| 700 + k).collect(),
+        cloud_provider: if tracking == "INSTANCE_ID" { Some("AWS") } else { None },
+    }
+}
+
+/// A simulated Cloud Agent asset (QPS HostAsset).
+pub struct Agent {
+    pub id: u64,
+    pub qweb_host_id: Option<u64>,
+    pub name: String,
+    pub address: String,
+    pub dns: Option<String>,
+    pub netbios: Option<String>,
+    pub os: String,
+    pub tags: Vec<(u64, String)>,
+    pub last_vuln_scan: Option<i64>,
+    pub last_compliance_scan: Option<i64>,
+    pub agent_id: String,
+    pub version: String,
+    pub status: &'static str,
+    pub last_checked_in: i64,
+    pub platform: &'static str,
+    pub created: i64,
+}
+
+/// Cloud Agent asset `j`; the first [`agents_with_vm`] are VM hosts 0, 3, 6...
+pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
+    let mut r = Rng::new(seed, 4, j);
+    let vm = (j < agents_with_vm(sizes)).then(|| host(seed, sizes, j * 3));
+    let os = vm.as_ref().map_or_else(|| r.pick(OSES).to_string(), |h| h.os.clone());
+    let windows = os.starts_with("Windows");
+    Agent {
+        id: 3_000_000 + j * 7,
+        qweb_host_id: vm.as_ref().map(|h| h.id),
+        name: vm.as_ref().and_then(|h| h.dns.clone()).unwrap_or_else(|| format!("laptop-{j}")),
+        address: vm
+            .as_ref()
+            .and_then(|h| h.ip.clone())
+            .unwrap_or_else(|| format!("192.168.{}.{}", j / 250, 1 + j % 250)),
+        dns: vm.as_ref().and_then(|h| h.dns.clone()),
+        netbios: vm.as_ref().and_then(|h| h.netbios.clone()).or_else(|| Some(format!("LAPTOP-{j}"))),
+        tags: vm.as_ref().map(|h| h.tags.clone()).unwrap_or_default(),
+        last_vuln_scan: vm.as_ref().and_then(|h| h.last_vuln_scan),
+        last_compliance_scan: vm.as_ref().and_then(|h| h.last_compliance_scan),
+        agent_id: format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            r.next() as u32,
+            r.below(65_536),
+            r.below(4096),
+            r.below(4096),
+            r.below(1 << 48)
+        ),
+        version: format!("{}.{}.{}.{}", 5 + r.below(2), r.below(4), r.below(10), r.below(100)),
+        status: *r.pick(&["STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_INACTIVE"]),
+        last_checked_in: NOW_EPOCH - r.below(86_400 * 30) as i64,
+        platform: if windows { "Windows" } else { "Linux" },
+        created: NOW_EPOCH - 86_400 * (100 + r.below(600) as i64),
+        os,
+    }
+}

@@ -56,6 +56,11 @@ impl Call {
         Call { method: Method::Get, path, body: None }
     }
 
+    /// A GET of a path and query exactly as given (a next-page URL Qualys returned).
+    pub fn get_path(path_and_query: &str) -> Call {
+        Call { method: Method::Get, path: path_and_query.to_string(), body: None }
+    }
+
     /// A POST with form parameters in the body (long parameter lists never hit 414).
     pub fn post_form(path: &str, params: &[(&str, &str)]) -> Call {
         let body = encode_form(params).into_bytes();

@@ -1,6 +1,7 @@
 //! The proof types. Each lives in its own file (its request, its XML mapping, its fields and
 //! criteria); adding one means adding a file and a line in [`REGISTRY`].
 
+pub mod assets;
 pub mod pc_scans;
 pub mod scan_list;
 pub mod tickets;
@@ -35,7 +36,7 @@ pub trait ProofType: Sync {
 
 /// Every proof type, in the order they are listed.
 pub static REGISTRY: &[&dyn ProofType] =
-    &[&users::Users, &vm_scans::VmScans, &pc_scans::PcScans, &tickets::Tickets];
+    &[&assets::Assets, &users::Users, &vm_scans::VmScans, &pc_scans::PcScans, &tickets::Tickets];
 
 /// Finds a proof type by id.
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
