@@ -188,6 +188,18 @@ impl Tickets {
         for row in &mut rows {
             derive(row, now);
         }
+        // TRUNCATION names the last ticket returned; anything else means a broken chain.
+        let max = rows.iter().filter_map(|r| match r[SPEC.index("ticket_number")] {
+            Value::Integer(n) => Some(n),
+            _ => None,
+        });
+        if let (Some(last), Some(max)) = (last, max.max())
+            && last != max
+        {
+            return Err(Error::malformed(format!(
+                "TRUNCATION last={last} is not the page's last ticket ({max}); the paging chain is inconsistent"
+            )));
+        }
         Ok((rows, last))
     }
 }
