@@ -9,6 +9,7 @@ pub mod collect;
 pub mod error;
 pub mod output;
 pub mod policy;
+pub mod reference;
 pub mod runtime;
 pub mod sandbox;
 

@@ -337,10 +337,8 @@ impl<'a> Doc<'a> {
             (slot @ Value::Null, value) => *slot = value,
             // A timestamp seen several times (e.g. a ticket's history) keeps the latest;
             // normalised RFC 3339 UTC strings order like the instants they name.
-            (Value::Timestamp(old), Value::Timestamp(new)) => {
-                if new > *old {
-                    *old = new;
-                }
+            (Value::Timestamp(old), Value::Timestamp(new)) if new > *old => {
+                *old = new;
             }
             // Any other single-valued field seen twice keeps its first value.
             _ => {}

@@ -257,7 +257,7 @@ pub fn ticket(seed: u64, i: u64, count: u64) -> Ticket {
         qid,
         title,
         severity,
-        vuln_type: *r.pick(&["VULN", "VULN", "VULN", "POSS"]),
+        vuln_type: r.pick_str(&["VULN", "VULN", "VULN", "POSS"]),
     }
 }
 
@@ -293,7 +293,7 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
     Scan {
         id: 500_000 + i,
         reference: format!("{}/{}.{:05}", if pc { "compliance" } else { "scan" }, launched, r.below(100_000)),
-        scan_type: *r.pick(&["On-Demand", "Scheduled", "Scheduled", "API"]),
+        scan_type: r.pick_str(&["On-Demand", "Scheduled", "Scheduled", "API"]),
         title: match r.below(4) {
             0 => format!("Weekly {kind} – Servers & DMZ #{i}"),
             1 => format!("Ad hoc <urgent> scan {i}"),
@@ -307,7 +307,7 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
         } else {
             format!("{:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
         },
-        priority: *r.pick(&["0 - No Priority", "1 - Emergency", "5 - Medium"]),
+        priority: r.pick_str(&["0 - No Priority", "1 - Emergency", "5 - Medium"]),
         processed: state == "Finished",
         state,
         sub_state: (state == "Error").then_some("No_Vuln"),
@@ -317,7 +317,7 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
             format!("10.{}.0.1-10.{}.0.254", r.below(255), r.below(255))
         },
         asset_groups: (0..r.below(3)).map(|k| format!("AG-{k} {}", r.pick(UNITS))).collect(),
-        option_profile: *r.pick(&["Initial Options", "Full Audit", "PCI <Standard>"]),
+        option_profile: r.pick_str(&["Initial Options", "Full Audit", "PCI <Standard>"]),
         default_profile: r.chance(30),
     }
 }
@@ -329,7 +329,7 @@ pub fn agents_with_vm(sizes: &Sizes) -> u64 {
 
 /// Whether VM host `i` is agent-tracked, and which agent it is.
 pub fn host_agent(sizes: &Sizes, i: u64) -> Option<u64> {
-    (i % 3 == 0 && i / 3 < agents_with_vm(sizes)).then_some(i / 3)
+    (i.is_multiple_of(3) && i / 3 < agents_with_vm(sizes)).then_some(i / 3)
 }
 
 /// The VM host id of host `i` (ascending, with gaps).
@@ -450,7 +450,7 @@ pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
             r.below(1 << 48)
         ),
         version: format!("{}.{}.{}.{}", 5 + r.below(2), r.below(4), r.below(10), r.below(100)),
-        status: *r.pick(&["STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_INACTIVE"]),
+        status: r.pick_str(&["STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_ACTIVE", "STATUS_INACTIVE"]),
         last_checked_in: NOW_EPOCH - r.below(86_400 * 30) as i64,
         platform: if windows { "Windows" } else { "Linux" },
         created: NOW_EPOCH - 86_400 * (100 + r.below(600) as i64),

@@ -231,7 +231,7 @@ async fn proof_types(runtime: &Runtime, ui: &Ui, json: bool, markdown: bool) -> 
         let value: Vec<_> = types.iter().map(proof_type_json).collect();
         println!("{}", serde_json::to_string_pretty(&value).expect("json"));
     } else if markdown {
-        print!("{}", markdown_reference(&types));
+        print!("{}", connector_host::reference::markdown(&types));
     } else {
         for t in &types {
             println!("{:<22} {}", t.id, t.title);
@@ -258,38 +258,6 @@ fn proof_type_json(t: &ProofType) -> serde_json::Value {
         "fields": t.fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_label(f.kind), "description": f.description})).collect::<Vec<_>>(),
         "criteria": t.criteria.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_label(c.kind), "required": c.required, "allowed_values": c.allowed_values, "default": c.default_value, "description": c.description})).collect::<Vec<_>>(),
     })
-}
-
-/// The Markdown reference of every proof type (the README embeds it).
-pub fn markdown_reference(types: &[ProofType]) -> String {
-    let mut s = String::new();
-    for t in types {
-        s.push_str(&format!("### `{}` — {}\n\n{}\n\n", t.id, t.title, t.description));
-        s.push_str("| field | kind | meaning |\n|---|---|---|\n");
-        for f in &t.fields {
-            s.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                f.name,
-                kind_label(f.kind),
-                f.description.replace('|', "\\|")
-            ));
-        }
-        if !t.criteria.is_empty() {
-            s.push_str("\n| criterion | kind | default | allowed | meaning |\n|---|---|---|---|---|\n");
-            for c in &t.criteria {
-                s.push_str(&format!(
-                    "| `{}` | {} | {} | {} | {} |\n",
-                    c.name,
-                    kind_label(c.kind),
-                    c.default_value.as_deref().unwrap_or(""),
-                    c.allowed_values.join(", "),
-                    c.description.replace('|', "\\|")
-                ));
-            }
-        }
-        s.push('\n');
-    }
-    s
 }
 
 async fn connect(runtime: &Runtime, ui: &Ui, tenant: &Tenant) -> u8 {
