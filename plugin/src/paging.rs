@@ -152,6 +152,9 @@ pub fn collect_page(
         other => other.context(&format!("{} ({})", spec.title, describe(&current))),
     })?;
     let SourcePage { mut rows, next, mut warnings, memo } = fetched;
+    if let Some(w) = low_rate_limit(client) {
+        warnings.push(w);
+    }
     let memo = memo.or_else(|| current.m.clone());
 
     let mut last_key = current.k;
@@ -193,6 +196,19 @@ pub fn collect_page(
         None => None,
     };
     Ok(Page { rows, next_cursor: next_cursor.map(|c| c.encode()), warnings })
+}
+
+/// A warning when Qualys says few calls are left in the rate-limit window.
+fn low_rate_limit(client: &Client<'_>) -> Option<Warning> {
+    let l = client.limits();
+    let (limit, remaining) = (l.rate_limit?, l.rate_remaining?);
+    (limit > 0 && remaining * 10 < limit).then(|| Warning {
+        code: "rate-limit-low",
+        message: format!(
+            "only {remaining} of {limit} API calls are left in the current {}s window;              other integrations using this account may be throttled",
+            l.rate_window_secs.unwrap_or(3600)
+        ),
+    })
 }
 
 fn describe(c: &Cursor) -> String {

@@ -97,6 +97,8 @@ pub struct RequestRecord {
     pub host_header: Option<String>,
     /// Status answered.
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 /// A parsed request handed to a route.
@@ -307,6 +309,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
         requested_with,
         host_header: parts.headers.get("host").and_then(|v| v.to_str().ok()).map(str::to_string),
         status: 0,
+        at: Instant::now(),
     };
 
     let config = state.config.lock().expect("config").clone();
