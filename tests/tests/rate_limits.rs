@@ -9,7 +9,8 @@ use connector_tests::*;
 use qualys_simulator::{Fault, FaultRule, RateLimit, SimConfig, Sizes};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_storm_of_three_409s_when_collecting_then_each_wait_is_the_one_qualys_asked_for_and_the_page_arrives() {
+async fn given_a_storm_of_three_409s_when_collecting_then_each_wait_is_the_one_qualys_asked_for_and_the_page_arrives()
+ {
     let sim = simulator(SimConfig::default()).await;
     sim.add_fault(FaultRule::times("/msp/user_list.php", 3, Fault::RateLimit(1)));
     let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap();
@@ -17,20 +18,30 @@ async fn given_a_storm_of_three_409s_when_collecting_then_each_wait_is_the_one_q
     let r = sim.requests();
     assert_eq!(r.iter().map(|r| r.status).collect::<Vec<_>>(), vec![409, 409, 409, 200]);
     for pair in r.windows(2) {
-        assert!(pair[1].at.duration_since(pair[0].at) >= Duration::from_secs(1), "waited X-RateLimit-ToWait-Sec");
+        assert!(
+            pair[1].at.duration_since(pair[0].at) >= Duration::from_secs(1),
+            "waited X-RateLimit-ToWait-Sec"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_long_rate_limit_wait_when_collecting_then_the_component_returns_rate_limited_with_a_cursor_and_the_host_resumes() {
-    let sim = simulator(SimConfig { sizes: Sizes { tickets: 2500, ..Sizes::default() }, ..SimConfig::default() }).await;
+async fn given_a_long_rate_limit_wait_when_collecting_then_the_component_returns_rate_limited_with_a_cursor_and_the_host_resumes()
+ {
+    let sim =
+        simulator(SimConfig { sizes: Sizes { tickets: 2500, ..Sizes::default() }, ..SimConfig::default() })
+            .await;
     let mut t = tenant(&sim, "demo_manager");
     // Waits longer than 1 s go back to the host.
     t.config.max_inline_wait_seconds = Some(1);
     // Page 2 is rate limited for 2 s.
     sim.add_fault(FaultRule { from: 1, ..FaultRule::times("/msp/ticket_list.php", 1, Fault::RateLimit(2)) });
     let first = runtime().collect_page(&t, "remediation-tickets", &[], None).await.result.unwrap();
-    let err = runtime().collect_page(&t, "remediation-tickets", &[], first.next_cursor.as_deref()).await.result.unwrap_err();
+    let err = runtime()
+        .collect_page(&t, "remediation-tickets", &[], first.next_cursor.as_deref())
+        .await
+        .result
+        .unwrap_err();
     let CallError::Connector(ConnectorError::RateLimited(limit)) = err else { panic!("{err:?}") };
     assert_eq!(limit.retry_after_seconds, 2);
     assert_eq!(limit.resume_cursor, first.next_cursor, "resume from the page that was refused");
@@ -43,7 +54,8 @@ async fn given_a_long_rate_limit_wait_when_collecting_then_the_component_returns
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_concurrency_409_without_a_wait_header_when_collecting_then_the_component_backs_off_and_succeeds() {
+async fn given_a_concurrency_409_without_a_wait_header_when_collecting_then_the_component_backs_off_and_succeeds()
+ {
     let sim = simulator(SimConfig::default()).await;
     sim.add_fault(FaultRule::times("/msp/user_list.php", 1, Fault::Concurrency));
     let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap();
@@ -54,7 +66,8 @@ async fn given_a_concurrency_409_without_a_wait_header_when_collecting_then_the_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_the_subscription_rate_limit_when_the_window_is_used_up_then_the_host_is_told_how_long_to_wait() {
+async fn given_the_subscription_rate_limit_when_the_window_is_used_up_then_the_host_is_told_how_long_to_wait()
+{
     let limit = RateLimit { calls: 2, window_secs: 3600 };
     let sim = simulator(SimConfig { rate_limit: Some(limit), ..SimConfig::default() }).await;
     let t = tenant(&sim, "demo_manager");
@@ -69,7 +82,11 @@ async fn given_the_subscription_rate_limit_when_the_window_is_used_up_then_the_h
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_few_calls_left_in_the_window_when_collecting_then_a_warning_says_so() {
-    let sim = simulator(SimConfig { rate_limit: Some(RateLimit { calls: 10, window_secs: 3600 }), ..SimConfig::default() }).await;
+    let sim = simulator(SimConfig {
+        rate_limit: Some(RateLimit { calls: 10, window_secs: 3600 }),
+        ..SimConfig::default()
+    })
+    .await;
     let t = tenant(&sim, "demo_manager");
     for _ in 0..9 {
         page(&t, "users", &[], None).await.unwrap();
@@ -106,7 +123,8 @@ async fn given_persistent_502s_when_collecting_then_retries_are_bounded_and_the_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_hung_server_when_the_first_byte_timeout_passes_then_a_transport_error_arrives_before_the_call_deadline() {
+async fn given_a_hung_server_when_the_first_byte_timeout_passes_then_a_transport_error_arrives_before_the_call_deadline()
+ {
     let sim = simulator(SimConfig::default()).await;
     sim.add_fault(FaultRule::always("/msp/user_list.php", Fault::Hang(60_000)));
     let mut t = tenant(&sim, "demo_manager");

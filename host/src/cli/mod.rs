@@ -108,6 +108,10 @@ struct Target {
     /// A file with the credentials (TOML or KEY=VALUE), readable only by you.
     #[arg(long, value_name = "FILE")]
     credentials_file: Option<PathBuf>,
+    /// Longest Qualys rate-limit wait the connector rides out inside one call; longer waits
+    /// come back to the CLI, which waits and resumes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    max_inline_wait: u32,
 }
 
 fn parse_criterion(s: &str) -> Result<(String, String), String> {
@@ -183,7 +187,9 @@ fn tenant(target: &Target, ui: &Ui) -> Result<Tenant, u8> {
         ui.error(format!("{e:#}"));
         exit::CONFIG
     })?;
-    tenant_for(&target.platform, target.api_url.as_deref(), creds.username, creds.password, ui)
+    let mut t = tenant_for(&target.platform, target.api_url.as_deref(), creds.username, creds.password, ui)?;
+    t.config.max_inline_wait_seconds = Some(target.max_inline_wait);
+    Ok(t)
 }
 
 fn tenant_for(

@@ -1,0 +1,282 @@
+//! The `connector-host` binary as a user runs it: exit codes, credentials, outputs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use qualys_simulator::{Account, Fault, FaultRule, SimConfig, Simulator, Sizes};
+
+const PASSWORD: &str = "cli-Secret-9876";
+
+async fn sim() -> Simulator {
+    let config = SimConfig {
+        accounts: vec![Account::manager("cli_user", PASSWORD), Account::reader("cli_reader", PASSWORD)],
+        sizes: Sizes { tickets: 1500, ..Sizes::default() },
+        ..SimConfig::default()
+    };
+    Simulator::start(config).await.unwrap()
+}
+
+fn run(args: &[&str], login: &str, password: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_connector-host"))
+        .args(args)
+        .env("QUALYS_USERNAME", login)
+        .env("QUALYS_PASSWORD", password)
+        .output()
+        .expect("runs")
+}
+
+async fn run_async(args: Vec<String>, login: &'static str, password: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, login, password)
+    })
+    .await
+    .unwrap()
+}
+
+fn all_output(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn no_password_in(dir: &Path, outputs: &[&Output]) {
+    for o in outputs {
+        assert!(!all_output(o).contains(PASSWORD), "password printed");
+    }
+    for entry in walk(dir) {
+        let text = std::fs::read(&entry).unwrap();
+        assert!(!String::from_utf8_lossy(&text).contains(PASSWORD), "password in {}", entry.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_writes_a_json_proof_with_metadata_and_digest_and_never_the_password() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tickets.json");
+    let o = run_async(
+        vec![
+            "collect".into(),
+            "--api-url".into(),
+            sim.url(),
+            "--proof-type".into(),
+            "remediation-tickets".into(),
+            "--criteria".into(),
+            "states=OPEN".into(),
+            "--output".into(),
+            out.display().to_string(),
+            "--verbose".into(),
+        ],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert!(o.status.success(), "{}", all_output(&o));
+    let proof: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    for key in [
+        "proof_type",
+        "title",
+        "collected_at",
+        "platform",
+        "api_url",
+        "criteria",
+        "fields",
+        "rows",
+        "row_count",
+        "warnings",
+        "sha256",
+    ] {
+        assert!(proof.get(key).is_some(), "{key}");
+    }
+    assert_eq!(proof["row_count"].as_u64().unwrap() as usize, proof["rows"].as_array().unwrap().len());
+    assert!(proof["rows"].as_array().unwrap().iter().all(|r| r["state"] == "OPEN"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/msp/ticket_list.php 200"), "verbose logs requests");
+    no_password_in(dir.path(), &[&o]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_rows_in_json_jsonl_and_csv_have_the_same_digest() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut digests = Vec::new();
+    for format in ["json", "jsonl", "csv"] {
+        let out = dir.path().join(format!("users.{format}"));
+        let o = run_async(
+            vec![
+                "collect".into(),
+                "--api-url".into(),
+                sim.url(),
+                "--proof-type".into(),
+                "users".into(),
+                "--format".into(),
+                format.into(),
+                "--output".into(),
+                out.display().to_string(),
+            ],
+            "cli_user",
+            PASSWORD,
+        )
+        .await;
+        assert!(o.status.success(), "{}", all_output(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        digests.push(stderr.split("sha256 ").nth(1).unwrap()[..64].to_string());
+    }
+    assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
+    let csv = std::fs::read_to_string(dir.path().join("users.csv")).unwrap();
+    assert!(csv.starts_with("login,user_id,"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("users.jsonl")).unwrap().lines().count(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_say_what_went_wrong() {
+    let sim = sim().await;
+    let url = sim.url();
+    let code = |o: &Output| o.status.code().unwrap();
+    let o = run_async(
+        vec!["collect".into(), "--api-url".into(), url.clone(), "--proof-type".into(), "users".into()],
+        "cli_user",
+        "wrong",
+    )
+    .await;
+    assert_eq!(code(&o), 3, "authentication: {}", all_output(&o));
+    let o = run_async(
+        vec!["collect".into(), "--platform".into(), "MARS1".into(), "--proof-type".into(), "users".into()],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(code(&o), 2, "configuration: {}", all_output(&o));
+    let o = run_async(
+        vec![
+            "collect".into(),
+            "--api-url".into(),
+            url.clone(),
+            "--proof-type".into(),
+            "users".into(),
+            "--criteria".into(),
+            "x=1".into(),
+        ],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(code(&o), 2, "criteria: {}", all_output(&o));
+    let o = run_async(
+        vec![
+            "collect".into(),
+            "--api-url".into(),
+            "http://127.0.0.1:9".into(),
+            "--proof-type".into(),
+            "users".into(),
+        ],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(code(&o), 6, "transport: {}", all_output(&o));
+    let o = run_async(
+        vec!["proof-types".into(), "--plugin".into(), "/nonexistent.wasm".into()],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(code(&o), 1, "host: {}", all_output(&o));
+    assert!(all_output(&o).contains("cargo build -p qualys-connector"));
+    let lines: Vec<_> = String::from_utf8_lossy(&o.stderr).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 1, "one-line error: {lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_rate_limit_is_waited_out_by_the_cli_with_a_message() {
+    let sim = sim().await;
+    sim.add_fault(FaultRule::times("/msp/user_list.php", 1, Fault::RateLimit(2)));
+    let o = run_async(
+        vec![
+            "collect".into(),
+            "--api-url".into(),
+            sim.url(),
+            "--proof-type".into(),
+            "users".into(),
+            "--max-inline-wait".into(),
+            "1".into(),
+            "--output".into(),
+            "/dev/null".into(),
+        ],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert!(o.status.success(), "{}", all_output(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rate limit: waiting 2s"), "{}", all_output(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_collect_leaves_no_proof_file_behind() {
+    let sim = sim().await;
+    sim.add_fault(FaultRule { from: 1, ..FaultRule::always("/msp/ticket_list.php", Fault::MalformedXml) });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tickets.json");
+    let o = run_async(
+        vec![
+            "collect".into(),
+            "--api-url".into(),
+            sim.url(),
+            "--proof-type".into(),
+            "remediation-tickets".into(),
+            "--output".into(),
+            out.display().to_string(),
+        ],
+        "cli_user",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
+    assert!(walk(dir.path()).is_empty(), "no partial file: {:?}", walk(dir.path()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_all_writes_every_proof_and_a_manifest_of_digests() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("creds.toml");
+    std::fs::write(&creds, format!("username = \"cli_user\"\npassword = \"{PASSWORD}\"\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = dir.path().join("out");
+    let args = vec![
+        "collect".to_string(),
+        "--api-url".into(),
+        sim.url(),
+        "--all".into(),
+        "--out-dir".into(),
+        out.display().to_string(),
+        "--credentials-file".into(),
+        creds.display().to_string(),
+    ];
+    let o = run_async(args.clone(), "", "").await;
+    assert_eq!(o.status.code(), Some(2), "a world-readable credentials file is refused: {}", all_output(&o));
+    assert!(all_output(&o).contains("chmod 600"));
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run_async(args, "", "").await;
+    assert!(o.status.success(), "{}", all_output(&o));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let proofs = manifest["proofs"].as_array().unwrap();
+    assert_eq!(proofs.len(), 5);
+    for p in proofs {
+        let file = out.join(p["file"].as_str().unwrap());
+        let bytes = std::fs::read(&file).unwrap();
+        use sha2::Digest;
+        assert_eq!(p["sha256_file"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&bytes)));
+    }
+    std::fs::remove_file(&creds).unwrap();
+    no_password_in(dir.path(), &[&o]);
+}
