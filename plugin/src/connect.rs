@@ -1,12 +1,13 @@
-//! `connect`: check the credentials with the cheapest call, then say who is connected and
-//! what this account can collect.
+//! `connect`: check the credentials with the cheapest call, say who is connected, then probe
+//! each proof type's sources cheaply to say what this account can collect, and what to fix.
 
 use crate::config::Settings;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{Access, Account, ProofAccess, Value, Warning};
-use crate::proofs::REGISTRY;
 use crate::proofs::users::{self, Users};
+use crate::proofs::{Probe, REGISTRY};
+use crate::qualys_error::MIN_RIGHTS;
 use crate::xml::{self, RecordMap};
 
 /// `/msp/about.php`: the cheapest authenticated call (Qualys API v1 User Guide, "About").
@@ -14,12 +15,14 @@ static ABOUT: RecordMap =
     RecordMap { root: "ABOUT", record: "", columns: &[], captures: &["API-VERSION", "WEB-VERSION"] };
 
 pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Error> {
+    // Credentials first: a bad login fails here, before any probe.
     client
         .call(&Call::get("/msp/about.php", &[]), &mut |body| xml::read_captures(body, &ABOUT, Some(200)))?;
 
     let mut warnings = Vec::new();
     let mut access = Vec::new();
     let (mut role, mut business_unit) = (None, None);
+    // The caller's role is their own row in the user list (which is also the users probe).
     match client.call(&Call::get(users::PATH, &[]), &mut |body| Users::parse(body)) {
         Ok(rows) => {
             let login = Users::index("login");
@@ -30,20 +33,51 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
                 role = text(&me[Users::index("role")]);
                 business_unit = text(&me[Users::index("business_unit")]);
             }
-            access.push(ProofAccess { proof_type: "users", access: Access::Full, reason: None });
+            let reason = match role.as_deref() {
+                Some("Manager") | None => None,
+                Some("Unit Manager") => {
+                    Some("a Unit Manager sees only the users of their business unit".to_string())
+                }
+                Some(other) => Some(format!("a {other} sees only their own user; a Manager sees every user")),
+            };
+            let level = if reason.is_some() { Access::Partial } else { Access::Full };
+            access.push(ProofAccess { proof_type: "users", access: level, reason });
         }
         Err(Error::Permission(m)) => {
-            warnings.push(Warning { code: "user-list-denied", message: m.clone() });
-            access.push(ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) });
+            access.push(ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) })
         }
         Err(e) => return Err(e),
     }
     for p in REGISTRY {
         let id = p.spec().id;
-        if !access.iter().any(|a| a.proof_type == id) {
-            access.push(ProofAccess { proof_type: id, access: Access::Full, reason: None });
+        if id == "users" {
+            continue;
+        }
+        let found = match p.probe(client) {
+            Ok(Probe::Full) => ProofAccess { proof_type: id, access: Access::Full, reason: None },
+            Ok(Probe::Partial(why)) => {
+                ProofAccess { proof_type: id, access: Access::Partial, reason: Some(why) }
+            }
+            Err(Error::Permission(why)) => ProofAccess {
+                proof_type: id,
+                access: Access::None,
+                reason: Some(format!("{why} {MIN_RIGHTS}")),
+            },
+            Err(e) => return Err(e.context(&format!("checking access to {}", p.spec().title))),
+        };
+        access.push(found);
+    }
+    for a in &access {
+        if let Some(reason) = &a.reason {
+            let code = match a.access {
+                Access::None => "proof-type-unavailable",
+                _ => "proof-type-limited",
+            };
+            warnings.push(Warning { code, message: format!("{}: {reason}", a.proof_type) });
         }
     }
+    // Keep the registry's order.
+    access.sort_by_key(|a| REGISTRY.iter().position(|p| p.spec().id == a.proof_type));
     Ok(Account {
         login: settings.username.clone(),
         role,

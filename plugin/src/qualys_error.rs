@@ -79,66 +79,56 @@ account with SSO disabled).";
 pub const MIN_RIGHTS: &str = "The minimum user is a Reader with API access and the Manage VM and \
 Manage PC/SCA modules; Managers see everything, Unit Managers see their business unit.";
 
-/// Classifies a Qualys error by its code first, then its HTTP status, then its text.
+/// Classifies a Qualys error: the rate-limit codes first, then the HTTP status (401 is always
+/// the login, 403 always a right), then the text (v1 scripts report errors with HTTP 200).
 pub fn classify(code: Option<&str>, text: &str, http_status: Option<u16>) -> Error {
     let code_num = code.and_then(|c| c.trim().parse::<u32>().ok());
     let lower = text.to_ascii_lowercase();
-    let upstream = |hint: &str| Error::Upstream {
-        code: code.map(str::to_string),
-        http_status,
-        message: if hint.is_empty() { text.to_string() } else { format!("{text} — {hint}") },
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let with_code = |m: String| match code {
+        Some(c) => format!("{m} (Qualys code {c})"),
+        None => m,
     };
-    match code_num {
-        Some(1965) | Some(1960) => {
-            return Error::RateLimited {
-                retry_after_seconds: 0,
-                resume_cursor: None,
-                message: text.to_string(),
-            };
-        }
-        // Account state: inactive, expired, locked, registration incomplete.
-        Some(2002) | Some(2003) | Some(2004) | Some(2011) | Some(2012) => {
-            return Error::Authentication(format!(
-                "{text} (Qualys code {}). Ask a Qualys Manager to re-activate or unlock the \
-                 account, or complete its registration in the Qualys UI.",
-                code.unwrap_or("")
-            ));
-        }
-        Some(2000) | Some(2001) => {
-            return Error::Authentication(format!("{text}. {AUTH_HELP}"));
-        }
-        Some(1901) | Some(1903) | Some(1904) | Some(1905) | Some(1907) | Some(1908) => {
-            return upstream(
-                "Qualys refused a request parameter; check the criteria, or report it: the API may have changed",
-            );
-        }
-        _ => {}
-    }
-    if lower.contains("bad login") || lower.contains("login/password") || http_status == Some(401) {
-        return Error::Authentication(format!("{text}. {AUTH_HELP}"));
-    }
-    if lower.contains("sso") || lower.contains("single sign") {
-        return Error::Authentication(format!(
-            "{text}. The account uses single sign-on; the API needs a service account with SSO disabled."
-        ));
-    }
-    if lower.contains("api access") {
-        return Error::Permission(format!(
-            "{text}. Enable API access for this user: Users > edit user > User Role > 'API' checked."
-        ));
-    }
-    if http_status == Some(403)
-        || lower.contains("not authorized")
-        || lower.contains("permission")
-        || lower.contains("privilege")
-        || lower.contains("access denied")
-    {
-        return Error::Permission(format!("{text}. {MIN_RIGHTS}"));
-    }
-    if http_status == Some(409) {
+    if matches!(code_num, Some(1960 | 1965)) || http_status == Some(409) {
         return Error::RateLimited { retry_after_seconds: 0, resume_cursor: None, message: text.to_string() };
     }
-    upstream("")
+    let account_state = has(&["locked", "inactive", "expired", "deactivated", "disabled", "registration"]);
+    if http_status == Some(401) || has(&["bad login", "login/password", "invalid credentials"]) {
+        return Error::Authentication(if account_state {
+            with_code(format!(
+                "{text}. Ask a Qualys Manager to re-activate or unlock the account (Users > edit user), \
+                 or complete its registration in the Qualys UI."
+            ))
+        } else {
+            with_code(format!("{text}. {AUTH_HELP}"))
+        });
+    }
+    if has(&["sso", "single sign"]) {
+        return Error::Authentication(with_code(format!(
+            "{text}. The account uses single sign-on; the API needs a service account with SSO disabled."
+        )));
+    }
+    if has(&["api access"]) {
+        return Error::Permission(with_code(format!(
+            "{text}. Enable API access for this user: Users > edit user > User Role > 'API' checked."
+        )));
+    }
+    if http_status == Some(403)
+        || has(&["not authorized", "permission", "privilege", "access denied", "not enabled for", "module"])
+    {
+        return Error::Permission(with_code(format!("{text}. {MIN_RIGHTS}")));
+    }
+    if account_state {
+        return Error::Authentication(with_code(format!(
+            "{text}. Ask a Qualys Manager to re-activate or unlock the account."
+        )));
+    }
+    let hint = if matches!(http_status, Some(400)) || has(&["parameter"]) {
+        " — Qualys refused a request parameter; check the criteria, or report it: the API may have changed"
+    } else {
+        ""
+    };
+    Error::Upstream { code: code.map(str::to_string), http_status, message: format!("{text}{hint}") }
 }
 
 #[cfg(test)]
@@ -155,6 +145,16 @@ mod tests {
     fn rate_limit_codes_are_rate_limited() {
         assert!(matches!(classify(Some("1965"), "limit", Some(409)), Error::RateLimited { .. }));
         assert!(matches!(classify(Some("1960"), "conc", Some(409)), Error::RateLimited { .. }));
+    }
+
+    #[test]
+    fn locked_accounts_and_missing_modules_say_what_to_do() {
+        let e = classify(Some("2002"), "User account is locked", Some(401));
+        assert!(matches!(&e, Error::Authentication(m) if m.contains("unlock")));
+        let e = classify(Some("2000"), "Access Denied: the Manage VM module is not enabled", Some(403));
+        assert!(matches!(&e, Error::Permission(m) if m.contains("Manage VM")));
+        let e = classify(Some("2003"), "Insufficient privileges to run this function.", Some(200));
+        assert!(matches!(e, Error::Permission(_)));
     }
 
     #[test]

@@ -253,10 +253,10 @@ impl Assets {
         Call::get(VM_PATH, &params)
     }
 
-    /// The QPS search for Cloud Agent assets after `last_id`.
-    pub fn qps_call(last_id: Option<i64>) -> Call {
+    /// The QPS search for up to `limit` Cloud Agent assets after `last_id`.
+    pub fn qps_call(last_id: Option<i64>, limit: usize) -> Call {
         let mut body = String::from("<ServiceRequest><preferences>");
-        body.push_str(&format!("<limitResults>{QPS_PAGE_SIZE}</limitResults></preferences><filters>"));
+        body.push_str(&format!("<limitResults>{limit}</limitResults></preferences><filters>"));
         body.push_str("<Criteria field=\"trackingMethod\" operator=\"EQUALS\">QAGENT</Criteria>");
         if let Some(id) = last_id {
             body.push_str(&format!("<Criteria field=\"id\" operator=\"GREATER\">{id}</Criteria>"));
@@ -352,7 +352,7 @@ impl Assets {
             Position::After { id } => Some(*id),
             _ => None,
         };
-        match client.call(&Self::qps_call(last_id), &mut |body| Self::parse_qps(body)) {
+        match client.call(&Self::qps_call(last_id, QPS_PAGE_SIZE), &mut |body| Self::parse_qps(body)) {
             Ok((rows, last)) => {
                 let since = criteria.get("vm_scan_since").map(str::to_string);
                 let rows = rows
@@ -430,6 +430,19 @@ impl ProofType for Assets {
 
     fn ordered_key(&self, source: u8) -> Option<&'static str> {
         Some(if source == SOURCE_QPS { "asset_id" } else { "host_id" })
+    }
+
+    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        let base = client.base().clone();
+        let vm = Call::get(VM_PATH, &[("action", "list"), ("details", "Basic"), ("truncation_limit", "1")]);
+        client.call(&vm, &mut |body| Self::parse_vm(body, &base))?;
+        match client.call(&Self::qps_call(None, 1), &mut |body| Self::parse_qps(body)) {
+            Ok(_) => Ok(super::Probe::Full),
+            Err(Error::Permission(why)) => Ok(super::Probe::Partial(format!(
+                "VM hosts only: the Asset Management API refused Cloud Agent assets ({why}). {QPS_SETUP}"
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {

@@ -30,8 +30,21 @@ pub trait ProofType: Sync {
         None
     }
 
+    /// Checks cheaply (one small request per source) whether this account can collect it.
+    /// `Err(Permission)` means it cannot; other errors are the account's or the network's.
+    fn probe(&self, client: &Client<'_>) -> Result<Probe, Error>;
+
     /// Fetches one page of one source from a position.
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error>;
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// Every source answered.
+    Full,
+    /// Some sources were refused; the proof is collected with a warning saying this.
+    Partial(String),
 }
 
 /// Every proof type, in the order they are listed.

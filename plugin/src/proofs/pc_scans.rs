@@ -82,6 +82,10 @@ impl ProofType for PcScans {
         &SPEC
     }
 
+    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        LIST.probe(client)
+    }
+
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
         LIST.fetch(client, criteria, at)
     }

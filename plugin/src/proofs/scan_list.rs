@@ -128,6 +128,17 @@ impl ScanList {
         Ok(SourcePage { rows, next, warnings, memo: None })
     }
 
+    /// Lists the last day's scans: small, and refused without the module.
+    pub fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        let now = client.now();
+        let call = self.call(&Criteria::default(), now - 86_400, now);
+        client
+            .call(&call, &mut |body| {
+                xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE).map(|_| ())
+            })
+            .map(|()| super::Probe::Full)
+    }
+
     fn call(&self, criteria: &Criteria, from: i64, end: i64) -> Call {
         // One second of margin each side; rows are filtered to the exact slice above.
         let after = values::from_epoch(from - 1);

@@ -241,6 +241,13 @@ impl ProofType for Tickets {
         Some("ticket_number")
     }
 
+    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        // Tickets up to number 1: an (almost always) empty list, still checked for rights.
+        let call = Call::post_form(PATH, &[("until_ticket_number", "1")]);
+        let now = client.now();
+        client.call(&call, &mut |body| Tickets::parse(body, now)).map(|_| super::Probe::Full)
+    }
+
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
         let after = match at.position {
             Position::After { id } => Some(*id),

@@ -102,6 +102,11 @@ impl ProofType for Users {
         &SPEC
     }
 
+    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        // user_list.php has no paging or filter to make it smaller; it is the probe.
+        client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body)).map(|_| super::Probe::Full)
+    }
+
     fn fetch(&self, client: &Client<'_>, _: &Criteria, _: &Resume<'_>) -> Result<SourcePage, Error> {
         let rows = client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body))?;
         Ok(SourcePage { rows, ..SourcePage::default() })

@@ -1,0 +1,205 @@
+//! `connect` tells a user exactly what is wrong with their set-up, each diagnosis through the
+//! real component against the simulator (or the sandbox, for platforms).
+
+use std::sync::{Arc, Mutex};
+
+use connector_host::sandbox::RequestEvent;
+use connector_host::types::{Access, ConnectorError};
+use connector_host::{CallError, TenantPolicy};
+use connector_tests::*;
+use qualys_simulator::{Account, AccountState, SimConfig};
+
+async fn connect_err(sim: &qualys_simulator::Simulator, login: &str) -> ConnectorError {
+    connector_error(runtime().connect(&tenant(sim, login)).await.result.unwrap_err())
+}
+
+fn access_of(a: &connector_host::types::Account, id: &str) -> (Access, String) {
+    let p = a.proof_access.iter().find(|p| p.proof_type == id).unwrap();
+    (p.access, p.reason.clone().unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_manager_when_connecting_then_login_role_platform_and_full_access_to_every_proof_type() {
+    let sim = simulator(SimConfig::default()).await;
+    let a = runtime().connect(&tenant(&sim, "demo_manager")).await.result.unwrap();
+    assert_eq!(a.login, "demo_manager");
+    assert_eq!(a.role.as_deref(), Some("Manager"));
+    assert_eq!(a.business_unit.as_deref(), Some("Unassigned"));
+    assert_eq!(a.platform, "US1");
+    assert_eq!(a.api_url, sim.url());
+    let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type.as_str()).collect();
+    assert_eq!(ids, ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets"]);
+    assert!(a.proof_access.iter().all(|p| p.access == Access::Full), "{:?}", a.proof_access);
+    assert!(a.warnings.is_empty());
+    assert_eq!(sim.requests()[0].path, "/msp/about.php", "credentials checked with the cheapest call first");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_reader_without_asset_management_rights_when_connecting_then_assets_are_partial_and_the_roles_are_named()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    let a = runtime().connect(&tenant(&sim, "demo_reader")).await.result.unwrap();
+    assert_eq!(a.role.as_deref(), Some("Reader"));
+    let (level, reason) = access_of(&a, "assets");
+    assert_eq!(level, Access::Partial);
+    for role in ["READER", "Reporting Reader", "Unified Dashboard User", "VM User"] {
+        assert!(reason.contains(role), "{reason}");
+    }
+    let (level, reason) = access_of(&a, "users");
+    assert_eq!(level, Access::Partial);
+    assert!(reason.contains("Manager"), "{reason}");
+    assert!(a.warnings.iter().any(|w| w.message.starts_with("assets:")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_missing_modules_when_connecting_then_the_blocked_proof_types_name_the_module_and_the_minimum_user()
+ {
+    let mut no_pc = Account::manager("no_pc", PASSWORD);
+    no_pc.pc_module = false;
+    let mut no_vm = Account::manager("no_vm", PASSWORD);
+    no_vm.vm_module = false;
+    let sim = simulator(SimConfig { accounts: vec![no_pc, no_vm], ..SimConfig::default() }).await;
+    let a = runtime().connect(&tenant(&sim, "no_pc")).await.result.unwrap();
+    let (level, reason) = access_of(&a, "pc-scans");
+    assert_eq!(level, Access::None);
+    assert!(reason.contains("Manage PC/SCA") && reason.contains("Reader with API access"), "{reason}");
+    assert_eq!(access_of(&a, "vm-scans").0, Access::Full);
+    let a = runtime().connect(&tenant(&sim, "no_vm")).await.result.unwrap();
+    for id in ["assets", "vm-scans", "remediation-tickets"] {
+        let (level, reason) = access_of(&a, id);
+        assert_eq!(level, Access::None, "{id}");
+        assert!(reason.contains("Manage VM"), "{id}: {reason}");
+    }
+    assert_eq!(access_of(&a, "pc-scans").0, Access::Full);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_wrong_password_sso_or_no_api_access_when_connecting_then_one_authentication_error_lists_every_fix()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    for login in ["demo_sso", "demo_noapi"] {
+        let err = connect_err(&sim, login).await;
+        let ConnectorError::Authentication(m) = &err else { panic!("{login}: {err:?}") };
+        for fix in ["password", "platform", "API access", "SSO", "service account"] {
+            assert!(m.contains(fix), "{login}: {fix}: {m}");
+        }
+    }
+    let mut t = tenant(&sim, "demo_manager");
+    t.config.password = "wrong".into();
+    let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
+    assert!(matches!(err, ConnectorError::Authentication(_)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_locked_inactive_or_expired_account_when_connecting_then_the_message_says_to_reactivate_it() {
+    let sim = simulator(SimConfig::default()).await;
+    for (login, word) in
+        [("demo_locked", "locked"), ("demo_inactive", "inactive"), ("demo_expired", "expired")]
+    {
+        let err = connect_err(&sim, login).await;
+        let ConnectorError::Authentication(m) = &err else { panic!("{login}: {err:?}") };
+        assert!(m.contains(word) && m.contains("re-activate"), "{login}: {m}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_an_unreachable_host_or_a_tls_failure_when_connecting_then_a_transport_error_says_so() {
+    let sim = simulator(SimConfig::default()).await;
+    let mut t = tenant(&sim, "demo_manager");
+    let closed = "http://127.0.0.1:9".to_string();
+    t.config.api_url = Some(closed.clone());
+    t.policy = TenantPolicy::for_platform("US1", Some(&closed)).unwrap();
+    let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
+    assert!(matches!(&err, ConnectorError::Transport(m) if m.contains("refused")), "{err:?}");
+
+    // https to a plain-http server: the TLS handshake fails.
+    let tls = format!("https://{}", sim.addr());
+    t.config.api_url = Some(tls.clone());
+    t.policy = TenantPolicy::for_platform("US1", Some(&tls)).unwrap();
+    t.config.timeouts = Some(connector_host::types::Timeouts {
+        connect_ms: 2000,
+        first_byte_ms: 2000,
+        between_bytes_ms: 2000,
+    });
+    let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
+    assert!(
+        matches!(&err, ConnectorError::Transport(m) if m.contains("TLS") || m.contains("connection")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_an_unknown_platform_or_a_plain_http_url_when_connecting_then_invalid_config_names_the_fix() {
+    let sim = simulator(SimConfig::default()).await;
+    let mut t = tenant(&sim, "demo_manager");
+    t.config.api_url = None;
+    t.config.platform = "MARS1".into();
+    let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
+    assert!(
+        matches!(&err, ConnectorError::InvalidConfig(m) if m.contains("US1") && m.contains("KSA1")),
+        "{err:?}"
+    );
+    t.config.api_url = Some("http://qualysapi.example.com".into());
+    let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
+    assert!(matches!(&err, ConnectorError::InvalidConfig(m) if m.contains("https")), "{err:?}");
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_each_of_the_thirteen_platform_codes_when_connecting_then_the_component_calls_that_platforms_api_server()
+ {
+    let expected = [
+        ("AE1", "qualysapi.qg1.apps.qualys.ae"),
+        ("AU1", "qualysapi.qg1.apps.qualys.com.au"),
+        ("CA1", "qualysapi.qg1.apps.qualys.ca"),
+        ("EU1", "qualysapi.qualys.eu"),
+        ("EU2", "qualysapi.qg2.apps.qualys.eu"),
+        ("EU3", "qualysapi.qg3.apps.qualys.it"),
+        ("IN1", "qualysapi.qg1.apps.qualys.in"),
+        ("KSA1", "qualysapi.qg1.apps.qualysksa.com"),
+        ("UK1", "qualysapi.qg1.apps.qualys.co.uk"),
+        ("US1", "qualysapi.qualys.com"),
+        ("US2", "qualysapi.qg2.apps.qualys.com"),
+        ("US3", "qualysapi.qg3.apps.qualys.com"),
+        ("US4", "qualysapi.qg4.apps.qualys.com"),
+    ];
+    let sim = simulator(SimConfig::default()).await;
+    for (code, host) in expected {
+        let seen: Arc<Mutex<Vec<RequestEvent>>> = Arc::default();
+        let log = seen.clone();
+        let mut t = tenant(&sim, "demo_manager");
+        t.config.api_url = None;
+        t.config.platform = code.to_lowercase();
+        // The default policy for the platform allows exactly its API server...
+        let policy = TenantPolicy::for_platform(code, None).unwrap();
+        assert_eq!(policy.allowed_origins.len(), 1);
+        assert_eq!(policy.allowed_origins[0].host, host);
+        // ...but this test allows nothing, so the request is seen and refused, never sent.
+        t.policy = TenantPolicy { allowed_origins: vec![], ..policy };
+        t.observer = Some(Arc::new(move |e: &RequestEvent| log.lock().unwrap().push(e.clone())));
+        let err = runtime().connect(&t).await.result.unwrap_err();
+        assert!(matches!(err, CallError::Connector(ConnectorError::Transport(_))), "{code}: {err:?}");
+        let events = seen.lock().unwrap();
+        assert_eq!(events[0].target, format!("https://{host}:443/msp/about.php"), "{code}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_deactivated_account_state_list_then_every_state_is_diagnosed() {
+    // Guards the simulator's account states against drifting from the diagnoses above.
+    for state in [
+        AccountState::SsoEnabled,
+        AccountState::NoApiAccess,
+        AccountState::Locked,
+        AccountState::Inactive,
+        AccountState::Expired,
+    ] {
+        let sim = simulator(SimConfig {
+            accounts: vec![Account::manager("x", PASSWORD).with_state(state)],
+            ..SimConfig::default()
+        })
+        .await;
+        let err = connect_err(&sim, "x").await;
+        assert!(matches!(err, ConnectorError::Authentication(_)), "{state:?}: {err:?}");
+    }
+}
