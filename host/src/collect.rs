@@ -55,6 +55,8 @@ pub struct CollectStats {
     pub bytes: u64,
     /// Rate-limit waits ridden out.
     pub waits: u32,
+    /// Highest peak linear memory of the component over the calls, in bytes.
+    pub peak_memory_bytes: usize,
     /// The cursor to resume from when stopped by `max_pages`; `None` when complete.
     pub next_cursor: Option<String>,
 }
@@ -85,6 +87,7 @@ pub async fn collect_proof(
         let report = runtime.collect_page(tenant, &proof.id, criteria, cursor.as_deref()).await;
         stats.requests += u64::from(report.requests);
         stats.bytes += report.bytes_received;
+        stats.peak_memory_bytes = stats.peak_memory_bytes.max(report.peak_memory_bytes);
         match report.result {
             Ok(page) => {
                 writer

@@ -63,8 +63,8 @@ pub const DEFAULT_MAX_MEMORY: usize = 256 << 20;
 pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(60);
 /// Default wall-clock deadline per call: above the plugin's longest HTTP timeout plus retries.
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(15 * 60);
-/// Default largest response body: 256 MiB (a 1,000-host page with all details is a few MB).
-pub const DEFAULT_MAX_RESPONSE: u64 = 256 << 20;
+/// Default largest response body: 64 MiB (a 1,000-host page with all details is a few MB).
+pub const DEFAULT_MAX_RESPONSE: u64 = 64 << 20;
 /// Default most requests per call (a page, its retries, and connect's probes).
 pub const DEFAULT_MAX_REQUESTS: u32 = 64;
 /// Default longest HTTP timeout.

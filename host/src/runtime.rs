@@ -112,6 +112,8 @@ pub struct CallReport<T> {
     pub requests: u32,
     /// Response bytes received in this call.
     pub bytes_received: u64,
+    /// Peak linear memory of the component in this call, in bytes.
+    pub peak_memory_bytes: usize,
 }
 
 /// The error a CPU budget exhaustion raises inside the store.
@@ -250,6 +252,7 @@ impl Runtime {
             result,
             requests: stats.requests.load(Ordering::Relaxed),
             bytes_received: stats.bytes_received.load(Ordering::Relaxed),
+            peak_memory_bytes: store.data().limits.peak_memory,
         }
     }
 }
@@ -258,8 +261,7 @@ fn classify_trap(trap: &wasmtime::Error, store: &Store<TenantState>, tenant: &Te
     if trap.downcast_ref::<CpuBudgetExceeded>().is_some() {
         return CallError::CpuBudget(tenant.policy.cpu_budget);
     }
-    let text = format!("{trap:?}");
-    if text.contains("growing memory") || text.contains("memory.grow") {
+    if trap.downcast_ref::<crate::sandbox::MemoryLimitExceeded>().is_some() {
         return CallError::Memory(tenant.policy.max_memory_bytes);
     }
     let mut message = trap.to_string();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
@@ -55,7 +55,7 @@ pub struct TenantState {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: SandboxHooks,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: Limiter,
     /// Epoch ticks of guest execution left in this call's CPU budget.
     pub(crate) cpu_ticks_left: u64,
     pub(crate) stderr: MemoryOutputPipe,
@@ -80,13 +80,7 @@ impl TenantState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .build();
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(policy.max_memory_bytes)
-            .instances(16)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = Limiter { max_memory: policy.max_memory_bytes, peak_memory: 0 };
         TenantState {
             wasi,
             http: WasiHttpCtx::new(),
@@ -101,6 +95,64 @@ impl TenantState {
     /// What the guest wrote to stderr (a panic message, usually), lossily decoded.
     pub(crate) fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+/// The component tried to grow its memory past the tenant's limit.
+#[derive(Debug)]
+pub(crate) struct MemoryLimitExceeded;
+
+impl std::fmt::Display for MemoryLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("memory limit exceeded")
+    }
+}
+
+impl std::error::Error for MemoryLimitExceeded {}
+
+/// Enforces the tenant's memory limit (trapping, so the call ends at once) and records the
+/// peak linear memory, which the benchmark reports.
+pub(crate) struct Limiter {
+    max_memory: usize,
+    pub(crate) peak_memory: usize,
+}
+
+/// Most table elements a component may grow to (function tables of small components).
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            return Err(wasmtime::Error::new(MemoryLimitExceeded));
+        }
+        self.peak_memory = self.peak_memory.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        16
+    }
+
+    fn tables(&self) -> usize {
+        64
+    }
+
+    fn memories(&self) -> usize {
+        16
     }
 }
 

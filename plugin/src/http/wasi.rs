@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::{Method, Request, Response, Timeouts, Transport};
 use crate::bindings::wasi::clocks::{monotonic_clock, wall_clock};
 use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::http_error_code;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
@@ -135,14 +136,25 @@ impl Read for BodyReader {
                     let trailers = IncomingBody::finish(body);
                     trailers.subscribe().block();
                     if let Some(Ok(Err(code))) = trailers.get() {
-                        return Err(io::Error::other(describe(&code)));
+                        let kind = match code {
+                            ErrorCode::HttpResponseBodySize(_) => io::ErrorKind::PermissionDenied,
+                            _ => io::ErrorKind::Other,
+                        };
+                        return Err(io::Error::new(kind, describe(&code)));
                     }
                 }
                 Ok(0)
             }
             Err(StreamError::LastOperationFailed(e)) => {
                 self.stream = None;
-                Err(io::Error::other(e.to_debug_string()))
+                Err(match http_error_code(&e) {
+                    // A size refusal is the host's policy: not worth retrying.
+                    Some(code @ ErrorCode::HttpResponseBodySize(_)) => {
+                        io::Error::new(io::ErrorKind::PermissionDenied, describe(&code))
+                    }
+                    Some(code) => io::Error::other(describe(&code)),
+                    None => io::Error::other(e.to_debug_string()),
+                })
             }
         }
     }
@@ -154,7 +166,7 @@ fn nanos(d: Duration) -> u64 {
 
 fn transport_error(code: ErrorCode) -> Error {
     match code {
-        ErrorCode::HttpRequestDenied => Error::Denied(describe(&code)),
+        ErrorCode::HttpRequestDenied | ErrorCode::HttpResponseBodySize(_) => Error::Denied(describe(&code)),
         other => Error::Transport(describe(&other)),
     }
 }

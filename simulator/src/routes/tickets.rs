@@ -99,10 +99,11 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
     // A fault that repeats records starts one page back.
     let since = match fault {
         Some(Fault::RepeatRecords) if since > 0 => since.saturating_sub(2 * LIMIT as u64 + 10),
-        Some(Fault::SkipRecords) if since > 0 => since + 50,
         _ => since,
     };
-    for i in 0..config.sizes.tickets {
+    // Ticket numbers are 10,000 + 3i + i%2: start just below `since` instead of at 0.
+    let first = since.saturating_sub(10_000) / 3;
+    for i in first.saturating_sub(1)..config.sizes.tickets {
         let t = ticket(seed, i, config.sizes.tickets);
         if t.number < since || t.number > until {
             continue;
@@ -130,6 +131,8 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
         x.close("TICKET_LIST");
     }
     if truncated && let Some(last) = last {
+        // A broken server may claim a later last ticket than it sent: a chain that skips.
+        let last = if fault == Some(&Fault::SkipRecords) { last + 30 } else { last };
         x.raw(&format!("<TRUNCATION last=\"{last}\">Truncated after {LIMIT} records</TRUNCATION>\n"));
     }
     x.close("REMEDIATION_TICKETS");
