@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use quick_xml::Reader;
+use quick_xml::errors::SyntaxError;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::Error;
@@ -360,7 +361,24 @@ impl<'a> Doc<'a> {
 
     fn xml_error(&self, e: quick_xml::Error) -> Error {
         match e {
+            quick_xml::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+                Error::Denied(format!("reading the response stopped: {io}"))
+            }
             quick_xml::Error::Io(io) => Error::Transport(format!("reading the response failed: {io}")),
+            // The body ended inside markup: a cut connection, so the request may be retried.
+            quick_xml::Error::Syntax(
+                SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedPI
+                | SyntaxError::UnclosedXmlDecl
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedSingleQuotedAttributeValue
+                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
+            ) if !self.stack.is_empty() => Error::Transport(format!(
+                "the response ended before the document was complete (inside <{}>); the connection was probably cut",
+                self.path
+            )),
             other => Error::malformed(format!(
                 "invalid XML at byte {} (inside <{}>): {other}",
                 self.reader.buffer_position(),

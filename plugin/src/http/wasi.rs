@@ -153,6 +153,11 @@ impl Read for BodyReader {
                         io::Error::new(io::ErrorKind::PermissionDenied, describe(&code))
                     }
                     Some(code) => io::Error::other(describe(&code)),
+                    // Some hosts report the size refusal only as text.
+                    None if e.to_debug_string().contains("body size exceeds limit") => io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        describe(&ErrorCode::HttpResponseBodySize(None)),
+                    ),
                     None => io::Error::other(e.to_debug_string()),
                 })
             }

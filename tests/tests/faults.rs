@@ -1,0 +1,184 @@
+//! The fault matrix: every fault a proxy, a failing Qualys or a hostile server can produce
+//! ends in the exact typed error (or a retry that then succeeds), and a complete proof is
+//! exactly complete.
+
+use std::time::Duration;
+
+use connector_host::CallError;
+use connector_host::types::ConnectorError;
+use connector_tests::*;
+use qualys_simulator::{Fault, FaultRule, SimConfig, Sizes};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Malformed,
+    Transport,
+    Upstream(u16),
+    Deadline,
+}
+
+fn kind_of(e: &CallError) -> Option<Kind> {
+    Some(match e {
+        CallError::Connector(ConnectorError::MalformedResponse(_)) => Kind::Malformed,
+        CallError::Connector(ConnectorError::Transport(_)) => Kind::Transport,
+        CallError::Connector(ConnectorError::Upstream(u)) => Kind::Upstream(u.http_status?),
+        CallError::Deadline(_) => Kind::Deadline,
+        _ => return None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_each_broken_response_when_collecting_then_the_exact_error_kind_arrives_and_the_host_stays_up()
+{
+    let matrix = [
+        (Fault::MalformedXml, Kind::Malformed, "invalid XML"),
+        (Fault::HtmlPage, Kind::Malformed, "HTML"),
+        (Fault::WrongContentType, Kind::Malformed, "content type"),
+        (Fault::EmptyBody, Kind::Malformed, "empty"),
+        (Fault::NonUtf8, Kind::Malformed, "invalid XML"),
+        (Fault::EntityBomb, Kind::Malformed, "entity"),
+        (Fault::ExternalEntity, Kind::Malformed, "entity"),
+        (Fault::DeepNesting, Kind::Malformed, "nest"),
+        (Fault::Truncated, Kind::Transport, "ended before the document was complete"),
+        (Fault::ResetMidBody, Kind::Transport, ""),
+        (Fault::HugeAnnounced, Kind::Transport, "larger than the host allows"),
+        (Fault::HugeBody(100 << 20), Kind::Transport, "larger than the host allows"),
+        (Fault::Status(500), Kind::Upstream(500), "HTTP 500"),
+        (Fault::Status(502), Kind::Upstream(502), "HTTP 502"),
+        (Fault::Status(503), Kind::Upstream(503), "HTTP 503"),
+        (Fault::Status(504), Kind::Upstream(504), "HTTP 504"),
+        (Fault::RedirectOffHost, Kind::Upstream(302), "never follows redirects"),
+        (Fault::SlowDrip(1000), Kind::Deadline, ""),
+    ];
+    for (fault, expected, words) in matrix {
+        let sim = simulator(SimConfig::default()).await;
+        sim.add_fault(FaultRule::always("/msp/user_list.php", fault.clone()));
+        let mut t = tenant(&sim, "demo_manager");
+        t.policy.call_deadline = Duration::from_secs(20);
+        if fault == Fault::SlowDrip(1000) {
+            t.policy.call_deadline = Duration::from_secs(3);
+        }
+        let report = runtime().collect_page(&t, "users", &[], None).await;
+        let err = report.result.expect_err(&format!("{fault:?} must fail"));
+        assert_eq!(kind_of(&err), Some(expected), "{fault:?}: {err:?}");
+        assert!(err.to_string().contains(words), "{fault:?}: {err}");
+        assert!(report.peak_memory_bytes <= t.policy.max_memory_bytes, "{fault:?}");
+        // Transient kinds were retried (bounded); the others were not.
+        let tries = sim.requests().len();
+        match expected {
+            Kind::Transport if fault != Fault::HugeAnnounced && !matches!(fault, Fault::HugeBody(_)) => {
+                assert_eq!(tries, 4, "{fault:?}")
+            }
+            Kind::Upstream(s) if s >= 500 => assert_eq!(tries, 4, "{fault:?}"),
+            Kind::Deadline => {}
+            _ => assert_eq!(tries, 1, "{fault:?} is not retried"),
+        }
+    }
+    // After all that, the same runtime collects normally.
+    let sim = simulator(SimConfig::default()).await;
+    assert_eq!(collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap().rows.len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_one_transient_fault_of_each_kind_when_collecting_then_the_retry_succeeds() {
+    for fault in
+        [Fault::Truncated, Fault::ResetMidBody, Fault::Status(500), Fault::Status(504), Fault::RateLimit(1)]
+    {
+        let sim = simulator(SimConfig::default()).await;
+        sim.add_fault(FaultRule::times("/msp/user_list.php", 1, fault.clone()));
+        let proof = collect(&tenant(&sim, "demo_manager"), "users", &[])
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(proof.rows.len(), 12, "{fault:?}");
+        assert_eq!(sim.requests().len(), 2, "{fault:?}");
+    }
+}
+
+fn hosts(n: u64) -> SimConfig {
+    SimConfig { sizes: Sizes { hosts: n, agents: 0, tickets: n, ..Sizes::default() }, ..SimConfig::default() }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_next_page_url_to_another_host_when_paging_then_it_is_refused_before_any_request() {
+    let sim = simulator(hosts(2500)).await;
+    sim.add_fault(FaultRule::always("/api/2.0/fo/asset/host/", Fault::NextUrlOtherHost));
+    let err = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
+    assert!(err.to_string().contains("evil.example.com"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_next_page_url_that_repeats_when_paging_then_the_loop_stops_with_an_error() {
+    let sim = simulator(hosts(2500)).await;
+    sim.add_fault(FaultRule {
+        from: 2,
+        ..FaultRule::always("/api/2.0/fo/asset/host/", Fault::NextUrlRepeat)
+    });
+    let err = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
+    assert!(err.to_string().contains("does not move forward"), "{err}");
+    assert!(sim.requests().len() < 10, "no endless loop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_pages_that_repeat_records_when_collecting_then_each_record_is_kept_once_and_the_repeats_are_counted()
+ {
+    for (id, path) in [("remediation-tickets", "/msp/ticket_list.php"), ("assets", "/api/2.0/fo/asset/host/")]
+    {
+        let clean_sim = simulator(hosts(2500)).await;
+        let clean = collect(&tenant(&clean_sim, "demo_manager"), id, &[]).await.unwrap();
+        let sim = simulator(hosts(2500)).await;
+        sim.add_fault(FaultRule::times(path, 2, Fault::RepeatRecords));
+        let proof = collect(&tenant(&sim, "demo_manager"), id, &[]).await.unwrap();
+        assert_eq!(proof.rows, clean.rows, "{id}: nothing doubled, nothing lost");
+        assert_eq!(proof.sha256, clean.sha256);
+        let (code, message) =
+            proof.warnings.iter().find(|(c, _)| c == "duplicate-records").expect("a warning");
+        assert_eq!(code, "duplicate-records");
+        assert!(message.chars().next().unwrap().is_ascii_digit(), "starts with the count: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_ticket_chain_that_skips_when_paging_then_a_malformed_response_error_names_it() {
+    let sim = simulator(hosts(2500)).await;
+    sim.add_fault(FaultRule::always("/msp/ticket_list.php", Fault::SkipRecords));
+    let err = collect(&tenant(&sim, "demo_manager"), "remediation-tickets", &[]).await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
+    assert!(err.to_string().contains("TRUNCATION"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_random_transient_faults_over_fifty_pages_when_collecting_then_the_proof_equals_a_clean_run_row_for_row()
+ {
+    let config = SimConfig { sizes: Sizes { tickets: 50_000, ..Sizes::default() }, ..SimConfig::default() };
+    let clean_sim = simulator(config.clone()).await;
+    let t = tenant(&clean_sim, "demo_manager");
+    let clean = collect(&t, "remediation-tickets", &[]).await.unwrap();
+    assert_eq!(clean.rows.len(), 50_000);
+    assert!(clean.pages >= 50);
+
+    let sim = simulator(config).await;
+    let kinds =
+        [Fault::Status(503), Fault::ResetMidBody, Fault::Truncated, Fault::Status(502), Fault::RateLimit(1)];
+    // A deterministic spread of faults: request indexes from a fixed LCG.
+    let mut x: u64 = 7;
+    let mut rules = Vec::new();
+    for k in 0..15 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let at = (x >> 33) % 50;
+        let rule = FaultRule {
+            from: at,
+            ..FaultRule::times("/msp/ticket_list.php", 1, kinds[k % kinds.len()].clone())
+        };
+        rules.push(rule.clone());
+        sim.add_fault(rule);
+    }
+    let faulty = collect(&tenant(&sim, "demo_manager"), "remediation-tickets", &[]).await.unwrap();
+    assert_eq!(faulty.rows.len(), clean.rows.len());
+    assert!(faulty.rows == clean.rows, "row for row");
+    assert_eq!(faulty.sha256, clean.sha256);
+    let fired: u64 = rules.iter().map(|r| r.hits.load(std::sync::atomic::Ordering::SeqCst)).sum();
+    assert_eq!(fired, 15, "every fault was injected");
+    assert_eq!(sim.requests().len() as u64, faulty.pages + fired, "each fault cost exactly one retry");
+}
