@@ -100,10 +100,7 @@ impl ScanList {
         let end = (from + SLICE_DAYS * 86_400).min(to);
         let call = self.call(criteria, from, end);
         let index = self.spec.index(self.launched_field);
-        let rows = client.call(&call, &mut |body| {
-            let parsed = xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE)?;
-            Ok(parsed.rows)
-        })?;
+        let rows = client.call(&call, &mut |body| self.parse(body))?;
         // Keep exactly [from, end): Qualys' boundary semantics then do not matter, and a scan
         // on a slice boundary lands in one slice only.
         let rows: Vec<Row> = rows
@@ -126,6 +123,11 @@ impl ScanList {
         }
         let next = (end < to).then_some(Position::Window { from: end, to });
         Ok(SourcePage { rows, next, warnings, memo: None })
+    }
+
+    /// Reads one scan list response.
+    pub fn parse(&self, body: &mut dyn std::io::BufRead) -> Result<Vec<Row>, Error> {
+        Ok(xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE)?.rows)
     }
 
     /// Lists the last day's scans: small, and refused without the module.

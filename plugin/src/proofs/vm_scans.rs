@@ -75,6 +75,11 @@ static LIST: ScanList = ScanList {
     launched_field: "launched_at",
 };
 
+/// Reads one scan list response (tests, benchmarks, fuzzing).
+pub fn parse(body: &mut dyn std::io::BufRead) -> Result<Vec<crate::model::Row>, Error> {
+    LIST.parse(body)
+}
+
 pub struct VmScans;
 
 impl ProofType for VmScans {
