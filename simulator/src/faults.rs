@@ -222,3 +222,65 @@ pub async fn transform(fault: &Fault, response: Response<SimBody>, _base: &str) 
 pub fn hit(rule: &FaultRule) {
     count_hit(rule);
 }
+
+impl std::str::FromStr for FaultRule {
+    type Err = String;
+
+    /// `KIND[:ARG][@PATH][*COUNT]`, e.g. `status:503@/msp/*2`, `slow-drip:1000`, `truncated@/api/`.
+    fn from_str(spec: &str) -> Result<FaultRule, String> {
+        let (spec, count) = match spec.rsplit_once('*') {
+            Some((s, n)) => (s, Some(n.parse::<u64>().map_err(|_| format!("bad count in {spec:?}"))?)),
+            None => (spec, None),
+        };
+        let (kind, path) = spec.split_once('@').unwrap_or((spec, ""));
+        let (name, arg) = kind.split_once(':').unwrap_or((kind, ""));
+        let num = |default: u64| -> Result<u64, String> {
+            if arg.is_empty() {
+                Ok(default)
+            } else {
+                arg.parse().map_err(|_| format!("bad number in {spec:?}"))
+            }
+        };
+        let fault = match name {
+            "malformed-xml" => Fault::MalformedXml,
+            "truncated" => Fault::Truncated,
+            "html" => Fault::HtmlPage,
+            "wrong-content-type" => Fault::WrongContentType,
+            "empty" => Fault::EmptyBody,
+            "non-utf8" => Fault::NonUtf8,
+            "huge-announced" => Fault::HugeAnnounced,
+            "huge-body" => Fault::HugeBody(num(100 << 20)?),
+            "entity-bomb" => Fault::EntityBomb,
+            "external-entity" => Fault::ExternalEntity,
+            "deep-nesting" => Fault::DeepNesting,
+            "slow-drip" => Fault::SlowDrip(num(1000)?),
+            "reset" => Fault::ResetMidBody,
+            "status" => Fault::Status(num(503)? as u16),
+            "rate-limit" => Fault::RateLimit(num(60)? as u32),
+            "concurrency" => Fault::Concurrency,
+            "redirect" => Fault::RedirectOffHost,
+            "hang" => Fault::Hang(num(60_000)?),
+            "next-url-other-host" => Fault::NextUrlOtherHost,
+            "next-url-repeat" => Fault::NextUrlRepeat,
+            "repeat-records" => Fault::RepeatRecords,
+            "skip-records" => Fault::SkipRecords,
+            other => return Err(format!("unknown fault {other:?}")),
+        };
+        Ok(FaultRule { path: path.to_string(), count, ..FaultRule::always("", fault) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs_parse_with_argument_path_and_count() {
+        let r: FaultRule = "status:502@/msp/*2".parse().unwrap();
+        assert_eq!((r.fault, r.path.as_str(), r.count), (Fault::Status(502), "/msp/", Some(2)));
+        let r: FaultRule = "slow-drip".parse().unwrap();
+        assert_eq!((r.fault, r.path.as_str(), r.count), (Fault::SlowDrip(1000), "", None));
+        assert!("melt-down".parse::<FaultRule>().is_err());
+        assert!("status:abc".parse::<FaultRule>().is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! `qualys-simulator`: a fake Qualys API on 127.0.0.1 for manual testing and demos.
+
+use clap::Parser;
+use qualys_simulator::{FaultRule, RateLimit, SimConfig, Simulator, Sizes};
+
+/// Serve a fake Qualys API on loopback, with generated data and optional faults.
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    after_help = "Accounts: demo_manager / demo-password (Manager), demo_reader (no Cloud Agent \
+rights), demo_sso, demo_noapi, demo_locked, demo_inactive, demo_expired.\n\nFaults: KIND[:ARG][@PATH][*COUNT] with \
+KIND one of malformed-xml, truncated, html, wrong-content-type, empty, non-utf8, huge-announced, huge-body:BYTES, \
+entity-bomb, external-entity, deep-nesting, slow-drip:MS, reset, status:CODE, rate-limit:SECS, concurrency, \
+redirect, hang:MS, next-url-other-host, next-url-repeat, repeat-records, skip-records."
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value_t = 12)]
+    users: u64,
+    #[arg(long, default_value_t = 250)]
+    hosts: u64,
+    #[arg(long, default_value_t = 60)]
+    agents: u64,
+    #[arg(long, default_value_t = 40)]
+    vm_scans: u64,
+    #[arg(long, default_value_t = 25)]
+    pc_scans: u64,
+    #[arg(long, default_value_t = 2500)]
+    tickets: u64,
+    /// Inject a fault (repeatable).
+    #[arg(long = "fault", value_parser = |s: &str| s.parse::<FaultRule>())]
+    faults: Vec<FaultRule>,
+    /// Calls per account per hour before HTTP 409 (code 1965).
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// Calls one account may run at once before HTTP 409 (code 1960).
+    #[arg(long)]
+    concurrency_limit: Option<u32>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let config = SimConfig {
+        seed: a.seed,
+        port: a.port,
+        sizes: Sizes {
+            users: a.users,
+            hosts: a.hosts,
+            agents: a.agents,
+            vm_scans: a.vm_scans,
+            pc_scans: a.pc_scans,
+            tickets: a.tickets,
+        },
+        faults: a.faults,
+        rate_limit: a.rate_limit.map(|calls| RateLimit { calls, window_secs: 3600 }),
+        concurrency_limit: a.concurrency_limit,
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await?;
+    println!("Qualys simulator on {} (Ctrl-C to stop)", sim.url());
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
