@@ -211,6 +211,22 @@ impl Runtime {
         .await
     }
 
+    /// Times `n` fresh stores plus instantiations, without calling anything (for benchmarks).
+    pub async fn time_instantiation(&self, n: u32) -> Result<Duration, CallError> {
+        let policy = TenantPolicy::for_api(
+            &qualys_platforms::ApiBase::parse("https://invalid.invalid").expect("valid"),
+        );
+        let started = Instant::now();
+        for _ in 0..n {
+            let state = TenantState::new(&policy, 1000, Arc::new(CallStats::default()), None);
+            let mut store = Store::new(&self.engine, state);
+            store.limiter(|s| &mut s.limits);
+            store.set_epoch_deadline(1000);
+            self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Host(format!("{e:?}")))?;
+        }
+        Ok(started.elapsed())
+    }
+
     /// Runs one export in a fresh store under the tenant's limits.
     async fn call<R>(
         &self,
