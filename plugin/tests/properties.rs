@@ -26,8 +26,8 @@ fn parse_all(bytes: &[u8]) {
     let _ = Tickets::parse(&mut &bytes[..], 0);
     let _ = Assets::parse_vm(&mut &bytes[..], &base);
     let _ = Assets::parse_qps(&mut &bytes[..]);
-    let _ = vm_scans::parse(&mut &bytes[..]);
-    let _ = pc_scans::parse(&mut &bytes[..]);
+    let _ = vm_scans::PROOF.parse(&mut &bytes[..]);
+    let _ = pc_scans::PROOF.parse(&mut &bytes[..]);
     let _ = Users::parse(&mut &bytes[..]);
 }
 

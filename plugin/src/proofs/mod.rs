@@ -49,7 +49,7 @@ pub enum Probe {
 
 /// Every proof type, in the order they are listed.
 pub static REGISTRY: &[&dyn ProofType] =
-    &[&assets::Assets, &users::Users, &vm_scans::VmScans, &pc_scans::PcScans, &tickets::Tickets];
+    &[&assets::Assets, &users::Users, &vm_scans::PROOF, &pc_scans::PROOF, &tickets::Tickets];
 
 /// Finds a proof type by id.
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {

@@ -5,14 +5,9 @@
 //! USER_LOGIN, LAUNCH_DATETIME, DURATION, PROCESSED, STATUS (STATE, SUB_STATE), TARGET,
 //! ASSET_GROUP_TITLE_LIST, OPTION_PROFILE (TITLE, DEFAULT_FLAG).
 
-use crate::criteria::Criteria;
-use crate::error::Error;
-use crate::http::client::Client;
 use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, field};
-use crate::paging::{Resume, SourcePage};
 use crate::xml::RecordMap;
 
-use super::ProofType;
 use super::scan_list::{self, ScanList};
 
 static FIELDS: &[FieldSpec] = &[
@@ -67,31 +62,11 @@ static MAP: RecordMap = RecordMap {
     captures: &[],
 };
 
-static LIST: ScanList = ScanList {
+/// The proof type (registered in [`super::REGISTRY`]).
+pub static PROOF: ScanList = ScanList {
     spec: &SPEC,
     path: "/api/2.0/fo/scan/compliance/",
     params: &[("action", "list"), ("show_ags", "1"), ("show_op", "1")],
     map: &MAP,
     launched_field: "launched_at",
 };
-
-/// Reads one scan list response (tests, benchmarks, fuzzing).
-pub fn parse(body: &mut dyn std::io::BufRead) -> Result<Vec<crate::model::Row>, Error> {
-    LIST.parse(body)
-}
-
-pub struct PcScans;
-
-impl ProofType for PcScans {
-    fn spec(&self) -> &'static ProofSpec {
-        &SPEC
-    }
-
-    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
-        LIST.probe(client)
-    }
-
-    fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
-        LIST.fetch(client, criteria, at)
-    }
-}

@@ -15,6 +15,8 @@ use crate::paging::{Position, Resume, SourcePage};
 use crate::values;
 use crate::xml::{self, RecordMap};
 
+use super::ProofType;
+
 /// Default window when `launched_after` is not given.
 pub const DEFAULT_WINDOW_DAYS: i64 = 90;
 /// Days per page.
@@ -83,13 +85,46 @@ impl ScanList {
         Ok((from, to))
     }
 
+    /// Reads one scan list response (also used by tests, benchmarks and fuzzing).
+    pub fn parse(&self, body: &mut dyn std::io::BufRead) -> Result<Vec<Row>, Error> {
+        Ok(xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE)?.rows)
+    }
+
+    fn call(&self, criteria: &Criteria, from: i64, end: i64) -> Call {
+        // One second of margin each side; rows are filtered to the exact slice above.
+        let after = values::from_epoch(from - 1);
+        let before = values::from_epoch(end + 1);
+        let mut params: Vec<(&str, &str)> = self.params.to_vec();
+        params.push(("launched_after_datetime", &after));
+        params.push(("launched_before_datetime", &before));
+        if let Some(state) = criteria.get("state") {
+            params.push(("state", state));
+        }
+        if let Some(t) = criteria.get("type") {
+            params.push(("type", t));
+        }
+        Call::get(self.path, &params)
+    }
+}
+
+impl ProofType for ScanList {
+    fn spec(&self) -> &'static ProofSpec {
+        self.spec
+    }
+
+    /// Lists the last day's scans: small, and refused without the module.
+    fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
+        let now = client.now();
+        let call = self.call(&Criteria::default(), now - 86_400, now);
+        client
+            .call(&call, &mut |body| {
+                xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE).map(|_| ())
+            })
+            .map(|()| super::Probe::Full)
+    }
+
     /// One slice of the window.
-    pub fn fetch(
-        &self,
-        client: &Client<'_>,
-        criteria: &Criteria,
-        at: &Resume<'_>,
-    ) -> Result<SourcePage, Error> {
+    fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
         let (from, to, first) = match at.position {
             Position::Window { from, to } => (*from, *to, false),
             _ => {
@@ -123,37 +158,5 @@ impl ScanList {
         }
         let next = (end < to).then_some(Position::Window { from: end, to });
         Ok(SourcePage { rows, next, warnings, memo: None })
-    }
-
-    /// Reads one scan list response.
-    pub fn parse(&self, body: &mut dyn std::io::BufRead) -> Result<Vec<Row>, Error> {
-        Ok(xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE)?.rows)
-    }
-
-    /// Lists the last day's scans: small, and refused without the module.
-    pub fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
-        let now = client.now();
-        let call = self.call(&Criteria::default(), now - 86_400, now);
-        client
-            .call(&call, &mut |body| {
-                xml::read_records(body, self.map, self.spec, None, MAX_SCANS_PER_SLICE).map(|_| ())
-            })
-            .map(|()| super::Probe::Full)
-    }
-
-    fn call(&self, criteria: &Criteria, from: i64, end: i64) -> Call {
-        // One second of margin each side; rows are filtered to the exact slice above.
-        let after = values::from_epoch(from - 1);
-        let before = values::from_epoch(end + 1);
-        let mut params: Vec<(&str, &str)> = self.params.to_vec();
-        params.push(("launched_after_datetime", &after));
-        params.push(("launched_before_datetime", &before));
-        if let Some(state) = criteria.get("state") {
-            params.push(("state", state));
-        }
-        if let Some(t) = criteria.get("type") {
-            params.push(("type", t));
-        }
-        Call::get(self.path, &params)
     }
 }
