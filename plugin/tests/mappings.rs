@@ -105,3 +105,39 @@ fn a_user_list_maps_three_users() {
     assert_eq!(rows.len(), 3);
     assert_eq!(get("users", &rows[1], "last_name"), &text("O'Brien & Sons"));
 }
+
+#[test]
+fn a_user_list_with_no_users_is_an_empty_page_not_an_error() {
+    let rows = Users::parse(&mut &fixture("user_list_empty.xml")[..]).unwrap();
+    assert!(rows.is_empty());
+}
+
+#[test]
+fn a_single_user_maps_every_field_and_ignores_elements_the_proof_does_not_declare() {
+    let rows = Users::parse(&mut &fixture("user_list_single.xml")[..]).unwrap();
+    assert_eq!(rows.len(), 1);
+    let fields = proofs::find("users").unwrap().spec().fields;
+    assert_eq!(rows[0].len(), fields.len());
+    let actual: Vec<(&str, &Value)> = fields.iter().map(|f| f.name).zip(rows[0].iter()).collect();
+    let expected: Vec<(&str, Value)> = vec![
+        ("login", text("acme_as")),
+        ("user_id", text("7654321")),
+        ("external_id", text("uid=asmith,ou=people")),
+        ("first_name", text("Ada")),
+        ("last_name", text("Smith")),
+        ("title", text("Auditor")),
+        ("email", text("ada@example.com")),
+        ("phone", text("+1 555 0100")),
+        ("company", text("Acme")),
+        ("status", text("Active")),
+        ("role", text("Auditor")),
+        ("business_unit", text("Compliance")),
+        ("creation_date", ts("2020-02-29T10:20:30Z")),
+        ("last_login_date", ts("2026-11-01T08:00:00Z")),
+        ("manager_poc", Value::Boolean(false)),
+        ("unit_manager_poc", Value::Boolean(true)),
+        ("ui_interface_style", text("standard_navy")),
+        ("asset_groups", Value::TextList(vec!["PCI".into()])),
+    ];
+    assert_eq!(actual, expected.iter().map(|(n, v)| (*n, v)).collect::<Vec<_>>());
+}

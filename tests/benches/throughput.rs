@@ -10,8 +10,9 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use base64::prelude::*;
 use connector_host::{Runtime, RuntimeOptions};
 use connector_tests::{PASSWORD, collect, simulator, tenant};
 use qualys_connector::proofs::assets::Assets;
@@ -35,7 +36,7 @@ struct Fetched {
 /// A plain HTTP/1.1 GET or POST on loopback; returns the body.
 fn http(addr: &str, method: &str, path: &str, body: &str) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).unwrap();
-    let auth = base64_basic("demo_manager", PASSWORD);
+    let auth = BASE64_STANDARD.encode(format!("demo_manager:{PASSWORD}"));
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\nX-Requested-With: bench\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -46,21 +47,6 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> Vec<u8> {
     s.read_to_end(&mut raw).unwrap();
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     raw.split_off(split)
-}
-
-fn base64_basic(u: &str, p: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let data = format!("{u}:{p}").into_bytes();
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() { out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char) } else { out.push('=') }
-        }
-    }
-    out
 }
 
 fn between<'a>(hay: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -288,7 +274,6 @@ async fn run(quick: bool) {
             component / native
         );
     }
-    let _ = Duration::ZERO;
 }
 
 /// Collects all tickets through the component, rows written to a file; (pages, peak guest bytes).
