@@ -10,10 +10,7 @@ fn build_wasm_guest(root: &std::path::Path, package: &str) {
     cmd.current_dir(root)
         .args(["build", "-p", package, "--target", "wasm32-wasip2", "--release"])
         .arg("--target-dir")
-        .arg(root.join("target/plugin"))
-        // cargo probes rustc by feeding it stdin; an inherited stdin (whatever the outer
-        // build had open) would be compiled as Rust and fail the probe on a clean machine.
-        .stdin(std::process::Stdio::null());
+        .arg(root.join("target/plugin"));
     // Do not leak the outer build's settings (clippy's wrapper, host RUSTFLAGS, profile).
     for var in [
         "RUSTC_WORKSPACE_WRAPPER",

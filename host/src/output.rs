@@ -69,8 +69,20 @@ pub struct ProofSummary {
 }
 
 enum Sink {
-    File { temp: tempfile::NamedTempFile, target: PathBuf },
+    File {
+        temp: tempfile::NamedTempFile,
+        target: PathBuf,
+    },
+    /// An existing device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
+    Special(PathBuf),
     Stdout,
+}
+
+/// Whether `path` exists and is neither a regular file nor a folder. Renaming a finished
+/// temporary file onto such a path would replace it: `--output /dev/null` run as root would
+/// turn the machine's /dev/null into a plain file.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// A proof being written.
@@ -97,6 +109,13 @@ impl ProofWriter {
         fields: &[Field],
     ) -> anyhow::Result<ProofWriter> {
         let (out, sink): (Box<dyn Write + Send>, Sink) = match path {
+            Some(target) if is_special(target) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(target)
+                    .with_context(|| format!("opening {}", target.display()))?;
+                (Box::new(file), Sink::Special(target.to_path_buf()))
+            }
             Some(target) => {
                 let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -227,6 +246,7 @@ impl ProofWriter {
                 temp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
                 Some(target)
             }
+            Sink::Special(target) => Some(target),
             Sink::Stdout => None,
         };
         Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: self.warnings })
@@ -235,6 +255,9 @@ impl ProofWriter {
 
 /// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    if is_special(path) {
+        return std::fs::write(path, data).with_context(|| format!("writing {}", path.display()));
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut temp = tempfile::Builder::new().prefix(".partial-").tempfile_in(dir)?;

@@ -198,6 +198,8 @@ async fn exit_codes_say_what_went_wrong() {
 async fn a_long_rate_limit_is_waited_out_by_the_cli_with_a_message() {
     let sim = sim().await;
     sim.add_fault(FaultRule::times("/msp/user_list.php", 1, Fault::RateLimit(2)));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.json");
     let o = run_async(
         vec![
             "collect".into(),
@@ -208,7 +210,7 @@ async fn a_long_rate_limit_is_waited_out_by_the_cli_with_a_message() {
             "--max-inline-wait".into(),
             "1".into(),
             "--output".into(),
-            "/dev/null".into(),
+            out.display().to_string(),
         ],
         "cli_user",
         PASSWORD,
@@ -216,6 +218,7 @@ async fn a_long_rate_limit_is_waited_out_by_the_cli_with_a_message() {
     .await;
     assert!(o.status.success(), "{}", all_output(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("rate limit: waiting 2s"), "{}", all_output(&o));
+    assert!(out.exists(), "the proof is written after the wait");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,10 +2,11 @@
 //! each proof type's sources cheaply to say what this account can collect, and what to fix.
 
 use crate::config::Settings;
+use crate::endpoints;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{Access, Account, ProofAccess, Value, Warning};
-use crate::proofs::users::{self, Users};
+use crate::proofs::users::Users;
 use crate::proofs::{Probe, REGISTRY};
 use crate::qualys_error::MIN_RIGHTS;
 use crate::xml::{self, RecordMap};
@@ -17,13 +18,13 @@ static ABOUT: RecordMap =
 pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Error> {
     // Credentials first: a bad login fails here, before any probe.
     client
-        .call(&Call::get("/msp/about.php", &[]), &mut |body| xml::read_captures(body, &ABOUT, Some(200)))?;
+        .call(&Call::get(endpoints::ABOUT, &[]), &mut |body| xml::read_captures(body, &ABOUT, Some(200)))?;
 
     let mut warnings = Vec::new();
     let mut access = Vec::new();
     let (mut role, mut business_unit) = (None, None);
     // The caller's role is their own row in the user list (which is also the users probe).
-    match client.call(&Call::get(users::PATH, &[]), &mut |body| Users::parse(body)) {
+    match client.call(&Call::get(endpoints::USER_LIST, &[]), &mut |body| Users::parse(body)) {
         Ok(rows) => {
             let login = Users::index("login");
             let me = rows

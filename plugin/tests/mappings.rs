@@ -55,7 +55,7 @@ fn a_host_list_page_maps_lists_and_follows_only_a_same_origin_next_url() {
     let (rows, next) = Assets::parse_vm(&mut &body[..], &base).unwrap();
     assert_eq!(
         next.as_deref(),
-        Some("/api/2.0/fo/asset/host/?action=list&details=All&truncation_limit=2&id_min=100010")
+        Some("/api/5.0/fo/asset/host/?action=list&details=All&truncation_limit=2&id_min=100010")
     );
     let f = |r: &Row, n: &str| get("assets", r, n).clone();
     assert_eq!(f(&rows[0], "source"), text("vm"));

@@ -59,7 +59,7 @@ fn between<'a>(hay: &'a str, start: &str, end: &str) -> Option<&'a str> {
 fn fetch_hosts(addr: &str) -> Fetched {
     let started = Instant::now();
     let mut path =
-        "/api/2.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1&truncation_limit=1000"
+        "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1&truncation_limit=1000"
             .to_string();
     let mut bodies = Vec::new();
     loop {

@@ -101,7 +101,7 @@ fn hosts(n: u64) -> SimConfig {
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_next_page_url_to_another_host_when_paging_then_it_is_refused_before_any_request() {
     let sim = simulator(hosts(2500)).await;
-    sim.add_fault(FaultRule::always("/api/2.0/fo/asset/host/", Fault::NextUrlOtherHost));
+    sim.add_fault(FaultRule::always("/api/5.0/fo/asset/host/", Fault::NextUrlOtherHost));
     let err = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap_err();
     assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
     assert!(err.to_string().contains("evil.example.com"), "{err}");
@@ -112,7 +112,7 @@ async fn given_a_next_page_url_that_repeats_when_paging_then_the_loop_stops_with
     let sim = simulator(hosts(2500)).await;
     sim.add_fault(FaultRule {
         from: 2,
-        ..FaultRule::always("/api/2.0/fo/asset/host/", Fault::NextUrlRepeat)
+        ..FaultRule::always("/api/5.0/fo/asset/host/", Fault::NextUrlRepeat)
     });
     let err = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap_err();
     assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
@@ -123,7 +123,7 @@ async fn given_a_next_page_url_that_repeats_when_paging_then_the_loop_stops_with
 #[tokio::test(flavor = "multi_thread")]
 async fn given_pages_that_repeat_records_when_collecting_then_each_record_is_kept_once_and_the_repeats_are_counted()
  {
-    for (id, path) in [("remediation-tickets", "/msp/ticket_list.php"), ("assets", "/api/2.0/fo/asset/host/")]
+    for (id, path) in [("remediation-tickets", "/msp/ticket_list.php"), ("assets", "/api/5.0/fo/asset/host/")]
     {
         let clean_sim = simulator(hosts(2500)).await;
         let clean = collect(&tenant(&clean_sim, "demo_manager"), id, &[]).await.unwrap();

@@ -6,6 +6,8 @@ use qualys_simulator::SimConfig;
 use serde_json::json;
 
 const THREE_USERS: &str = include_str!("../fixtures/users/three_users.xml");
+const ONE_USER: &str = include_str!("../../plugin/tests/fixtures/user_list_single.xml");
+const NO_USERS: &str = include_str!("../../plugin/tests/fixtures/user_list_empty.xml");
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_three_users_with_cdata_entities_unicode_and_gaps_when_collecting_then_each_field_is_exact() {
@@ -110,4 +112,27 @@ async fn given_an_unknown_proof_type_or_criterion_when_collecting_then_nothing_i
     let err = connector_error(page(&t, "users", &criteria(&[("colour", "red")]), None).await.unwrap_err());
     assert!(matches!(&err, ConnectorError::InvalidCriteria(c) if c.criterion == "colour"), "{err:?}");
     assert!(sim.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_single_user_when_collecting_then_one_row_has_every_field() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.serve_fixture("/msp/user_list.php", 200, ONE_USER);
+    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
+    assert_eq!(proof.rows.len(), 1);
+    let row = &proof.rows[0];
+    let nulls: Vec<&String> = row.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k).collect();
+    assert!(nulls.is_empty(), "every declared field is filled: {nulls:?} are null");
+    assert_eq!(row["login"], json!("acme_as"));
+    assert_eq!(row["asset_groups"], json!(["PCI"]));
+    assert_eq!(row["unit_manager_poc"], json!(true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_no_users_when_collecting_then_the_proof_is_complete_and_empty() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.serve_fixture("/msp/user_list.php", 200, NO_USERS);
+    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
+    assert!(proof.rows.is_empty());
+    assert_eq!(proof.pages, 1);
 }

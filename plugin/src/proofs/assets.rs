@@ -2,7 +2,7 @@
 //! merged so that each asset appears once.
 //!
 //! Sources:
-//! - VM hosts: Qualys API (VM, PC) User Guide, "Host List" — `/api/2.0/fo/asset/host/?action=list`
+//! - VM hosts: Qualys API (VM, PC) User Guide, "Host List" — `/api/5.0/fo/asset/host/?action=list`
 //!   with `details=All`, `show_asset_id=1`, `show_tags=1`, `truncation_limit`; host_list_output.dtd:
 //!   HOST_LIST_OUTPUT > RESPONSE > (DATETIME, HOST_LIST > HOST*, WARNING?). When more hosts match,
 //!   `WARNING` code 1980 carries the next page's `URL` (with `id_min`), followed as returned
@@ -23,6 +23,7 @@
 use std::io::BufRead;
 
 use crate::criteria::Criteria;
+use crate::endpoints;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, Row, Value, Warning, field};
@@ -35,8 +36,6 @@ use super::ProofType;
 pub const VM_PAGE_SIZE: usize = 1000;
 /// Cloud Agent assets per page: the QPS maximum.
 pub const QPS_PAGE_SIZE: usize = 1000;
-pub const VM_PATH: &str = "/api/2.0/fo/asset/host/";
-pub const QPS_PATH: &str = "/qps/rest/2.0/search/am/hostasset";
 
 const SOURCE_QPS: u8 = 0;
 const SOURCE_VM: u8 = 1;
@@ -250,7 +249,7 @@ impl Assets {
         if let Some(s) = criteria.get("vm_scan_since") {
             params.push(("vm_scan_since", s));
         }
-        Call::get(VM_PATH, &params)
+        Call::get(endpoints::HOST_LIST, &params)
     }
 
     /// The QPS search for up to `limit` Cloud Agent assets after `last_id`.
@@ -262,7 +261,7 @@ impl Assets {
             body.push_str(&format!("<Criteria field=\"id\" operator=\"GREATER\">{id}</Criteria>"));
         }
         body.push_str("</filters></ServiceRequest>");
-        Call::post_xml(QPS_PATH, body)
+        Call::post_xml(endpoints::HOST_ASSET_SEARCH, body)
     }
 
     /// Parses a host list page: rows, and the next page's path when Qualys gave one.
@@ -434,7 +433,10 @@ impl ProofType for Assets {
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
         let base = client.base().clone();
-        let vm = Call::get(VM_PATH, &[("action", "list"), ("details", "Basic"), ("truncation_limit", "1")]);
+        let vm = Call::get(
+            endpoints::HOST_LIST,
+            &[("action", "list"), ("details", "Basic"), ("truncation_limit", "1")],
+        );
         client.call(&vm, &mut |body| Self::parse_vm(body, &base))?;
         match client.call(&Self::qps_call(None, 1), &mut |body| Self::parse_qps(body)) {
             Ok(_) => Ok(super::Probe::Full),

@@ -65,7 +65,7 @@ static MAP: RecordMap = RecordMap {
 /// The proof type (registered in [`super::REGISTRY`]).
 pub static PROOF: ScanList = ScanList {
     spec: &SPEC,
-    path: "/api/2.0/fo/scan/compliance/",
+    path: crate::endpoints::PC_SCAN_LIST,
     params: &[("action", "list"), ("show_ags", "1"), ("show_op", "1")],
     map: &MAP,
     launched_field: "launched_at",

@@ -19,7 +19,6 @@ use super::ProofType;
 
 /// Tickets per call: Qualys' maximum for ticket_list.php.
 pub const PAGE_SIZE: usize = 1000;
-pub const PATH: &str = "/msp/ticket_list.php";
 
 static FIELDS: &[FieldSpec] = &[
     field("ticket_number", "Ticket", Integer, "NUMBER: the ticket's number."),
@@ -171,7 +170,7 @@ impl Tickets {
             Some(false) => params.push(("overdue", "0")),
             None => {}
         }
-        Call::post_form(PATH, &params)
+        Call::post_form(crate::endpoints::TICKET_LIST, &params)
     }
 
     /// Parses one ticket_list.php page; returns rows and the TRUNCATION `last` number.
@@ -243,7 +242,7 @@ impl ProofType for Tickets {
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
         // Tickets up to number 1: an (almost always) empty list, still checked for rights.
-        let call = Call::post_form(PATH, &[("until_ticket_number", "1")]);
+        let call = Call::post_form(crate::endpoints::TICKET_LIST, &[("until_ticket_number", "1")]);
         let now = client.now();
         client.call(&call, &mut |body| Tickets::parse(body, now)).map(|_| super::Probe::Full)
     }

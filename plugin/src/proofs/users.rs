@@ -80,9 +80,6 @@ static MAP: RecordMap = RecordMap {
     captures: &[],
 };
 
-/// The API path of the user list.
-pub const PATH: &str = "/msp/user_list.php";
-
 pub struct Users;
 
 impl Users {
@@ -104,11 +101,14 @@ impl ProofType for Users {
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
         // user_list.php has no paging or filter to make it smaller; it is the probe.
-        client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body)).map(|_| super::Probe::Full)
+        client
+            .call(&Call::get(crate::endpoints::USER_LIST, &[]), &mut |body| Users::parse(body))
+            .map(|_| super::Probe::Full)
     }
 
     fn fetch(&self, client: &Client<'_>, _: &Criteria, _: &Resume<'_>) -> Result<SourcePage, Error> {
-        let rows = client.call(&Call::get(PATH, &[]), &mut |body| Users::parse(body))?;
+        let rows =
+            client.call(&Call::get(crate::endpoints::USER_LIST, &[]), &mut |body| Users::parse(body))?;
         Ok(SourcePage { rows, ..SourcePage::default() })
     }
 }

@@ -1,4 +1,4 @@
-//! List of VM Scans: `/api/2.0/fo/scan/?action=list`.
+//! List of VM Scans: `/api/3.0/fo/scan/?action=list`.
 //!
 //! Source: Qualys API (VM, PC) User Guide, "Scan List" (VM scans) and `scan_list_output.dtd`:
 //! SCAN_LIST_OUTPUT > RESPONSE > (DATETIME, SCAN_LIST > SCAN*) with REF, TYPE, TITLE,
@@ -65,7 +65,7 @@ static MAP: RecordMap = RecordMap {
 /// The proof type (registered in [`super::REGISTRY`]).
 pub static PROOF: ScanList = ScanList {
     spec: &SPEC,
-    path: "/api/2.0/fo/scan/",
+    path: crate::endpoints::VM_SCAN_LIST,
     params: &[("action", "list"), ("show_ags", "1"), ("show_op", "1"), ("show_status", "1")],
     map: &MAP,
     launched_field: "launched_at",

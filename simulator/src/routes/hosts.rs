@@ -1,4 +1,4 @@
-//! `/api/2.0/fo/asset/host/?action=list` (Qualys API (VM, PC) User Guide, "Host List";
+//! `/api/5.0/fo/asset/host/?action=list` (Qualys API (VM, PC) User Guide, "Host List";
 //! host_list_output.dtd). Pages by ascending host ID: when more hosts match than
 //! `truncation_limit` (default 1,000), `WARNING` code 1980 gives the next page's URL with
 //! `id_min`.
@@ -109,7 +109,7 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
 
     let mut x = Xml::with_doctype(
         "HOST_LIST_OUTPUT",
-        &format!("{}/api/2.0/fo/asset/host/host_list_output.dtd", req.base_url),
+        &format!("{}/api/5.0/fo/asset/host/host_list_output.dtd", req.base_url),
     );
     x.open("HOST_LIST_OUTPUT").open("RESPONSE");
     x.text("DATETIME", &crate::data::now_qualys());

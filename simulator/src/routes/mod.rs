@@ -17,9 +17,9 @@ pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Res
     match req.path.as_str() {
         "/msp/about.php" => about::about(req),
         "/msp/ticket_list.php" => tickets::ticket_list(config, req, fault),
-        "/api/2.0/fo/asset/host/" => hosts::host_list(config, req, fault),
+        "/api/5.0/fo/asset/host/" => hosts::host_list(config, req, fault),
         "/qps/rest/2.0/search/am/hostasset" => qps::search_hostasset(config, req),
-        "/api/2.0/fo/scan/" => scans::scan_list(config, req, false),
+        "/api/3.0/fo/scan/" => scans::scan_list(config, req, false),
         "/api/2.0/fo/scan/compliance/" => scans::scan_list(config, req, true),
         "/msp/user_list.php" => users::user_list(config, req),
         _ => Response::builder()

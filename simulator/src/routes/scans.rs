@@ -1,4 +1,4 @@
-//! Scan lists: VM `/api/2.0/fo/scan/?action=list` and PC `/api/2.0/fo/scan/compliance/?action=list`
+//! Scan lists: VM `/api/3.0/fo/scan/?action=list` and PC `/api/2.0/fo/scan/compliance/?action=list`
 //! (Qualys API (VM, PC) User Guide, "Scan List", "Compliance Scan List"). Without a launch date
 //! range, only the last 30 days are returned, as Qualys does.
 
@@ -83,10 +83,8 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
     let count = if pc { config.sizes.pc_scans } else { config.sizes.vm_scans };
     let seed = account_seed(config.seed, &req.account.login, config.per_account_data);
 
-    let mut x = Xml::with_doctype(
-        "SCAN_LIST_OUTPUT",
-        &format!("{}/api/2.0/fo/scan/scan_list_output.dtd", req.base_url),
-    );
+    let mut x =
+        Xml::with_doctype("SCAN_LIST_OUTPUT", &format!("{}{}scan_list_output.dtd", req.base_url, req.path));
     x.open("SCAN_LIST_OUTPUT").open("RESPONSE");
     x.text("DATETIME", &crate::data::now_qualys());
     let mut listed = false;
