@@ -8,7 +8,15 @@ include!("../build-support/wasm_guest.rs");
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let root = manifest.parent().expect("host/ is in the workspace").to_path_buf();
-    for dir in ["plugin/src", "plugin/Cargo.toml", "platforms/src", "wit", "Cargo.lock", "build-support"] {
+    for dir in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "platforms/src",
+        "wit",
+        "Cargo.lock",
+        "build-support",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo:rerun-if-env-changed=CONNECTOR_SKIP_PLUGIN_BUILD");

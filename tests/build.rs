@@ -8,7 +8,13 @@ include!("../build-support/wasm_guest.rs");
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let root = manifest.parent().expect("tests/ is in the workspace").to_path_buf();
-    for dir in ["tests/guests/hostile/src", "tests/guests/hostile/Cargo.toml", "wit", "build-support"] {
+    for dir in [
+        "tests/guests/hostile/src",
+        "tests/guests/hostile/Cargo.toml",
+        "wit",
+        "build-support",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(

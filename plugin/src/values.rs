@@ -28,10 +28,13 @@ pub fn convert(kind: Kind, text: &str) -> Result<Value, String> {
 
 /// Booleans as Qualys writes them: 1/0, true/false, yes/no, Y/N.
 pub fn parse_bool(text: &str) -> Option<bool> {
-    match text.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" => Some(true),
-        "0" | "false" | "no" | "n" => Some(false),
-        _ => None,
+    let is = |words: &[&str]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+    if is(&["1", "true", "yes", "y"]) {
+        Some(true)
+    } else if is(&["0", "false", "no", "n"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -41,6 +44,44 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// Qualys' "never" spellings (`N/A`, `never`, `0000-00-00...`) are `Ok(None)`.
 pub fn timestamp(text: &str) -> Result<Option<String>, NotADate> {
     let t = text.trim();
+    // Most Qualys dates are already canonical: keep the text instead of re-formatting it.
+    if is_canonical(t) {
+        return Ok(Some(t.to_string()));
+    }
+    Ok(epoch_of(t)?.map(from_epoch))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` naming a real instant (what [`from_epoch`] would write for it).
+fn is_canonical(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
+    };
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    if b[19] != b'Z' {
+        return false;
+    }
+    match (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19)) {
+        (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) => {
+            (1..=12).contains(&mo) && d >= 1 && d <= days_in_month(y, mo) && h < 24 && mi < 60 && s < 60
+        }
+        _ => false,
+    }
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Seconds since the Unix epoch of a date in any spelling [`timestamp`] accepts.
+fn epoch_of(t: &str) -> Result<Option<i64>, NotADate> {
     if t.is_empty()
         || t.eq_ignore_ascii_case("n/a")
         || t.eq_ignore_ascii_case("never")
@@ -50,7 +91,7 @@ pub fn timestamp(text: &str) -> Result<Option<String>, NotADate> {
     }
     if t.len() >= 12 && t.bytes().all(|b| b.is_ascii_digit()) {
         let ms: i64 = t.parse().map_err(|_| NotADate)?;
-        return Ok(Some(from_epoch(ms.div_euclid(1000))));
+        return Ok(Some(ms.div_euclid(1000)));
     }
     let b = t.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Result<i64, NotADate> {
@@ -94,8 +135,7 @@ pub fn timestamp(text: &str) -> Result<Option<String>, NotADate> {
         }
         _ => return Err(NotADate),
     };
-    let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
-    Ok(Some(from_epoch(epoch)))
+    Ok(Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60))
 }
 
 /// The text is not a date Qualys writes.
@@ -107,19 +147,31 @@ pub fn from_epoch(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60);
+    }
+    // Hand-placed digits: this runs for every timestamp of every row, and `format!` costs more
+    // than the rest of the conversion.
+    let mut out = String::with_capacity(20);
+    for (n, width, sep) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem % 3600) / 60, 2, ':'),
+        (rem % 60, 2, 'Z'),
+    ] {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + ((n / 10i64.pow(p)) % 10) as u8));
+        }
+        out.push(sep);
+    }
+    out
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 UTC timestamp produced by [`timestamp`].
 pub fn to_epoch(ts: &str) -> Option<i64> {
-    let norm = timestamp(ts).ok()??;
-    let d = days_from_civil(norm[0..4].parse().ok()?, norm[5..7].parse().ok()?, norm[8..10].parse().ok()?);
-    Some(
-        d * 86_400
-            + norm[11..13].parse::<i64>().ok()? * 3600
-            + norm[14..16].parse::<i64>().ok()? * 60
-            + norm[17..19].parse::<i64>().ok()?,
-    )
+    epoch_of(ts.trim()).ok()?
 }
 
 // Howard Hinnant's civil-date algorithms (public domain), for dates without a date crate.
@@ -170,6 +222,36 @@ mod tests {
             assert_eq!(timestamp(bad), Err(NotADate), "{bad}");
         }
         assert_eq!(to_epoch("2024-01-02T03:04:05Z"), Some(1_704_164_645));
+    }
+
+    #[test]
+    fn canonical_dates_take_the_fast_path_with_the_same_result() {
+        // Every 7,919 s over 1970-2100 and the leap days: the kept text is what formatting
+        // the instant writes, and reading it back gives the instant.
+        let mut secs = 0i64;
+        while secs < 4_102_444_800 {
+            let text = from_epoch(secs);
+            let days = secs.div_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            let rem = secs.rem_euclid(86_400);
+            let want =
+                format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60);
+            assert_eq!(text, want);
+            assert!(is_canonical(&text), "{text}");
+            assert_eq!(timestamp(&text), Ok(Some(text.clone())));
+            assert_eq!(to_epoch(&text), Some(secs));
+            secs += 7_919;
+        }
+        // Out-of-range days are not canonical; they normalise as before.
+        assert_eq!(timestamp("2023-02-29T00:00:00Z"), Ok(Some("2023-03-01T00:00:00Z".into())));
+        assert_eq!(timestamp("2024-02-29T00:00:00Z"), Ok(Some("2024-02-29T00:00:00Z".into())));
+        assert_eq!(timestamp("2024-04-31T00:00:00Z"), Ok(Some("2024-05-01T00:00:00Z".into())));
+        assert_eq!(timestamp("1900-02-29T00:00:00Z"), Ok(Some("1900-03-01T00:00:00Z".into())));
+        assert_eq!(timestamp("2000-02-29T00:00:00Z"), Ok(Some("2000-02-29T00:00:00Z".into())));
+        assert_eq!(timestamp("2024-01-02T03:04:60Z"), Ok(Some("2024-01-02T03:05:00Z".into())));
+        assert_eq!(parse_bool("YES"), Some(true));
+        assert_eq!(parse_bool("N"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
     }
 
     #[test]

@@ -284,15 +284,17 @@ impl Assets {
                 _ => None,
             };
         let mut rows = parsed.rows;
+        let (source, name, dns, netbios, groups) =
+            (idx("source"), idx("name"), idx("dns"), idx("netbios"), idx("asset_group_ids"));
         for row in &mut rows {
-            row[idx("source")] = Value::Text("vm".into());
-            if row[idx("name")] == Value::Null {
-                row[idx("name")] = row[idx("dns")].clone();
-                if row[idx("name")] == Value::Null {
-                    row[idx("name")] = row[idx("netbios")].clone();
+            row[source] = Value::Text("vm".into());
+            if row[name] == Value::Null {
+                row[name] = row[dns].clone();
+                if row[name] == Value::Null {
+                    row[name] = row[netbios].clone();
                 }
             }
-            split_list(&mut row[idx("asset_group_ids")]);
+            split_list(&mut row[groups]);
         }
         // No skip check on id_min: host IDs have gaps, so the next page may start anywhere
         // above this page's last ID. Repeats are caught by the paging loop's ordered key.

@@ -184,11 +184,13 @@ impl Tickets {
             None => None,
         };
         let mut rows = parsed.rows;
+        let at = Columns::new();
         for row in &mut rows {
-            derive(row, now);
+            derive(row, &at, now);
         }
         // TRUNCATION names the last ticket returned; anything else means a broken chain.
-        let max = rows.iter().filter_map(|r| match r[SPEC.index("ticket_number")] {
+        let number = SPEC.index("ticket_number");
+        let max = rows.iter().filter_map(|r| match r[number] {
             Value::Integer(n) => Some(n),
             _ => None,
         });
@@ -203,28 +205,51 @@ impl Tickets {
     }
 }
 
+/// Positions of the fields [`derive`] reads and writes, looked up once per page.
+struct Columns {
+    state: usize,
+    created: usize,
+    due: usize,
+    last_modified: usize,
+    resolved: usize,
+    closed: usize,
+    time_to_resolution: usize,
+    overdue: usize,
+}
+
+impl Columns {
+    fn new() -> Columns {
+        Columns {
+            state: SPEC.index("state"),
+            created: SPEC.index("created_at"),
+            due: SPEC.index("due_at"),
+            last_modified: SPEC.index("last_modified_at"),
+            resolved: SPEC.index("resolved_at"),
+            closed: SPEC.index("closed_at"),
+            time_to_resolution: SPEC.index("time_to_resolution_seconds"),
+            overdue: SPEC.index("overdue"),
+        }
+    }
+}
+
 /// Fills the derived fields: last modification, time to resolution, overdue.
-fn derive(row: &mut Row, now: i64) {
-    let ts = |row: &Row, name: &str| match &row[SPEC.index(name)] {
+fn derive(row: &mut Row, at: &Columns, now: i64) {
+    let ts = |row: &Row, i: usize| match &row[i] {
         Value::Timestamp(t) => values::to_epoch(t),
         _ => None,
     };
-    let created = ts(row, "created_at");
-    let due = ts(row, "due_at");
-    let resolved = ts(row, "resolved_at").or_else(|| ts(row, "closed_at"));
-    let state = match &row[SPEC.index("state")] {
-        Value::Text(s) => s.to_ascii_uppercase(),
-        _ => String::new(),
-    };
-    if row[SPEC.index("last_modified_at")] == Value::Null {
-        row[SPEC.index("last_modified_at")] = row[SPEC.index("created_at")].clone();
+    let created = ts(row, at.created);
+    let due = ts(row, at.due);
+    let resolved = ts(row, at.resolved).or_else(|| ts(row, at.closed));
+    let still_open = matches!(&row[at.state], Value::Text(s) if s.eq_ignore_ascii_case("OPEN"));
+    if row[at.last_modified] == Value::Null {
+        row[at.last_modified] = row[at.created].clone();
     }
-    let still_open = state == "OPEN";
-    row[SPEC.index("time_to_resolution_seconds")] = match (created, resolved, still_open) {
+    row[at.time_to_resolution] = match (created, resolved, still_open) {
         (Some(c), Some(r), false) if r >= c => Value::Integer(r - c),
         _ => Value::Null,
     };
-    row[SPEC.index("overdue")] = match due {
+    row[at.overdue] = match due {
         None => Value::Boolean(false),
         Some(d) if still_open => Value::Boolean(now > d),
         Some(d) => Value::Boolean(resolved.is_some_and(|r| r > d)),
