@@ -57,10 +57,8 @@ fn is_canonical(t: &str) -> bool {
     let digits = |r: std::ops::Range<usize>| {
         b[r].iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
     };
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return false;
-    }
-    if b[19] != b'Z' {
+    let shape = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')];
+    if b.len() != 20 || shape.iter().any(|&(i, c)| b[i] != c) {
         return false;
     }
     match (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19)) {

@@ -1,5 +1,6 @@
 //! List of Users, end to end: the real component in the real host against the simulator.
 
+use connector_host::CallError;
 use connector_host::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::SimConfig;
@@ -9,11 +10,16 @@ const THREE_USERS: &str = include_str!("../fixtures/users/three_users.xml");
 const ONE_USER: &str = include_str!("../../plugin/tests/fixtures/user_list_single.xml");
 const NO_USERS: &str = include_str!("../../plugin/tests/fixtures/user_list_empty.xml");
 
+/// Collects the users proof from a simulator whose user list answers with `body`.
+async fn collect_users_serving(body: &str) -> Result<Collected, CallError> {
+    let sim = simulator(SimConfig::default()).await;
+    sim.serve_fixture("/msp/user_list.php", 200, body);
+    collect(&tenant(&sim, "demo_manager"), "users", &[]).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn given_three_users_with_cdata_entities_unicode_and_gaps_when_collecting_then_each_field_is_exact() {
-    let sim = simulator(SimConfig::default()).await;
-    sim.serve_fixture("/msp/user_list.php", 200, THREE_USERS);
-    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
+    let proof = collect_users_serving(THREE_USERS).await.expect("collect");
 
     assert_eq!(proof.rows.len(), 3);
     let zoe = &proof.rows[0];
@@ -84,9 +90,9 @@ async fn given_a_wrong_password_when_collecting_then_an_authentication_error_nam
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_carries_its_code() {
-    let sim = simulator(SimConfig::default()).await;
-    sim.serve_fixture("/msp/user_list.php", 200, include_str!("../fixtures/users/generic_return_failed.xml"));
-    let err = connector_error(collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap_err());
+    let err = connector_error(
+        collect_users_serving(include_str!("../fixtures/users/generic_return_failed.xml")).await.unwrap_err(),
+    );
     let ConnectorError::Upstream(u) = err else { panic!("{err:?}") };
     assert_eq!(u.code.as_deref(), Some("999"));
     assert!(u.message.contains("Internal error"), "{}", u.message);
@@ -94,9 +100,9 @@ async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_ca
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_malformed_body_when_collecting_then_a_malformed_response_error_and_the_host_stays_up() {
-    let sim = simulator(SimConfig::default()).await;
-    sim.serve_fixture("/msp/user_list.php", 200, include_str!("../fixtures/users/malformed.xml"));
-    let err = connector_error(collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap_err());
+    let err = connector_error(
+        collect_users_serving(include_str!("../fixtures/users/malformed.xml")).await.unwrap_err(),
+    );
     assert!(matches!(err, ConnectorError::MalformedResponse(_)), "{err:?}");
     // A good call right after, through the same runtime, works.
     let other = simulator(SimConfig::default()).await;
@@ -116,9 +122,7 @@ async fn given_an_unknown_proof_type_or_criterion_when_collecting_then_nothing_i
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_single_user_when_collecting_then_one_row_has_every_field() {
-    let sim = simulator(SimConfig::default()).await;
-    sim.serve_fixture("/msp/user_list.php", 200, ONE_USER);
-    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
+    let proof = collect_users_serving(ONE_USER).await.expect("collect");
     assert_eq!(proof.rows.len(), 1);
     let row = &proof.rows[0];
     let nulls: Vec<&String> = row.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k).collect();
@@ -130,9 +134,7 @@ async fn given_a_single_user_when_collecting_then_one_row_has_every_field() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn given_no_users_when_collecting_then_the_proof_is_complete_and_empty() {
-    let sim = simulator(SimConfig::default()).await;
-    sim.serve_fixture("/msp/user_list.php", 200, NO_USERS);
-    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.expect("collect");
+    let proof = collect_users_serving(NO_USERS).await.expect("collect");
     assert!(proof.rows.is_empty());
     assert_eq!(proof.pages, 1);
 }
