@@ -83,6 +83,8 @@ Manage PC/SCA modules; Managers see everything, Unit Managers see their business
 /// the login, 403 always a right), then the text (v1 scripts report errors with HTTP 200).
 pub fn classify(code: Option<&str>, text: &str, http_status: Option<u16>) -> Error {
     let code_num = code.and_then(|c| c.trim().parse::<u32>().ok());
+    // Qualys texts often end in a full stop; the advice appended below starts a new sentence.
+    let text = text.trim().trim_end_matches('.');
     let lower = text.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let with_code = |m: String| match code {

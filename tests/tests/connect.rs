@@ -99,6 +99,7 @@ async fn given_a_locked_inactive_or_expired_account_when_connecting_then_the_mes
         let err = connect_err(&sim, login).await;
         let ConnectorError::Authentication(m) = &err else { panic!("{login}: {err:?}") };
         assert!(m.contains(word) && m.contains("re-activate"), "{login}: {m}");
+        assert!(!m.contains(".."), "Qualys' sentence and the advice join cleanly: {m}");
     }
 }
 
