@@ -8,6 +8,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use serde::Serialize;
@@ -97,6 +99,8 @@ pub struct ProofWriter {
     warnings: Vec<(String, String)>,
     line: Vec<u8>,
     csv: Option<csv::Writer<BufWriter<Box<dyn Write + Send>>>>,
+    /// Cleared when the writer is dropped unfinished: see [`Gate`].
+    open: Arc<AtomicBool>,
 }
 
 impl ProofWriter {
@@ -128,10 +132,13 @@ impl ProofWriter {
             }
             None => (Box::new(std::io::stdout()), Sink::Stdout),
         };
+        let open = Arc::new(AtomicBool::new(true));
+        let out: Box<dyn Write + Send> = Box::new(Gate { inner: out, open: open.clone() });
         let mut w = ProofWriter {
             format,
             fields: fields.to_vec(),
             out: Some(BufWriter::with_capacity(256 * 1024, out)),
+            open,
             sink,
             hasher: Sha256::new(),
             rows: 0,
@@ -239,7 +246,7 @@ impl ProofWriter {
         }
         out.flush()?;
         drop(out);
-        let path = match self.sink {
+        let path = match std::mem::replace(&mut self.sink, Sink::Stdout) {
             Sink::File { temp, target } => {
                 temp.as_file().sync_all()?;
                 make_readable(temp.as_file())?;
@@ -249,7 +256,32 @@ impl ProofWriter {
             Sink::Special(target) => Some(target),
             Sink::Stdout => None,
         };
-        Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: self.warnings })
+        Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: std::mem::take(&mut self.warnings) })
+    }
+}
+
+impl Drop for ProofWriter {
+    /// An unfinished proof (the collect failed): what is still buffered is discarded, not
+    /// flushed, so a collect that fails early (bad login, bad criteria) prints nothing on
+    /// standard output, and a temporary file is removed without a last write.
+    fn drop(&mut self) {
+        self.open.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The sink behind the buffers; once closed it swallows what the buffers flush on drop.
+struct Gate {
+    inner: Box<dyn Write + Send>,
+    open: Arc<AtomicBool>,
+}
+
+impl Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.open.load(Ordering::Relaxed) { self.inner.write(buf) } else { Ok(buf.len()) }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.open.load(Ordering::Relaxed) { self.inner.flush() } else { Ok(()) }
     }
 }
 

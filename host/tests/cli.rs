@@ -147,6 +147,7 @@ async fn exit_codes_say_what_went_wrong() {
     )
     .await;
     assert_eq!(code(&o), 3, "authentication: {}", all_output(&o));
+    assert!(o.stdout.is_empty(), "a failed collect prints no partial proof: {}", all_output(&o));
     let o = run_async(
         vec!["collect".into(), "--platform".into(), "MARS1".into(), "--proof-type".into(), "users".into()],
         "cli_user",

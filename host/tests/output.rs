@@ -65,3 +65,26 @@ fn a_regular_proof_file_appears_only_when_finished() {
     assert_eq!(proof["row_count"], 1);
     assert_eq!(proof["rows"][0]["login"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_proof_dropped_unfinished_writes_nothing_to_a_stream() {
+    // Standard output and pipes cannot be rolled back like a temporary file: an early failure
+    // (bad login, bad criteria) must leave them empty rather than holding a half proof.
+    for format in [Format::Json, Format::Jsonl, Format::Csv] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("proof.pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                std::fs::File::open(&fifo).unwrap().read_to_end(&mut bytes).unwrap();
+                bytes
+            })
+        };
+        let mut writer = ProofWriter::create(Some(&fifo), format, &meta(), &fields()).unwrap();
+        writer.write_rows(&[vec![Value::Text("acme_zb".into())]]).unwrap();
+        drop(writer);
+        assert_eq!(reader.join().unwrap(), b"", "{format:?}");
+    }
+}
