@@ -12,8 +12,7 @@ use crate::qualys_error::MIN_RIGHTS;
 use crate::xml::{self, RecordMap};
 
 /// `/msp/about.php`: the cheapest authenticated call (Qualys API v1 User Guide, "About").
-static ABOUT: RecordMap =
-    RecordMap { root: "ABOUT", record: "", columns: &[], captures: &["API-VERSION", "WEB-VERSION"] };
+static ABOUT: RecordMap = RecordMap::captures_only("ABOUT", &["API-VERSION", "WEB-VERSION"]);
 
 pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Error> {
     // Credentials first: a bad login fails here, before any probe.

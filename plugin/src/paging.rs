@@ -18,8 +18,9 @@ use crate::proofs::ProofType;
 pub enum Position {
     /// The first page.
     Start,
-    /// A next-page URL Qualys returned (host list `WARNING/URL`), path and query only.
-    Url { u: String },
+    /// Records from this numeric id on (the host list's `id_min`, read from Qualys' next-page
+    /// URL; the request itself is always built by the connector).
+    From { id: i64 },
     /// Records after this numeric id (ticket numbers, QPS asset ids).
     After { id: i64 },
     /// A time window `[from, to)` in epoch seconds, paged in slices (scan lists).
@@ -30,7 +31,7 @@ impl Position {
     /// Whether `next` moves forward from `self`.
     fn advances_from(&self, prev: &Position) -> bool {
         match (prev, self) {
-            (Position::Url { u: a }, Position::Url { u: b }) => a != b,
+            (Position::From { id: a }, Position::From { id: b }) => b > a,
             (Position::After { id: a }, Position::After { id: b }) => b > a,
             (Position::Window { from: a, .. }, Position::Window { from: b, .. }) => b > a,
             (_, Position::Start) => false,
@@ -78,7 +79,8 @@ struct Cursor {
     m: Option<String>,
 }
 
-const VERSION: u8 = 1;
+/// 2: host-list positions are `id_min` values, no longer next-page URLs.
+const VERSION: u8 = 2;
 /// Cursors are small; anything longer was not made by this connector.
 const MAX_CURSOR_LEN: usize = 16 * 1024;
 
@@ -214,7 +216,7 @@ fn low_rate_limit(client: &Client<'_>) -> Option<Warning> {
 fn describe(c: &Cursor) -> String {
     match &c.pos {
         Position::Start => format!("source {}, first page", c.s + 1),
-        Position::Url { .. } => format!("source {}, next page", c.s + 1),
+        Position::From { id } => format!("source {}, from id {id}", c.s + 1),
         Position::After { id } => format!("source {}, after id {id}", c.s + 1),
         Position::Window { from, .. } => {
             format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))

@@ -15,22 +15,15 @@ pub enum ErrorRoot {
     ErrorRoot,
 }
 
-static SIMPLE_RETURN: RecordMap = RecordMap {
-    root: "SIMPLE_RETURN",
-    record: "",
-    columns: &[],
-    captures: &["RESPONSE/CODE", "RESPONSE/TEXT"],
-};
+static SIMPLE_RETURN: RecordMap =
+    RecordMap::captures_only("SIMPLE_RETURN", &["RESPONSE/CODE", "RESPONSE/TEXT"]);
 
-static GENERIC_RETURN: RecordMap = RecordMap {
-    root: "GENERIC_RETURN",
-    record: "",
-    columns: &[],
-    captures: &["RETURN/@status", "RETURN/@number", "RETURN", "RETURN/MESSAGE"],
-};
+static GENERIC_RETURN: RecordMap = RecordMap::captures_only(
+    "GENERIC_RETURN",
+    &["RETURN/@status", "RETURN/@number", "RETURN", "RETURN/MESSAGE"],
+);
 
-static ERROR: RecordMap =
-    RecordMap { root: "ERROR", record: "", columns: &[], captures: &["@number", "", "TEXT"] };
+static ERROR: RecordMap = RecordMap::captures_only("ERROR", &["@number", "", "TEXT"]);
 
 /// The map to read an unexpected root with: an error document, or malformed when it is none.
 pub fn map_for_root(found: &str, expected: &str) -> Result<&'static RecordMap, Error> {
@@ -93,6 +86,14 @@ pub fn classify(code: Option<&str>, text: &str, http_status: Option<u16>) -> Err
     };
     if matches!(code_num, Some(1960 | 1965)) || http_status == Some(409) {
         return Error::RateLimited { retry_after_seconds: 0, resume_cursor: None, message: text.to_string() };
+    }
+    // sdk: GENERIC_RETURN number 2007 when the caller's IP is not in the account's allowed list.
+    if code_num == Some(2007) || has(&["secure ip", "ip address is not", "not in the list of"]) {
+        return Error::Authentication(with_code(format!(
+            "{text}. The account accepts API calls only from its list of allowed IP addresses: ask a \
+             Qualys Manager to add the public IP address this connector calls from (edit user > \
+             Security), or run the connector from an allowed network."
+        )));
     }
     let account_state = has(&["locked", "inactive", "expired", "deactivated", "disabled", "registration"]);
     if http_status == Some(401) || has(&["bad login", "login/password", "invalid credentials"]) {

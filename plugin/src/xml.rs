@@ -36,7 +36,21 @@ pub struct RecordMap {
     pub columns: &'static [(&'static str, &'static str)],
     /// Paths below the root, outside the records, whose text is returned as captures.
     pub captures: &'static [&'static str],
+    /// Paths below the root that every result document has, empty or not (per its DTD). A
+    /// document without records must have them: zero rows are accepted only from the
+    /// documented shape of an empty result, never from a document that merely has the root.
+    pub required: &'static [&'static str],
 }
+
+impl RecordMap {
+    /// A map for documents without records: only captures are read.
+    pub const fn captures_only(root: &'static str, captures: &'static [&'static str]) -> RecordMap {
+        RecordMap { root, record: "", columns: &[], captures, required: &[] }
+    }
+}
+
+/// The root name that accepts any document (for reading error bodies of unknown shape).
+pub const ANY_ROOT: &str = "*";
 
 /// The result of reading one document.
 #[derive(Debug, Default)]
@@ -58,11 +72,22 @@ impl Parsed {
 enum Target {
     Column(usize),
     Capture(usize),
+    /// The text of an `ERROR` element inside a normal root (a failed v1 call).
+    Error,
+}
+
+/// An `ERROR` element found inside the document's normal root.
+#[derive(Default)]
+struct ErrorElement {
+    number: Option<String>,
+    text: String,
 }
 
 /// Reads a whole document from `body` and maps it to rows. `max_rows` bounds memory when a
 /// server ignores the requested page size. Error documents (SIMPLE_RETURN, GENERIC_RETURN,
-/// ERROR) become typed errors; anything else that is not the expected root is malformed.
+/// ERROR) and an `ERROR` element outside the records become typed errors, whatever the HTTP
+/// status; anything else that is not the expected root is malformed; a document without
+/// records that lacks the map's required elements is malformed, never an empty result.
 pub fn read_records(
     body: &mut dyn BufRead,
     map: &RecordMap,
@@ -84,6 +109,13 @@ pub fn read_captures(
     Doc::new(body, map, &NO_FIELDS, 0)?.run(http_status)
 }
 
+/// Reads an error body of any shape: an error document, or any root holding an `ERROR`
+/// element, becomes its typed error; `Ok` means the body named no error.
+pub fn read_error_body(body: &mut dyn BufRead, http_status: u16) -> Result<(), Error> {
+    static ANY: RecordMap = RecordMap::captures_only(ANY_ROOT, &[]);
+    read_captures(body, &ANY, Some(http_status)).map(|_| ())
+}
+
 struct Doc<'a> {
     reader: Reader<&'a mut dyn BufRead>,
     map: &'a RecordMap,
@@ -103,6 +135,10 @@ struct Doc<'a> {
     text: String,
     out: Parsed,
     scratch: String,
+    /// Which of the map's required paths were seen.
+    seen: Vec<bool>,
+    /// An `ERROR` element inside the normal root, once one opened.
+    error: Option<ErrorElement>,
 }
 
 impl<'a> Doc<'a> {
@@ -136,6 +172,8 @@ impl<'a> Doc<'a> {
             text: String::new(),
             out: Parsed { rows: Vec::new(), captures: vec![None; map.captures.len()] },
             scratch: String::new(),
+            seen: vec![false; map.required.len()],
+            error: None,
         })
     }
 
@@ -194,6 +232,19 @@ impl<'a> Doc<'a> {
         if let Some(error_kind) = qualys_error::error_root(self.map.root) {
             return Err(qualys_error::from_document(error_kind, self.map, &self.out, http_status));
         }
+        if let Some(e) = self.error {
+            let text = if e.text.trim().is_empty() { "no error text" } else { e.text.trim() };
+            return Err(qualys_error::classify(e.number.as_deref(), text, http_status));
+        }
+        if self.out.rows.is_empty()
+            && let Some(i) = self.seen.iter().position(|seen| !seen)
+        {
+            return Err(Error::malformed(format!(
+                "the <{}> document has no records and no <{}>: that is not the documented shape \
+                 of an empty result, so it is not taken as one",
+                self.map.root, self.map.required[i]
+            )));
+        }
         Ok(self.out)
     }
 
@@ -205,7 +256,9 @@ impl<'a> Doc<'a> {
                 return Err(Error::malformed(format!("a second root element <{name}> follows the document")));
             }
             *seen_root = true;
-            if name != self.map.root {
+            if self.map.root == ANY_ROOT && qualys_error::error_root(name).is_none() {
+                // Any root: only an ERROR element inside it can make it an error.
+            } else if name != self.map.root {
                 // An error document (or something else) instead of the expected one.
                 self.map = qualys_error::map_for_root(name, self.map.root)?;
                 self.columns.clear();
@@ -213,6 +266,7 @@ impl<'a> Doc<'a> {
                 self.record_path = record_path(self.map);
                 self.record_depth = depth_of(self.map);
                 self.out.captures = vec![None; self.map.captures.len()];
+                self.seen.clear();
             }
         }
         if self.stack.len() >= MAX_DEPTH {
@@ -249,6 +303,28 @@ impl<'a> Doc<'a> {
                 self.record_attributes(e, record_len)?;
             }
         } else {
+            if name == "ERROR" && self.stack.len() > 1 && self.error.is_none() && !self.is_error_document() {
+                // A failed call inside the normal root (the v1 API's `ERROR`): whatever else
+                // the document holds, it is not a result.
+                let mut found = ErrorElement::default();
+                for attr in e.attributes() {
+                    let attr = attr.map_err(|err| Error::malformed(format!("bad attribute: {err}")))?;
+                    if attr.key.as_ref() == "number" {
+                        let value = attr
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|err| Error::malformed(format!("bad attribute value: {err}")))?;
+                        found.number = Some(value.trim().to_string());
+                    }
+                }
+                self.error = Some(found);
+                self.active = Some((Target::Error, self.stack.len()));
+                self.text.clear();
+                return Ok(());
+            }
+            let rel = self.rel_to_root();
+            if let Some(i) = self.map.required.iter().position(|c| *c == rel) {
+                self.seen[i] = true;
+            }
             let rel = self.rel_to_root();
             if let Some(i) = self.map.captures.iter().position(|c| *c == rel) {
                 self.active = Some((Target::Capture(i), self.stack.len()));
@@ -259,9 +335,18 @@ impl<'a> Doc<'a> {
         Ok(())
     }
 
+    fn is_error_document(&self) -> bool {
+        qualys_error::error_root(self.map.root).is_some()
+    }
+
     fn rel_to_root(&self) -> &str {
-        let root = self.map.root.len();
+        let root = self.root_len();
         if self.path.len() > root { &self.path[root + 1..] } else { "" }
+    }
+
+    /// Length of the root element's name in `path` (the map's root, or any root).
+    fn root_len(&self) -> usize {
+        self.path.find('/').unwrap_or(self.path.len())
     }
 
     fn record_attributes(&mut self, e: &BytesStart<'_>, record_len: usize) -> Result<(), Error> {
@@ -319,6 +404,11 @@ impl<'a> Doc<'a> {
                     let t = text.trim();
                     if !t.is_empty() && self.out.captures[i].is_none() {
                         self.out.captures[i] = Some(t.to_string());
+                    }
+                }
+                Target::Error => {
+                    if let Some(e) = self.error.as_mut() {
+                        e.text = text.trim().to_string();
                     }
                 }
             }
@@ -450,6 +540,7 @@ mod tests {
         record: "LIST/ITEM",
         columns: &[("LOGIN", "login"), ("ID", "id"), ("TAGS/TAG/NAME", "tags"), ("@kind", "kind")],
         captures: &["WARNING/URL", "TRUNCATION/@last"],
+        required: &["LIST"],
     };
 
     fn parse(xml: &str) -> Result<Parsed, Error> {

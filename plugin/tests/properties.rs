@@ -11,20 +11,21 @@ use qualys_connector::proofs::tickets::Tickets;
 use qualys_connector::proofs::users::Users;
 use qualys_connector::proofs::{pc_scans, vm_scans};
 use qualys_connector::values;
-use qualys_platforms::ApiBase;
 
 const FIXTURES: &[&str] = &[
-    include_str!("fixtures/ticket_list_truncated.xml"),
-    include_str!("fixtures/host_list_with_warning.xml"),
-    include_str!("fixtures/hostasset_search.xml"),
-    include_str!("fixtures/scan_list.xml"),
-    include_str!("fixtures/user_list.xml"),
+    include_str!("../../fixtures/qualys/ticket_list_truncated.xml"),
+    include_str!("../../fixtures/qualys/host_list_with_warning.xml"),
+    include_str!("../../fixtures/qualys/hostasset_search.xml"),
+    include_str!("../../fixtures/qualys/scan_list.xml"),
+    include_str!("../../fixtures/qualys/user_list.xml"),
+    include_str!("../../fixtures/qualys/host_list_newer_fields.xml"),
+    include_str!("../../fixtures/qualys/host_list_guide_next_page.xml"),
+    include_str!("../../fixtures/qualys/user_list_error_in_root.xml"),
 ];
 
 fn parse_all(bytes: &[u8]) {
-    let base = ApiBase::parse("https://qualysapi.qualys.com").unwrap();
     let _ = Tickets::parse(&mut &bytes[..], 0);
-    let _ = Assets::parse_vm(&mut &bytes[..], &base);
+    let _ = Assets::parse_vm(&mut &bytes[..]);
     let _ = Assets::parse_qps(&mut &bytes[..]);
     let _ = vm_scans::PROOF.parse(&mut &bytes[..]);
     let _ = pc_scans::PROOF.parse(&mut &bytes[..]);

@@ -17,7 +17,6 @@ use connector_host::{Runtime, RuntimeOptions};
 use connector_tests::{PASSWORD, collect, simulator, tenant};
 use qualys_connector::proofs::assets::Assets;
 use qualys_connector::proofs::tickets::Tickets;
-use qualys_platforms::ApiBase;
 use qualys_simulator::{SimConfig, Sizes};
 
 fn main() {
@@ -55,19 +54,20 @@ fn between<'a>(hay: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&hay[i..j])
 }
 
-/// Fetches every host list page, following WARNING URLs found by substring search (no XML parse).
+/// Fetches every host list page the way the connector asks for them (the same parameters,
+/// `id_min` read from the WARNING URL by substring search, no XML parse).
 fn fetch_hosts(addr: &str) -> Fetched {
     let started = Instant::now();
-    let mut path =
-        "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1&truncation_limit=1000"
-            .to_string();
+    let first = "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1\
+                 &truncation_limit=1000&show_trurisk=1";
+    let mut path = first.to_string();
     let mut bodies = Vec::new();
     loop {
         let body = http(addr, "GET", &path, "");
         let text = String::from_utf8_lossy(&body).into_owned();
         bodies.push(body);
-        match between(&text, "<URL><![CDATA[", "]]></URL>") {
-            Some(url) => path = url.split_once(addr).unwrap().1.to_string(),
+        match between(&text, "id_min=", "]]>") {
+            Some(id) => path = format!("{first}&id_min={}", id.trim()),
             None => break,
         }
     }
@@ -83,13 +83,14 @@ fn fetch_hosts(addr: &str) -> Fetched {
 fn fetch_tickets(addr: &str) -> Fetched {
     let started = Instant::now();
     let mut bodies = Vec::new();
-    let mut form = String::new();
+    const STATES: &str = "states=OPEN%2CRESOLVED%2CCLOSED%2CIGNORED";
+    let mut form = STATES.to_string();
     loop {
         let body = http(addr, "POST", "/msp/ticket_list.php", &form);
         let text = String::from_utf8_lossy(&body).into_owned();
         bodies.push(body);
         match between(&text, "<TRUNCATION last=\"", "\"") {
-            Some(last) => form = format!("since_ticket_number={}", last.parse::<u64>().unwrap() + 1),
+            Some(last) => form = format!("since_ticket_number={}&{STATES}", last.parse::<u64>().unwrap() + 1),
             None => break,
         }
     }
@@ -188,7 +189,6 @@ async fn run(quick: bool) {
     })
     .await;
     let addr = sim.addr().to_string();
-    let base = ApiBase::parse(&sim.url()).unwrap();
     println!("\n== throughput, {n} VM hosts (details=All) and {n} tickets ==");
     println!("{:<28} {:>8} {:>10} {:>10} {:>12}", "stage", "pages", "MB", "seconds", "rows/s");
     let mut rows_per_sec = Vec::new();
@@ -227,7 +227,7 @@ async fn run(quick: bool) {
         let mut parsed = 0usize;
         for body in &fetched.bodies {
             parsed += if what == "assets" {
-                Assets::parse_vm(&mut &body[..], &base).unwrap().0.len()
+                Assets::parse_vm(&mut &body[..]).unwrap().0.len()
             } else {
                 Tickets::parse(&mut &body[..], 0).unwrap().0.len()
             };

@@ -19,7 +19,7 @@ use qualys_platforms::ApiBase;
 use super::{Method, Request, Response, Timeouts, Transport};
 use crate::error::Error;
 use crate::qualys_error;
-use crate::xml::{self, RecordMap};
+use crate::xml;
 
 /// How many times a transient fault is retried (so at most this + 1 attempts).
 pub const MAX_RETRIES: u32 = 3;
@@ -54,11 +54,6 @@ impl Call {
         let query = encode_form(params);
         let path = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
         Call { method: Method::Get, path, body: None }
-    }
-
-    /// A GET of a path and query exactly as given (a next-page URL Qualys returned).
-    pub fn get_path(path_and_query: &str) -> Call {
-        Call { method: Method::Get, path: path_and_query.to_string(), body: None }
     }
 
     /// A POST with form parameters in the body (long parameter lists never hit 414).
@@ -305,11 +300,10 @@ impl<'t> Client<'t> {
 
     /// Reads a (small) error body and turns it, with the status, into a typed error.
     fn error_from_body(&self, response: &mut Response<'_>) -> Error {
-        static ANY_ERROR: RecordMap = RecordMap { root: "\u{0}", record: "", columns: &[], captures: &[] };
         let status = response.status;
         let mut limited = (&mut response.body).take(ERROR_BODY_LIMIT);
         let mut body = std::io::BufReader::new(&mut limited);
-        match xml::read_captures(&mut body, &ANY_ERROR, Some(status)) {
+        match xml::read_error_body(&mut body, status) {
             Err(
                 e @ (Error::Upstream { .. }
                 | Error::Authentication(_)

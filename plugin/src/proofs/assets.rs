@@ -4,9 +4,14 @@
 //! Sources:
 //! - VM hosts: Qualys API (VM, PC) User Guide, "Host List" — `/api/5.0/fo/asset/host/?action=list`
 //!   with `details=All`, `show_asset_id=1`, `show_tags=1`, `truncation_limit`; host_list_output.dtd:
-//!   HOST_LIST_OUTPUT > RESPONSE > (DATETIME, HOST_LIST > HOST*, WARNING?). When more hosts match,
-//!   `WARNING` code 1980 carries the next page's `URL` (with `id_min`), followed as returned
-//!   after checking it stays on the API server.
+//!   HOST_LIST_OUTPUT > RESPONSE > (DATETIME, HOST_LIST > HOST*, WARNING?); an empty list has
+//!   no HOST_LIST (real). When more hosts match, `WARNING` code 1980 carries a next-page `URL`
+//!   (doc). The guide's own sample names another host and API version than the call made, so
+//!   only its `id_min` is read: the next request is built here, on the configured API server,
+//!   with the endpoint version in use and the same parameters. A server-given origin is never
+//!   followed. `show_trurisk=1` adds TRURISK_SCORE and ASSET_CRITICALITY_SCORE; subscriptions
+//!   that refuse the parameter (a public client notes some editions do) are asked again without
+//!   it, with a warning.
 //! - Cloud Agent assets: Qualys Asset Management and Tagging API v2 User Guide, "Search Host
 //!   Assets" — `POST /qps/rest/2.0/search/am/hostasset` with a ServiceRequest; pages with
 //!   `hasMoreRecords` / `lastId`, continued by `<Criteria field="id" operator="GREATER">`.
@@ -39,8 +44,10 @@ pub const QPS_PAGE_SIZE: usize = 1000;
 
 const SOURCE_QPS: u8 = 0;
 const SOURCE_VM: u8 = 1;
+/// Memo flags carried in the cursor (comma-separated).
 const MEMO_QPS_DENIED: &str = "qps-denied";
 const MEMO_QPS_SKIPPED: &str = "qps-skipped";
+const MEMO_NO_TRURISK: &str = "no-trurisk";
 
 static FIELDS: &[FieldSpec] = &[
     field("source", "Source", Text, "vm (VM host list) or cloud_agent (Cloud Agent asset, QPS)."),
@@ -82,6 +89,25 @@ static FIELDS: &[FieldSpec] = &[
     field("owner", "Owner", Text, "HOST/OWNER."),
     field("comments", "Comments", Text, "HOST/COMMENTS."),
     field("cloud_provider", "Cloud provider", Text, "HOST/CLOUD_PROVIDER."),
+    field(
+        "trurisk_score",
+        "TruRisk score",
+        Integer,
+        "HOST/TRURISK_SCORE (ASSET_RISK_SCORE in older outputs): 0 to 1000, when Qualys sends it.",
+    ),
+    field(
+        "asset_criticality_score",
+        "Asset criticality",
+        Integer,
+        "HOST/ASSET_CRITICALITY_SCORE: 1 (low) to 5 (critical), when Qualys sends it.",
+    ),
+    field("first_found_at", "First found", Timestamp, "HOST/FIRST_FOUND_DATE, when Qualys sends it."),
+    field(
+        "last_activity_at",
+        "Last activity",
+        Timestamp,
+        "HOST/LAST_ACTIVITY (or LAST_ACTIVITY_DATE), when Qualys sends it.",
+    ),
     field("agent_id", "Agent ID", Text, "HostAsset/agentInfo/agentId."),
     field("agent_version", "Agent version", Text, "HostAsset/agentInfo/agentVersion."),
     field("agent_status", "Agent status", Text, "HostAsset/agentInfo/status."),
@@ -155,8 +181,16 @@ static VM_MAP: RecordMap = RecordMap {
         ("OWNER", "owner"),
         ("COMMENTS", "comments"),
         ("CLOUD_PROVIDER", "cloud_provider"),
+        ("TRURISK_SCORE", "trurisk_score"),
+        ("ASSET_RISK_SCORE", "trurisk_score"),
+        ("ASSET_CRITICALITY_SCORE", "asset_criticality_score"),
+        ("FIRST_FOUND_DATE", "first_found_at"),
+        ("LAST_ACTIVITY", "last_activity_at"),
+        ("LAST_ACTIVITY_DATE", "last_activity_at"),
     ],
     captures: &["RESPONSE/WARNING/CODE", "RESPONSE/WARNING/URL"],
+    // RESPONSE (DATETIME, (HOST_LIST|ID_SET)?, WARNING?, GLOSSARY?); empty: DATETIME only (real).
+    required: &["RESPONSE/DATETIME"],
 };
 
 static QPS_MAP: RecordMap = RecordMap {
@@ -183,11 +217,15 @@ static QPS_MAP: RecordMap = RecordMap {
     ],
     captures: &[
         "responseCode",
+        "count",
         "hasMoreRecords",
         "lastId",
         "responseErrorDetails/errorMessage",
         "responseErrorDetails/errorResolution",
     ],
+    // Every answer, errors included, has a responseCode (real); an empty result is `count` 0
+    // with no `data` (real), checked in `parse_qps`.
+    required: &["responseCode"],
 };
 
 /// What an account needs for Cloud Agent assets.
@@ -232,9 +270,11 @@ impl Assets {
             .transpose()
     }
 
-    /// The first VM host list call.
-    pub fn vm_call(criteria: &Criteria) -> Call {
+    /// A VM host list call: the first page, or the page from `id_min` on. Every page is the
+    /// same request with a different `id_min`, always on the configured API server.
+    pub fn vm_call(criteria: &Criteria, id_min: Option<i64>, trurisk: bool) -> Call {
         let limit = VM_PAGE_SIZE.to_string();
+        let id_min = id_min.map(|id| id.to_string());
         let mut params: Vec<(&str, &str)> = vec![
             ("action", "list"),
             ("details", "All"),
@@ -242,12 +282,18 @@ impl Assets {
             ("show_tags", "1"),
             ("truncation_limit", &limit),
         ];
+        if trurisk {
+            params.push(("show_trurisk", "1"));
+        }
         if let Some(p) = criteria.get("os_pattern") {
             params.push(("os_pattern", p));
         }
         // Documented format YYYY-MM-DD[THH:MM:SSZ]; the criterion is already RFC 3339 UTC.
         if let Some(s) = criteria.get("vm_scan_since") {
             params.push(("vm_scan_since", s));
+        }
+        if let Some(id) = &id_min {
+            params.push(("id_min", id));
         }
         Call::get(endpoints::HOST_LIST, &params)
     }
@@ -264,25 +310,19 @@ impl Assets {
         Call::post_xml(endpoints::HOST_ASSET_SEARCH, body)
     }
 
-    /// Parses a host list page: rows, and the next page's path when Qualys gave one.
-    pub fn parse_vm(
-        body: &mut dyn BufRead,
-        client_base: &qualys_platforms::ApiBase,
-    ) -> Result<(Vec<Row>, Option<String>), Error> {
+    /// Parses a host list page: rows, and the next page's `id_min` when Qualys said more follow.
+    pub fn parse_vm(body: &mut dyn BufRead) -> Result<(Vec<Row>, Option<i64>), Error> {
         let parsed = xml::read_records(body, &VM_MAP, &SPEC, None, VM_PAGE_SIZE * 2)?;
-        let next =
-            match (
-                parsed.capture(&VM_MAP, "RESPONSE/WARNING/CODE"),
-                parsed.capture(&VM_MAP, "RESPONSE/WARNING/URL"),
-            ) {
-                (Some("1980"), Some(url)) => Some(client_base.same_origin_path(url).map_err(|e| {
-                    Error::malformed(format!("the host list's next-page URL was refused: {e}"))
-                })?),
-                (Some("1980"), None) => {
-                    return Err(Error::malformed("host list WARNING 1980 without a next-page URL"));
-                }
-                _ => None,
-            };
+        let next = match (
+            parsed.capture(&VM_MAP, "RESPONSE/WARNING/CODE"),
+            parsed.capture(&VM_MAP, "RESPONSE/WARNING/URL"),
+        ) {
+            (Some("1980"), Some(url)) => Some(id_min_of(url)?),
+            (Some("1980"), None) => {
+                return Err(Error::malformed("host list WARNING 1980 without a next-page URL"));
+            }
+            _ => None,
+        };
         let mut rows = parsed.rows;
         let (source, name, dns, netbios, groups) =
             (idx("source"), idx("name"), idx("dns"), idx("netbios"), idx("asset_group_ids"));
@@ -317,6 +357,16 @@ impl Assets {
                 "INVALID_CREDENTIALS" => Error::Authentication(format!("{message} ({code})")),
                 _ => Error::Upstream { code: Some(code.to_string()), http_status: None, message },
             });
+        }
+        // Zero rows only from the documented empty answer: count 0 (real: no data, no
+        // hasMoreRecords). A SUCCESS that promises records and holds none is not a result.
+        let count = parsed.capture(&QPS_MAP, "count");
+        if parsed.rows.is_empty() && count.is_none_or(|c| c.trim() != "0") {
+            return Err(Error::malformed(format!(
+                "the Asset Management API answered SUCCESS without records and with count {}; \
+                 an empty result has count 0",
+                count.unwrap_or("missing")
+            )));
         }
         let more = parsed.capture(&QPS_MAP, "hasMoreRecords").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let last = match (more, parsed.capture(&QPS_MAP, "lastId")) {
@@ -388,13 +438,33 @@ impl Assets {
         at: &Resume<'_>,
     ) -> Result<SourcePage, Error> {
         Self::os_filter(criteria)?;
-        let call = match at.position {
-            Position::Url { u } => Call::get_path(u),
-            _ => Self::vm_call(criteria),
+        let id_min = match at.position {
+            Position::From { id } => Some(*id),
+            _ => None,
         };
-        let base = client.base().clone();
-        let (rows, next) = client.call(&call, &mut |body| Self::parse_vm(body, &base))?;
-        let agents_listed = Self::wants_agents(criteria) && at.memo.is_none();
+        let mut trurisk = !memo_has(at.memo, MEMO_NO_TRURISK);
+        let mut warnings = Vec::new();
+        let mut memo = None;
+        let (rows, next) = match client
+            .call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm(body))
+        {
+            Err(e) if trurisk && refuses_trurisk(&e) => {
+                trurisk = false;
+                warnings.push(Warning {
+                    code: "trurisk-unavailable",
+                    message: format!(
+                        "this subscription refused show_trurisk ({e}); assets are listed without \
+                             trurisk_score and asset_criticality_score"
+                    ),
+                });
+                memo = Some(memo_with(at.memo, MEMO_NO_TRURISK));
+                client.call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm(body))?
+            }
+            other => other?,
+        };
+        let agents_listed = Self::wants_agents(criteria)
+            && !memo_has(at.memo, MEMO_QPS_DENIED)
+            && !memo_has(at.memo, MEMO_QPS_SKIPPED);
         let wanted = criteria.get("tracking_method");
         let rows = rows
             .into_iter()
@@ -404,8 +474,47 @@ impl Assets {
                 !(agents_listed && method == "AGENT") && wanted.is_none_or(|w| w == method)
             })
             .collect();
-        Ok(SourcePage { rows, next: next.map(|u| Position::Url { u }), ..SourcePage::default() })
+        Ok(SourcePage { rows, next: next.map(|id| Position::From { id }), warnings, memo })
     }
+}
+
+/// Whether a failed host list call refused the `show_trurisk` parameter itself.
+fn refuses_trurisk(e: &Error) -> bool {
+    matches!(e, Error::Upstream { message, .. } if message.to_ascii_lowercase().contains("show_trurisk"))
+}
+
+fn memo_has(memo: Option<&str>, flag: &str) -> bool {
+    memo.is_some_and(|m| m.split(',').any(|f| f == flag))
+}
+
+fn memo_with(memo: Option<&str>, flag: &str) -> String {
+    match memo {
+        Some(m) if !m.is_empty() && !memo_has(Some(m), flag) => format!("{m},{flag}"),
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => flag.to_string(),
+    }
+}
+
+/// The `id_min` of a host list next-page URL, as the guide writes it: any host, any API
+/// version, whitespace around it. Only this number is used; the URL itself is never requested.
+pub fn id_min_of(url: &str) -> Result<i64, Error> {
+    let url = url.trim();
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    let value = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "id_min")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| {
+            Error::malformed(format!("the host list's next-page URL has no id_min: {:?}", truncate(url)))
+        })?;
+    value
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| Error::malformed(format!("the host list's next-page id_min {value:?} is not a host ID")))
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
 }
 
 /// Splits a single comma-separated value ("1,2,3") into list items.
@@ -425,8 +534,9 @@ impl ProofType for Assets {
         &SPEC
     }
 
-    fn sources(&self) -> u8 {
-        2
+    fn endpoints(&self) -> &'static [&'static str] {
+        // Indexed by SOURCE_QPS, SOURCE_VM.
+        &[endpoints::HOST_ASSET_SEARCH, endpoints::HOST_LIST]
     }
 
     fn ordered_key(&self, source: u8) -> Option<&'static str> {
@@ -434,12 +544,11 @@ impl ProofType for Assets {
     }
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
-        let base = client.base().clone();
         let vm = Call::get(
             endpoints::HOST_LIST,
             &[("action", "list"), ("details", "Basic"), ("truncation_limit", "1")],
         );
-        client.call(&vm, &mut |body| Self::parse_vm(body, &base))?;
+        client.call(&vm, &mut |body| Self::parse_vm(body))?;
         match client.call(&Self::qps_call(None, 1), &mut |body| Self::parse_qps(body)) {
             Ok(_) => Ok(super::Probe::Full),
             Err(Error::Permission(why)) => Ok(super::Probe::Partial(format!(

@@ -19,9 +19,13 @@ pub trait ProofType: Sync {
     /// Its id, title, fields and criteria.
     fn spec(&self) -> &'static ProofSpec;
 
-    /// How many sources it pages through, one after the other.
+    /// The endpoint of each source it pages through, one after the other, in order (paths in
+    /// [`crate::endpoints`]); the registry-wide test checklist runs every scenario on each.
+    fn endpoints(&self) -> &'static [&'static str];
+
+    /// How many sources it pages through.
     fn sources(&self) -> u8 {
-        1
+        self.endpoints().len() as u8
     }
 
     /// The integer field by which a source is ordered (ascending), if any; records at or below

@@ -65,7 +65,8 @@ pub const fn criteria(states: &'static [&'static str], types: &'static [&'static
 /// One scan list: its path, extra parameters, mapping, and the field with the launch time.
 pub struct ScanList {
     pub spec: &'static ProofSpec,
-    pub path: &'static str,
+    /// Its one endpoint (a slice, as [`ProofType::endpoints`] returns it).
+    pub endpoint: &'static [&'static str; 1],
     /// Fixed parameters of every call (e.g. `action=list`, `show_ags=1`).
     pub params: &'static [(&'static str, &'static str)],
     pub map: &'static RecordMap,
@@ -103,13 +104,17 @@ impl ScanList {
         if let Some(t) = criteria.get("type") {
             params.push(("type", t));
         }
-        Call::get(self.path, &params)
+        Call::get(self.endpoint[0], &params)
     }
 }
 
 impl ProofType for ScanList {
     fn spec(&self) -> &'static ProofSpec {
         self.spec
+    }
+
+    fn endpoints(&self) -> &'static [&'static str] {
+        self.endpoint
     }
 
     /// Lists the last day's scans: small, and refused without the module.

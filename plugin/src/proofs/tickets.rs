@@ -5,7 +5,9 @@
 //! TRUNCATION?). At most 1,000 tickets per call, ordered by ticket number; when more match, a
 //! `TRUNCATION last="N"` element names the last one returned and the next call asks
 //! `since_ticket_number=N+1`. Filters: `states`, `modified_since_datetime`, `vuln_severities`,
-//! `overdue` (all documented ticket_list.php parameters).
+//! `overdue` (all documented ticket_list.php parameters). `states` is always sent.
+//! DETECTION holds IP, DNSNAME, NBHNAME, SERVICE, and PORT, PROTOCOL, FQDN in some outputs
+//! (doc, and every public parser). A v1 error is an `ERROR` element inside the root (doc).
 
 use crate::criteria::Criteria;
 use crate::error::Error;
@@ -19,6 +21,10 @@ use super::ProofType;
 
 /// Tickets per call: Qualys' maximum for ticket_list.php.
 pub const PAGE_SIZE: usize = 1000;
+/// Every ticket state ticket_list.php knows.
+const STATES: [&str; 4] = ["OPEN", "RESOLVED", "CLOSED", "IGNORED"];
+/// The `states` sent when the user names none.
+const ALL_STATES: &str = "OPEN,RESOLVED,CLOSED,IGNORED";
 
 static FIELDS: &[FieldSpec] = &[
     field("ticket_number", "Ticket", Integer, "NUMBER: the ticket's number."),
@@ -34,8 +40,10 @@ static FIELDS: &[FieldSpec] = &[
     field("vuln_title", "Vulnerability", Text, "VULNINFO/TITLE."),
     field("vuln_type", "Type", Text, "VULNINFO/TYPE: VULN, POSS (potential) or IG (information)."),
     field("ip", "IP", Text, "DETECTION/IP: the affected host."),
-    field("dns", "DNS name", Text, "DETECTION/DNS."),
-    field("netbios", "NetBIOS name", Text, "DETECTION/NETBIOS."),
+    field("dns", "DNS name", Text, "DETECTION/DNSNAME: the host's DNS name."),
+    field("netbios", "NetBIOS name", Text, "DETECTION/NBHNAME: the host's NetBIOS name."),
+    field("fqdn", "FQDN", Text, "DETECTION/FQDN, in outputs that carry it."),
+    field("service", "Service", Text, "DETECTION/SERVICE: the service the detection is on."),
     field("port", "Port", Integer, "DETECTION/PORT, when the detection is on a port."),
     field("protocol", "Protocol", Text, "DETECTION/PROTOCOL."),
     field("assignee_login", "Assignee", Text, "ASSIGNEE/LOGIN."),
@@ -74,9 +82,10 @@ static CRITERIA: &[CriterionSpec] = &[
         name: "states",
         kind: TextList,
         required: false,
-        allowed: &["OPEN", "RESOLVED", "CLOSED", "IGNORED"],
-        default: None,
-        description: "Only tickets in these states (comma-separated); all states when absent.",
+        allowed: &STATES,
+        default: Some(ALL_STATES),
+        description: "Only tickets in these states (comma-separated). Always sent: all four when not \
+                      given, so the proof never depends on Qualys' default (OPEN only, per a public client).",
     },
     CriterionSpec {
         name: "modified_since",
@@ -125,8 +134,11 @@ static MAP: RecordMap = RecordMap {
         ("VULNINFO/TITLE", "vuln_title"),
         ("VULNINFO/TYPE", "vuln_type"),
         ("DETECTION/IP", "ip"),
-        ("DETECTION/DNS", "dns"),
-        ("DETECTION/NETBIOS", "netbios"),
+        // Doc and every public parser: DNSNAME / NBHNAME, never DNS / NETBIOS.
+        ("DETECTION/DNSNAME", "dns"),
+        ("DETECTION/NBHNAME", "netbios"),
+        ("DETECTION/FQDN", "fqdn"),
+        ("DETECTION/SERVICE", "service"),
         ("DETECTION/PORT", "port"),
         ("DETECTION/PROTOCOL", "protocol"),
         ("ASSIGNEE/LOGIN", "assignee_login"),
@@ -143,6 +155,8 @@ static MAP: RecordMap = RecordMap {
         ("STATS/LAST_CLOSED_DATETIME", "closed_at"),
     ],
     captures: &["TRUNCATION/@last"],
+    // REMEDIATION_TICKETS (ERROR | (HEADER, TICKET_LIST?, TRUNCATION?)).
+    required: &["HEADER"],
 };
 
 pub struct Tickets;
@@ -155,9 +169,8 @@ impl Tickets {
         if let Some(since) = &since {
             params.push(("since_ticket_number", since));
         }
-        if let Some(states) = criteria.get("states") {
-            params.push(("states", states));
-        }
+        // The criterion defaults to every state, so `states` is always sent.
+        params.push(("states", criteria.get("states").unwrap_or(ALL_STATES)));
         let modified = criteria.get("modified_since").map(str::to_string);
         if let Some(m) = &modified {
             params.push(("modified_since_datetime", m));
@@ -261,13 +274,20 @@ impl ProofType for Tickets {
         &SPEC
     }
 
+    fn endpoints(&self) -> &'static [&'static str] {
+        &[crate::endpoints::TICKET_LIST]
+    }
+
     fn ordered_key(&self, _source: u8) -> Option<&'static str> {
         Some("ticket_number")
     }
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {
         // Tickets up to number 1: an (almost always) empty list, still checked for rights.
-        let call = Call::post_form(crate::endpoints::TICKET_LIST, &[("until_ticket_number", "1")]);
+        let call = Call::post_form(
+            crate::endpoints::TICKET_LIST,
+            &[("until_ticket_number", "1"), ("states", ALL_STATES)],
+        );
         let now = client.now();
         client.call(&call, &mut |body| Tickets::parse(body, now)).map(|_| super::Probe::Full)
     }

@@ -78,6 +78,8 @@ static MAP: RecordMap = RecordMap {
         ("ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE", "asset_groups"),
     ],
     captures: &[],
+    // USER_LIST_OUTPUT (ERROR | USER_LIST): a list, possibly empty, or an error.
+    required: &["USER_LIST"],
 };
 
 pub struct Users;
@@ -97,6 +99,10 @@ impl Users {
 impl ProofType for Users {
     fn spec(&self) -> &'static ProofSpec {
         &SPEC
+    }
+
+    fn endpoints(&self) -> &'static [&'static str] {
+        &[crate::endpoints::USER_LIST]
     }
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {

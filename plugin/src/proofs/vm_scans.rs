@@ -60,12 +60,14 @@ static MAP: RecordMap = RecordMap {
         ("OPTION_PROFILE/DEFAULT_FLAG", "option_profile_default"),
     ],
     captures: &[],
+    // RESPONSE (DATETIME, SCAN_LIST?): an empty list has DATETIME and no SCAN_LIST.
+    required: &["RESPONSE/DATETIME"],
 };
 
 /// The proof type (registered in [`super::REGISTRY`]).
 pub static PROOF: ScanList = ScanList {
     spec: &SPEC,
-    path: crate::endpoints::VM_SCAN_LIST,
+    endpoint: &[crate::endpoints::VM_SCAN_LIST],
     params: &[("action", "list"), ("show_ags", "1"), ("show_op", "1"), ("show_status", "1")],
     map: &MAP,
     launched_field: "launched_at",
