@@ -32,6 +32,9 @@ impl CallError {
             CallError::Connector(e) => match e {
                 ConnectorError::InvalidConfig(_) => "invalid-config",
                 ConnectorError::InvalidCriteria(_) => "invalid-criteria",
+                ConnectorError::UnknownProofType(_) => "unknown-proof-type",
+                ConnectorError::InvalidCursor(_) => "invalid-cursor",
+                ConnectorError::Denied(_) => "denied",
                 ConnectorError::Authentication(_) => "authentication",
                 ConnectorError::Permission(_) => "permission",
                 ConnectorError::RateLimited(_) => "rate-limited",
@@ -54,6 +57,9 @@ pub fn describe(e: &ConnectorError) -> String {
     match e {
         ConnectorError::InvalidConfig(m) => format!("invalid configuration: {m}"),
         ConnectorError::InvalidCriteria(c) => format!("invalid criterion '{}': {}", c.criterion, c.message),
+        ConnectorError::UnknownProofType(m) => format!("unknown proof type: {m}"),
+        ConnectorError::InvalidCursor(m) => format!("invalid cursor: {m}"),
+        ConnectorError::Denied(m) => format!("refused by the sandbox's network policy: {m}"),
         ConnectorError::Authentication(m) => format!("authentication failed: {m}"),
         ConnectorError::Permission(m) => format!("permission denied: {m}"),
         ConnectorError::RateLimited(r) => {

@@ -10,6 +10,8 @@ pub enum Error {
         criterion: String,
         message: String,
     },
+    UnknownProofType(String),
+    InvalidCursor(String),
     Authentication(String),
     Permission(String),
     RateLimited {
@@ -23,7 +25,7 @@ pub enum Error {
         message: String,
     },
     Transport(String),
-    /// The host's sandbox refused the request; shown as a transport error, never retried.
+    /// The host's sandbox refused the request by its own policy; never retried.
     Denied(String),
     Malformed(String),
     Internal(String),
@@ -43,6 +45,7 @@ impl Error {
         let pre = |m: String| format!("{what}: {m}");
         match self {
             Error::Transport(m) => Error::Transport(pre(m)),
+            Error::Denied(m) => Error::Denied(pre(m)),
             Error::Malformed(m) => Error::Malformed(pre(m)),
             Error::Internal(m) => Error::Internal(pre(m)),
             other => other,
@@ -66,6 +69,8 @@ impl fmt::Display for Error {
             Error::InvalidCriteria { criterion, message } => {
                 write!(f, "invalid criterion '{criterion}': {message}")
             }
+            Error::UnknownProofType(m) => write!(f, "unknown proof type: {m}"),
+            Error::InvalidCursor(m) => write!(f, "invalid cursor: {m}"),
             Error::Authentication(m) => write!(f, "authentication failed: {m}"),
             Error::Permission(m) => write!(f, "permission denied: {m}"),
             Error::RateLimited { retry_after_seconds, message, .. } => {
@@ -81,7 +86,8 @@ impl fmt::Display for Error {
                 }
                 write!(f, ": {message}")
             }
-            Error::Transport(m) | Error::Denied(m) => write!(f, "transport error: {m}"),
+            Error::Transport(m) => write!(f, "transport error: {m}"),
+            Error::Denied(m) => write!(f, "refused by the host's sandbox: {m}"),
             Error::Malformed(m) => write!(f, "malformed response: {m}"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }

@@ -177,7 +177,7 @@ fn account_to_wit(a: model::Account) -> wit::Account {
             .proof_access
             .into_iter()
             .map(|p| wit::ProofAccess {
-                proof_type: p.proof_type.into(),
+                proof_type_id: p.proof_type.into(),
                 access: match p.access {
                     Access::Full => wit::Access::Full,
                     Access::Partial => wit::Access::Partial,
@@ -205,7 +205,10 @@ fn error_to_wit(e: Error) -> wit::ConnectorError {
         Error::Upstream { code, http_status, message } => {
             W::Upstream(wit::UpstreamError { code, http_status, message })
         }
-        Error::Transport(m) | Error::Denied(m) => W::Transport(m),
+        Error::UnknownProofType(m) => W::UnknownProofType(m),
+        Error::InvalidCursor(m) => W::InvalidCursor(m),
+        Error::Transport(m) => W::Transport(m),
+        Error::Denied(m) => W::Denied(m),
         Error::Malformed(m) => W::MalformedResponse(m),
         Error::Internal(m) => W::Internal(m),
     }

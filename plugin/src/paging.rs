@@ -92,7 +92,7 @@ impl Cursor {
 
     fn decode(text: &str, proof: &str, criteria: &Criteria, sources: u8) -> Result<Cursor, Error> {
         let bad = |why: &str| {
-            Error::InvalidConfig(format!(
+            Error::InvalidCursor(format!(
                 "the cursor is not valid ({why}); start the collect again without a cursor"
             ))
         };

@@ -14,7 +14,7 @@ async fn connect_err(sim: &qualys_simulator::Simulator, login: &str) -> Connecto
 }
 
 fn access_of(a: &connector_host::types::Account, id: &str) -> (Access, String) {
-    let p = a.proof_access.iter().find(|p| p.proof_type == id).unwrap();
+    let p = a.proof_access.iter().find(|p| p.proof_type_id == id).unwrap();
     (p.access, p.reason.clone().unwrap_or_default())
 }
 
@@ -27,7 +27,7 @@ async fn given_a_manager_when_connecting_then_login_role_platform_and_full_acces
     assert_eq!(a.business_unit.as_deref(), Some("Unassigned"));
     assert_eq!(a.platform, "US1");
     assert_eq!(a.api_url, sim.url());
-    let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type.as_str()).collect();
+    let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type_id.as_str()).collect();
     assert_eq!(ids, ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets"]);
     assert!(a.proof_access.iter().all(|p| p.access == Access::Full), "{:?}", a.proof_access);
     assert!(a.warnings.is_empty());

@@ -19,12 +19,18 @@ pub const UPSTREAM: u8 = 5;
 pub const TRANSPORT: u8 = 6;
 /// The connector failed in its sandbox (crash, deadline, CPU or memory limit, bug).
 pub const SANDBOX: u8 = 7;
+/// The operator's network policy refused a request (origin or address not allowed, body budget).
+pub const DENIED: u8 = 8;
 
 /// The exit code of a call error.
 pub fn code(e: &CallError) -> u8 {
     match e {
         CallError::Connector(c) => match c {
-            ConnectorError::InvalidConfig(_) | ConnectorError::InvalidCriteria(_) => CONFIG,
+            ConnectorError::InvalidConfig(_)
+            | ConnectorError::InvalidCriteria(_)
+            | ConnectorError::UnknownProofType(_)
+            | ConnectorError::InvalidCursor(_) => CONFIG,
+            ConnectorError::Denied(_) => DENIED,
             ConnectorError::Authentication(_) | ConnectorError::Permission(_) => AUTH,
             ConnectorError::RateLimited(_) => RATE_LIMITED,
             ConnectorError::Upstream(_) | ConnectorError::MalformedResponse(_) => UPSTREAM,

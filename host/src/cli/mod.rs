@@ -286,7 +286,7 @@ async fn connect(runtime: &Runtime, ui: &Ui, tenant: &Tenant) -> u8 {
                     connector_host::types::Access::Partial => "partly",
                     connector_host::types::Access::None => "no",
                 };
-                println!("  {:<22} {:<7} {}", p.proof_type, access, p.reason.as_deref().unwrap_or(""));
+                println!("  {:<22} {:<7} {}", p.proof_type_id, access, p.reason.as_deref().unwrap_or(""));
             }
             for w in &a.warnings {
                 ui.info(format!("warning [{}]: {}", w.code, w.message));

@@ -59,6 +59,9 @@ pub static REGISTRY: &[&dyn ProofType] =
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
     REGISTRY.iter().copied().find(|p| p.spec().id == id.trim()).ok_or_else(|| {
         let ids: Vec<&str> = REGISTRY.iter().map(|p| p.spec().id).collect();
-        Error::InvalidConfig(format!("unknown proof type '{id}'; known: {}", ids.join(", ")))
+        Error::UnknownProofType(format!(
+            "'{id}' is not a proof type of this connector; known: {}",
+            ids.join(", ")
+        ))
     })
 }
