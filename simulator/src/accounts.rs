@@ -6,16 +6,20 @@
 pub enum AccountState {
     /// Works.
     Active,
-    /// Single sign-on enabled: Qualys refuses API logins like a bad password.
+    /// Single sign-on enabled: refused like a bad password (HTTP 401, code 2000; unverified).
     SsoEnabled,
-    /// The user's role lacks the "API" access flag: refused like a bad password.
+    /// The user's role lacks the "API" access flag: refused like a bad password (unverified).
     NoApiAccess,
-    /// Locked after failed logins.
+    /// Locked after failed logins: HTTP 401, SIMPLE_RETURN code 2002 (unverified).
     Locked,
-    /// Deactivated by a manager.
+    /// Deactivated by a manager: HTTP 401, SIMPLE_RETURN code 2003 (unverified).
     Inactive,
-    /// Subscription or user expired.
+    /// Subscription or user expired: HTTP 200, SIMPLE_RETURN code 2001 "This account has
+    /// expired." (real).
     Expired,
+    /// The caller's IP address is not in the account's secure-IP list: GENERIC_RETURN
+    /// `RETURN status="FAILED" number="2007"` (sdk; HTTP 200 and the text unverified).
+    IpNotAllowed,
 }
 
 /// A simulated user account.
@@ -72,5 +76,6 @@ pub fn default_accounts() -> Vec<Account> {
         Account::manager("demo_locked", "demo-password").with_state(AccountState::Locked),
         Account::manager("demo_inactive", "demo-password").with_state(AccountState::Inactive),
         Account::manager("demo_expired", "demo-password").with_state(AccountState::Expired),
+        Account::manager("demo_ipblocked", "demo-password").with_state(AccountState::IpNotAllowed),
     ]
 }

@@ -100,7 +100,18 @@ pub struct User {
     pub manager_poc: bool,
     pub unit_manager_poc: bool,
     pub asset_groups: Vec<String>,
+    pub fax: Option<String>,
+    /// (street, city, state, country, zip code, time zone code).
+    pub address: Option<(&'static str, &'static str, &'static str, &'static str, &'static str, &'static str)>,
 }
+
+/// Office addresses of the simulated company (made up; the time zone codes are unverified).
+const OFFICES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("919 E Hillsdale Blvd", "Foster City", "California", "United States of America", "94404", "US-CA"),
+    ("12 Rue de la Paix", "Paris", "", "France", "75002", "FR"),
+    ("Friedrichstraße 50", "Berlin", "", "Germany", "10117", "DE"),
+    ("1 Raffles Place", "Singapore", "", "Singapore", "048616", "SG"),
+];
 
 /// User `i` of an account; user 0 is the account itself.
 pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &str, i: u64) -> User {
@@ -113,7 +124,11 @@ pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &s
         format!("{}_{}{i}", "usr", first.chars().next().unwrap_or('x').to_lowercase())
     };
     let created = crate::data::NOW_EPOCH - 86_400 * (30 + r.below(900) as i64);
+    // Fields added later come from their own stream, so earlier fields keep their values.
+    let mut more = Rng::new(seed, 11, i);
     User {
+        fax: more.chance(10).then(|| format!("+1 555 {:04}", more.below(10_000))),
+        address: more.chance(70).then(|| *more.pick(OFFICES)),
         id: 1_000_000 + i * 7 + r.below(5),
         external_id: r.chance(30).then(|| format!("ext-{:06}", r.below(1_000_000))),
         email: format!("{}@example.com", login.to_lowercase()),
@@ -154,6 +169,17 @@ const VULNS: &[(u64, &str, u8)] = &[
     (91866, "Microsoft Windows Security Update for March 2024 & \"Patch Tuesday\" <KB5035845>", 5),
     (150004, "Path-Based Vulnerability", 3),
 ];
+
+/// The CVEs a vulnerability of [`VULNS`] carries (made up for the simulator, except that they
+/// have the CVE id format); empty when it has none.
+pub fn cves(qid: u64) -> &'static [&'static str] {
+    match qid {
+        376806 => &["CVE-2022-3602", "CVE-2022-3786"],
+        91866 => &["CVE-2024-21407", "CVE-2024-26169"],
+        90882 => &["CVE-2005-1794"],
+        _ => &[],
+    }
+}
 
 /// A simulated remediation ticket.
 pub struct Ticket {
@@ -208,6 +234,11 @@ pub fn ticket(seed: u64, i: u64, count: u64) -> Ticket {
     let severity = ((base_sev as u64 + r.below(2)).min(5)) as u8;
     let due = r.chance(85).then(|| created + 86_400 * (7 + r.below(60) as i64));
     let end = created + 3600 * (1 + r.below(24 * 90) as i64);
+    // Nothing is resolved or closed in the future: the latest resolution leaves a day for the
+    // close that follows it; a ticket created too recently for that is still open.
+    let latest_end = NOW_EPOCH - 86_400;
+    let state = if state != "OPEN" && created + 3600 > latest_end { "OPEN" } else { state };
+    let end = end.min(latest_end);
     let (resolved, closed) = match state {
         "RESOLVED" => (Some(end), None),
         "CLOSED" => (Some(end), Some(end + 86_400)),
@@ -248,8 +279,8 @@ pub fn ticket(seed: u64, i: u64, count: u64) -> Ticket {
         port: r.chance(50).then(|| *r.pick(&[22u16, 80, 443, 3389, 8443])),
         protocol: Some(*r.pick(&["tcp", "udp"])),
         first_found: created - 3600,
-        last_found: resolved.unwrap_or(created + 86_400),
-        last_scan: resolved.unwrap_or(created + 86_400) + 3600,
+        last_found: resolved.unwrap_or(created + 86_400).min(NOW_EPOCH),
+        last_scan: (resolved.unwrap_or(created + 86_400) + 3600).min(NOW_EPOCH),
         times_found: 1 + r.below(30),
         resolved,
         closed,
@@ -289,6 +320,8 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
         "Finished", "Finished", "Finished", "Finished", "Canceled", "Error", "Paused", "Running", "Queued",
     ]);
     let secs = 60 + r.below(4 * 3600);
+    // No scan is launched in the future, and a finished one ended before now.
+    let launched = launched.min(NOW_EPOCH - secs as i64 - 60);
     let kind = if pc { "scan/compliance" } else { "scan" };
     Scan {
         id: 500_000 + i,
@@ -314,7 +347,9 @@ pub fn scan(seed: u64, i: u64, count: u64, pc: bool) -> Scan {
         target: if r.chance(20) {
             format!("2001:db8::{:x}", r.below(65535))
         } else {
-            format!("10.{}.0.1-10.{}.0.254", r.below(255), r.below(255))
+            // A range runs from its lower to its higher address.
+            let (a, b) = (r.below(255), r.below(255));
+            format!("10.{}.0.1-10.{}.0.254", a.min(b), a.max(b))
         },
         asset_groups: (0..r.below(3)).map(|k| format!("AG-{k} {}", r.pick(UNITS))).collect(),
         option_profile: r.pick_str(&["Initial Options", "Full Audit", "PCI <Standard>"]),
@@ -356,6 +391,14 @@ pub struct Host {
     pub comments: Option<String>,
     pub asset_groups: Vec<u64>,
     pub cloud_provider: Option<&'static str>,
+    /// When Qualys first found the host (before any of its scans).
+    pub first_found: i64,
+    /// The host's latest activity (its latest scan, or `first_found`).
+    pub last_activity: i64,
+    /// TruRisk score, 0-1000.
+    pub trurisk: u16,
+    /// Asset criticality score, 1-5.
+    pub criticality: u8,
 }
 
 const OSES: &[&str] = &[
@@ -375,18 +418,27 @@ pub fn host(seed: u64, sizes: &Sizes, i: u64) -> Host {
         if agent.is_some() { "AGENT" } else { *r.pick(&["IP", "IP", "IP", "DNS", "NETBIOS", "INSTANCE_ID"]) };
     let v6_only = r.chance(5);
     let scanned = r.chance(85).then(|| NOW_EPOCH - r.below(86_400 * 400) as i64);
-    Host {
+    // Fields added later come from their own stream, so earlier fields keep their values.
+    let mut e = Rng::new(seed, 13, i);
+    let first_found = NOW_EPOCH - 86_400 * (400 + e.below(300) as i64) - e.below(86_400) as i64;
+    let mut h = Host {
         id: host_id(i),
         asset_id: 2_000_000 + i,
-        ip: (!v6_only).then(|| format!("10.{}.{}.{}", (i / 65_536) % 256, (i / 256) % 256, 1 + i % 254)),
-        ipv6: (v6_only || r.chance(10)).then(|| format!("2001:db8::{:x}", i)),
+        ip: (!v6_only).then(|| ipv4_of(i)),
+        ipv6: (v6_only || r.chance(10)).then(|| ipv6_of(i)),
         tracking,
         dns: r.chance(75).then(|| format!("host{i}.corp.example.com")),
         netbios: r.chance(40).then(|| format!("HOST{i}")),
         os: r.pick(OSES).to_string(),
-        tags: (0..r.below(4)).map(|k| (k + 1, format!("{} Tag {k} – «prod»", r.pick(UNITS)))).collect(),
+        // A tag id always names the same tag, on every host.
+        tags: (0..r.below(4))
+            .map(|k| {
+                let u = r.below(UNITS.len() as u64);
+                (1 + u * 4 + k, format!("{} Tag {k} – «prod»", UNITS[u as usize]))
+            })
+            .collect(),
         last_vuln_scan: scanned,
-        last_vm_scanned: scanned.map(|s| s + 600),
+        last_vm_scanned: scanned.map(|s| (s + 600).min(NOW_EPOCH)),
         last_auth_scanned: scanned.filter(|_| r.chance(50)),
         last_compliance_scan: r.chance(40).then(|| NOW_EPOCH - r.below(86_400 * 200) as i64),
         owner: r.chance(30).then(|| format!("usr_a{}", r.below(5))),
@@ -399,6 +451,31 @@ pub fn host(seed: u64, sizes: &Sizes, i: u64) -> Host {
         }),
         asset_groups: (0..r.below(3)).map(|k| 700 + k).collect(),
         cloud_provider: if tracking == "INSTANCE_ID" { Some("AWS") } else { None },
+        first_found,
+        last_activity: first_found,
+        trurisk: e.below(1001) as u16,
+        criticality: 1 + e.below(5) as u8,
+    };
+    h.last_activity = [h.last_vuln_scan, h.last_vm_scanned, h.last_auth_scanned, h.last_compliance_scan]
+        .into_iter()
+        .flatten()
+        .fold(first_found, i64::max);
+    h
+}
+
+/// The IPv4 address of host `i`: one per host for the first 16 million hosts (no two hosts
+/// share an address; the last octet is never 0 or 255).
+pub fn ipv4_of(i: u64) -> String {
+    format!("10.{}.{}.{}", (i / (254 * 256)) % 256, (i / 254) % 256, 1 + i % 254)
+}
+
+/// The IPv6 address of host `i`, in the documentation prefix; the index is split across two
+/// 16-bit groups, so it stays a valid address for any host count up to 2^32.
+pub fn ipv6_of(i: u64) -> String {
+    if i <= 0xffff {
+        format!("2001:db8::{i:x}")
+    } else {
+        format!("2001:db8::{:x}:{:x}", (i >> 16) & 0xffff, i & 0xffff)
     }
 }
 
@@ -422,6 +499,17 @@ pub struct Agent {
     pub created: i64,
 }
 
+/// The address of an agent that is not a VM host: 192.168.0.0/16 while it lasts, then
+/// 172.16.0.0/12 (every octet stays below 256).
+fn laptop_ipv4(j: u64) -> String {
+    if j < 250 * 256 {
+        format!("192.168.{}.{}", j / 250, 1 + j % 250)
+    } else {
+        let k = j - 250 * 256;
+        format!("172.{}.{}.{}", 16 + (k / (250 * 256)) % 16, (k / 250) % 256, 1 + k % 250)
+    }
+}
+
 /// Cloud Agent asset `j`; the first [`agents_with_vm`] are VM hosts 0, 3, 6...
 pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
     let mut r = Rng::new(seed, 4, j);
@@ -432,10 +520,7 @@ pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
         id: 3_000_000 + j * 7,
         qweb_host_id: vm.as_ref().map(|h| h.id),
         name: vm.as_ref().and_then(|h| h.dns.clone()).unwrap_or_else(|| format!("laptop-{j}")),
-        address: vm
-            .as_ref()
-            .and_then(|h| h.ip.clone())
-            .unwrap_or_else(|| format!("192.168.{}.{}", j / 250, 1 + j % 250)),
+        address: vm.as_ref().and_then(|h| h.ip.clone()).unwrap_or_else(|| laptop_ipv4(j)),
         dns: vm.as_ref().and_then(|h| h.dns.clone()),
         netbios: vm.as_ref().and_then(|h| h.netbios.clone()).or_else(|| Some(format!("LAPTOP-{j}"))),
         tags: vm.as_ref().map(|h| h.tags.clone()).unwrap_or_default(),
@@ -455,5 +540,135 @@ pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
         platform: if windows { "Windows" } else { "Linux" },
         created: NOW_EPOCH - 86_400 * (100 + r.below(600) as i64),
         os,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use super::*;
+
+    const BIG: Sizes =
+        Sizes { users: 50, hosts: 100_000, agents: 100_000, vm_scans: 2000, pc_scans: 2000, tickets: 5000 };
+
+    #[test]
+    fn every_generated_ipv6_address_parses_for_100000_hosts() {
+        for i in 0..BIG.hosts {
+            assert!(ipv6_of(i).parse::<Ipv6Addr>().is_ok(), "host {i}: {}", ipv6_of(i));
+            let h = host(42, &BIG, i);
+            if let Some(v6) = &h.ipv6 {
+                assert!(v6.parse::<Ipv6Addr>().is_ok(), "host {i}: {v6}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_host_ipv4_address_parses_and_no_two_hosts_share_one() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..BIG.hosts {
+            let ip: Ipv4Addr = ipv4_of(i).parse().unwrap_or_else(|_| panic!("host {i}: {}", ipv4_of(i)));
+            assert!(seen.insert(ip), "host {i}: {ip} already used");
+            assert!(![0, 255].contains(&ip.octets()[3]), "host {i}: {ip}");
+        }
+    }
+
+    #[test]
+    fn every_agent_address_parses_for_100000_agents() {
+        for j in (0..BIG.agents).step_by(7).chain([64_000, 99_999]) {
+            let a = agent(42, &BIG, j);
+            assert!(a.address.parse::<Ipv4Addr>().is_ok(), "agent {j}: {}", a.address);
+            assert!(a.created <= a.last_checked_in && a.last_checked_in <= NOW_EPOCH, "agent {j}");
+        }
+    }
+
+    #[test]
+    fn every_scan_target_range_is_ascending() {
+        for pc in [false, true] {
+            for i in 0..BIG.vm_scans {
+                let s = scan(42, i, BIG.vm_scans, pc);
+                match s.target.split_once('-') {
+                    Some((a, b)) => {
+                        let a: Ipv4Addr = a.parse().unwrap_or_else(|_| panic!("scan {i}: {}", s.target));
+                        let b: Ipv4Addr = b.parse().unwrap_or_else(|_| panic!("scan {i}: {}", s.target));
+                        assert!(a <= b, "scan {i}: {} runs backwards", s.target);
+                    }
+                    None => assert!(s.target.parse::<Ipv6Addr>().is_ok(), "scan {i}: {}", s.target),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_scan_is_launched_or_ends_in_the_future() {
+        for count in [1, 40, 2000] {
+            for i in 0..count {
+                let s = scan(42, i, count, false);
+                assert!(s.launched <= NOW_EPOCH - 60, "scan {i} of {count} launched {}", iso(s.launched));
+            }
+        }
+    }
+
+    #[test]
+    fn ticket_dates_follow_each_other_and_none_is_in_the_future() {
+        for i in 0..BIG.tickets {
+            let t = ticket(42, i, BIG.tickets);
+            let at = |e: i64| iso(e);
+            assert!(t.first_found <= t.last_found && t.last_found <= t.last_scan, "ticket {i}");
+            assert!(t.last_scan <= NOW_EPOCH && t.created <= NOW_EPOCH, "ticket {i}: {}", at(t.last_scan));
+            for when in t.resolved.iter().chain(&t.closed) {
+                assert!(
+                    t.created <= *when && *when <= NOW_EPOCH,
+                    "ticket {i}: {} then {}",
+                    at(t.created),
+                    at(*when)
+                );
+            }
+            if let (Some(r), Some(c)) = (t.resolved, t.closed) {
+                assert!(r <= c, "ticket {i}: resolved after closed");
+            }
+            assert!(t.history.windows(2).all(|w| w[0].0 <= w[1].0), "ticket {i}: history out of order");
+            let ip = &t.ip;
+            assert!(ip.parse::<Ipv4Addr>().is_ok() || ip.parse::<Ipv6Addr>().is_ok(), "ticket {i}: {ip}");
+            assert!(t.due.is_none_or(|d| d > t.created), "ticket {i}");
+        }
+    }
+
+    #[test]
+    fn host_dates_follow_each_other_and_none_is_in_the_future() {
+        for i in 0..20_000 {
+            let h = host(42, &BIG, i);
+            for when in [h.last_vuln_scan, h.last_vm_scanned, h.last_auth_scanned, h.last_compliance_scan]
+                .into_iter()
+                .flatten()
+            {
+                assert!(h.first_found <= when && when <= h.last_activity, "host {i}");
+            }
+            assert!(h.first_found <= h.last_activity && h.last_activity <= NOW_EPOCH, "host {i}");
+            assert!(h.trurisk <= 1000 && (1..=5).contains(&h.criticality), "host {i}");
+        }
+    }
+
+    #[test]
+    fn a_tag_id_names_the_same_tag_on_every_host() {
+        let mut names = std::collections::HashMap::new();
+        for i in 0..5_000 {
+            for (id, name) in host(42, &BIG, i).tags {
+                assert_eq!(names.entry(id).or_insert_with(|| name.clone()), &name, "tag {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn user_logins_come_before_now() {
+        for i in 0..BIG.users {
+            let u = user(42, "demo_manager", "Manager", "Unassigned", i);
+            let created = parse_iso(&u.created).unwrap();
+            assert!(created <= NOW_EPOCH, "user {i}");
+            if let Some(l) = &u.last_login {
+                let l = parse_iso(l).unwrap();
+                assert!(created <= l && l <= NOW_EPOCH, "user {i}");
+            }
+        }
     }
 }

@@ -9,12 +9,16 @@ use http::Response;
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-use crate::server::{SimBody, simple_return, xml_response};
+use crate::errors::{
+    INTERNAL_ERROR, error_in_root, generic_return, service_error, simple_return, unauthorized,
+};
+use crate::server::{SimBody, xml_response};
 
 /// One kind of fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
-    /// Syntactically broken XML with status 200.
+    /// Syntactically broken XML (a mismatched end tag) with status 200; a complete body of the
+    /// path's normal root element.
     MalformedXml,
     /// The normal body cut in the middle of an element (the connection closes cleanly).
     Truncated,
@@ -40,8 +44,17 @@ pub enum Fault {
     SlowDrip(u64),
     /// Half the normal body, then the connection is reset.
     ResetMidBody,
-    /// This HTTP status with a short HTML body (500, 502, 503, 504...).
+    /// This HTTP status with a short HTML body (500, 502, 503, 504...); 401 answers like
+    /// Qualys' bad-credentials SIMPLE_RETURN.
     Status(u16),
+    /// HTTP 200 with the error document of the path's API family: SIMPLE_RETURN code 999 on
+    /// `/api/`, GENERIC_RETURN number 999 on `/msp/`, ServiceResponse INVALID_REQUEST on `/qps/`.
+    ErrorDocument,
+    /// HTTP 200 with the path's normal root holding only `<ERROR number="999">` (user list,
+    /// ticket list, about); [`Fault::ErrorDocument`] on other paths.
+    ErrorInRoot,
+    /// HTTP 200, `Content-Type: text/xml`, and a plain-text body.
+    NotXml,
     /// 409 rate limit (code 1965) asking to wait this many seconds.
     RateLimit(u32),
     /// 409 concurrency limit (code 1960), no wait header.
@@ -50,7 +63,8 @@ pub enum Fault {
     RedirectOffHost,
     /// No answer at all for this long (a hung server).
     Hang(u64),
-    /// Next-page URL pointing at another host (proof-type routes apply it).
+    /// Next-page URL naming a hostile host (proof-type routes apply it); harmless to a client that
+    /// only reads `id_min` from it.
     NextUrlOtherHost,
     /// Next-page URL equal to the current one (proof-type routes apply it).
     NextUrlRepeat,
@@ -102,8 +116,98 @@ fn count_hit(rule: &FaultRule) {
     rule.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// A minimal document of the path's normal root, split around one text leaf, so that document
+/// faults reach the parser of the right proof type: `prefix` ends with the leaf's start tag,
+/// `suffix` begins with its end tag.
+struct Skeleton {
+    root: &'static str,
+    leaf: &'static str,
+    prefix: &'static str,
+    suffix: &'static str,
+}
+
+// Each skeleton follows the documented content model of its root (see `routes` for sources);
+// the values are the simulator's own.
+const SKELETONS: &[Skeleton] = &[
+    Skeleton {
+        root: "HOST_LIST_OUTPUT",
+        leaf: "DNS",
+        prefix: "<HOST_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><HOST_LIST><HOST><ID>100000</ID><DNS>",
+        suffix: "</DNS></HOST></HOST_LIST></RESPONSE></HOST_LIST_OUTPUT>",
+    },
+    Skeleton {
+        root: "SCAN_LIST_OUTPUT",
+        leaf: "TITLE",
+        prefix: "<SCAN_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><SCAN_LIST><SCAN><REF>scan/1793534400.00001</REF><TYPE>API</TYPE><TITLE>",
+        suffix: "</TITLE></SCAN></SCAN_LIST></RESPONSE></SCAN_LIST_OUTPUT>",
+    },
+    Skeleton {
+        root: "ServiceResponse",
+        leaf: "name",
+        prefix: "<ServiceResponse><responseCode>SUCCESS</responseCode><count>1</count><hasMoreRecords>false</hasMoreRecords><data><HostAsset><id>3000000</id><name>",
+        suffix: "</name></HostAsset></data></ServiceResponse>",
+    },
+    Skeleton {
+        root: "REMEDIATION_TICKETS",
+        leaf: "DNSNAME",
+        prefix: "<REMEDIATION_TICKETS><HEADER><USER_LOGIN>demo_manager</USER_LOGIN><COMPANY>Example Corp</COMPANY><DATETIME>2026-11-01T12:00:00Z</DATETIME></HEADER><TICKET_LIST><TICKET><NUMBER>10000</NUMBER><CREATION_DATETIME>2026-01-01T00:00:00Z</CREATION_DATETIME><CURRENT_STATE>OPEN</CURRENT_STATE><INVALID>0</INVALID><DETECTION><IP>10.0.0.1</IP><DNSNAME>",
+        suffix: "</DNSNAME></DETECTION></TICKET></TICKET_LIST></REMEDIATION_TICKETS>",
+    },
+    Skeleton {
+        root: "USER_LIST_OUTPUT",
+        leaf: "USER_LOGIN",
+        prefix: "<USER_LIST_OUTPUT><USER_LIST><USER><USER_LOGIN>",
+        suffix: "</USER_LOGIN></USER></USER_LIST></USER_LIST_OUTPUT>",
+    },
+    Skeleton {
+        root: "ABOUT",
+        leaf: "API-VERSION",
+        prefix: "<ABOUT><API-VERSION>",
+        suffix: "</API-VERSION></ABOUT>",
+    },
+];
+
+/// The skeleton of the path's root; a user list for paths the simulator does not serve.
+fn skeleton(path: &str) -> &'static Skeleton {
+    let root = crate::routes::root_element(path).unwrap_or("USER_LIST_OUTPUT");
+    SKELETONS.iter().find(|s| s.root == root).expect("a skeleton for every served root")
+}
+
+/// The error document of the path's API family, with HTTP 200 (fault `error-document`).
+fn error_document(path: &str, base: &str) -> Response<SimBody> {
+    if path.starts_with("/msp/") {
+        // sdk: GENERIC_RETURN / RETURN status="FAILED" (see `errors::generic_return`).
+        generic_return(200, 999, INTERNAL_ERROR, base)
+    } else if path.starts_with("/qps/") {
+        // real: QPS errors are HTTP 200 ServiceResponses (see `errors::service_error`).
+        service_error(
+            "INVALID_REQUEST",
+            INTERNAL_ERROR,
+            "Retry later; contact Qualys support if it persists.",
+        )
+    } else {
+        // doc: SIMPLE_RETURN (see `errors::simple_return`); code 999 is the simulator's own.
+        simple_return(200, 999, INTERNAL_ERROR, base)
+    }
+}
+
+/// The path's normal root holding only `ERROR` (fault `error-in-root`); other paths fall back to
+/// [`error_document`].
+fn error_in_root_of(path: &str, base: &str) -> Response<SimBody> {
+    let dtd = match path {
+        "/msp/user_list.php" => "user_list_output.dtd",
+        "/msp/ticket_list.php" => "ticket_list_output.dtd",
+        "/msp/about.php" => "about.dtd",
+        _ => return error_document(path, base),
+    };
+    let root = crate::routes::root_element(path).expect("served path");
+    // sdk + doc: v1 errors sit inside the normal root (see `errors::error_in_root`).
+    error_in_root(root, &format!("{base}/{dtd}"), 999, INTERNAL_ERROR)
+}
+
 /// Faults that replace the exchange; `None` for faults that transform the normal response.
-pub async fn respond(fault: &Fault, base: &str) -> Option<Response<SimBody>> {
+/// `path` picks the document shape (root element, API family) of document faults.
+pub async fn respond(fault: &Fault, path: &str, base: &str) -> Option<Response<SimBody>> {
     let body = |ct: &str, status: u16, b: Vec<u8>| {
         Response::builder()
             .status(status)
@@ -111,39 +215,76 @@ pub async fn respond(fault: &Fault, base: &str) -> Option<Response<SimBody>> {
             .body(SimBody::Full(Some(Bytes::from(b))))
             .expect("valid")
     };
+    const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    let sk = skeleton(path);
+    // The skeleton with `payload` as the leaf's text, complete to the root's end tag.
+    let doc = |head: &str, payload: &[u8]| -> Vec<u8> {
+        let mut b = Vec::from(DECL.as_bytes());
+        b.extend_from_slice(head.as_bytes());
+        b.extend_from_slice(sk.prefix.as_bytes());
+        b.extend_from_slice(payload);
+        b.extend_from_slice(sk.suffix.as_bytes());
+        b.push(b'\n');
+        b
+    };
+    // unverified, by design: the document faults are synthetic (what a broken proxy, gateway or
+    // server could send), wrapped in the path's documented root so they reach the right parser;
+    // lines citing another source say so.
     Some(match fault {
-        Fault::MalformedXml => body("text/xml", 200, b"<?xml version=\"1.0\"?><USER_LIST_OUTPUT><RESPONSE><USER_LIST><USER><USER_LOGIN>a</USER_LIST></RESPONSE>".to_vec()),
+        // A complete body whose leaf is closed by the wrong end tag.
+        Fault::MalformedXml => {
+            let mut b = Vec::from(DECL.as_bytes());
+            b.extend_from_slice(sk.prefix.as_bytes());
+            b.extend_from_slice(b"a");
+            b.extend_from_slice(sk.suffix.replacen(&format!("</{}>", sk.leaf), "</MISMATCHED_END_TAG>", 1).as_bytes());
+            b.push(b'\n');
+            body("text/xml", 200, b)
+        }
         Fault::HtmlPage => body("text/html", 200, b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Maintenance</h1></body></html>".to_vec()),
         Fault::EmptyBody => body("text/xml", 200, Vec::new()),
-        Fault::NonUtf8 => body("text/xml", 200, b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><USER_LIST_OUTPUT><RESPONSE><USER_LIST><USER><USER_LOGIN>\xff\xfe\xfd</USER_LOGIN></USER></USER_LIST></RESPONSE></USER_LIST_OUTPUT>".to_vec()),
+        Fault::NotXml => body("text/xml", 200, b"Internal Server Error\n".to_vec()),
+        Fault::NonUtf8 => body("text/xml", 200, doc("", b"\xff\xfe\xfd")),
         Fault::EntityBomb => {
-            let mut s = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+            let mut s = format!("<!DOCTYPE {} [<!ENTITY lol \"lol\">", sk.root);
             for i in 1..10 {
                 let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
                 s.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
             }
-            s.push_str("]>\n<USER_LIST_OUTPUT><RESPONSE><USER_LIST><USER><USER_LOGIN>&lol9;</USER_LOGIN></USER></USER_LIST></RESPONSE></USER_LIST_OUTPUT>");
-            body("text/xml", 200, s.into_bytes())
+            s.push_str("]>\n");
+            body("text/xml", 200, doc(&s, b"&lol9;"))
         }
-        Fault::ExternalEntity => body("text/xml", 200, b"<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<USER_LIST_OUTPUT><RESPONSE><USER_LIST><USER><USER_LOGIN>&xxe;</USER_LOGIN></USER></USER_LIST></RESPONSE></USER_LIST_OUTPUT>".to_vec()),
+        Fault::ExternalEntity => {
+            let head = format!("<!DOCTYPE {} [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n", sk.root);
+            body("text/xml", 200, doc(&head, b"&xxe;"))
+        }
         Fault::DeepNesting => {
-            let s = format!("<?xml version=\"1.0\"?><USER_LIST_OUTPUT>{}{}</USER_LIST_OUTPUT>", "<A>".repeat(10_000), "</A>".repeat(10_000));
-            body("text/xml", 200, s.into_bytes())
+            let nest = format!("{}{}", "<A>".repeat(10_000), "</A>".repeat(10_000));
+            body("text/xml", 200, doc("", nest.as_bytes()))
         }
         Fault::HugeAnnounced => {
             let (tx, rx) = mpsc::channel(4);
+            let head = format!("{DECL}{}", sk.prefix);
             tokio::spawn(async move {
-                let _ = tx.send(Ok(Bytes::from_static(b"<?xml version=\"1.0\"?><USER_LIST_OUTPUT>"))).await;
+                let _ = tx.send(Ok(Bytes::from(head))).await;
+                // Let the first bytes reach the client before the connection closes.
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 let _ = tx.send(Err(std::io::Error::other("connection closed"))).await;
             });
             Response::builder().status(200).header("content-type", "text/xml").header("content-length", "2000000000").body(SimBody::Stream(rx)).expect("valid")
         }
+        Fault::ErrorDocument => error_document(path, base),
+        Fault::ErrorInRoot => error_in_root_of(path, base),
+        // unverified: Qualys' 401 body (see `errors::unauthorized`).
+        Fault::Status(401) => unauthorized(),
+        // unverified: a gateway's short HTML page.
         Fault::Status(code) => body("text/html", *code, format!("<html><body><h1>{code}</h1>Error from the simulated gateway</body></html>").into_bytes()),
+        // real: 409 with code 1965 and X-RateLimit-ToWait-Sec.
         Fault::RateLimit(wait) => {
             let mut r = simple_return(409, 1965, &format!("This API cannot be run again for another {wait} seconds."), base);
             r.headers_mut().insert("x-ratelimit-towait-sec", (*wait).into());
             r
         }
+        // real: 409 with code 1960 and no wait header; the text is unverified.
         Fault::Concurrency => simple_return(409, 1960, "Concurrency limit of 2 reached. Please try again later.", base),
         Fault::RedirectOffHost => Response::builder().status(302).header("location", "https://evil.example.com/msp/user_list.php").body(SimBody::Full(None)).expect("valid"),
         Fault::Hang(ms) => {
@@ -264,6 +405,9 @@ impl std::str::FromStr for FaultRule {
             "next-url-repeat" => Fault::NextUrlRepeat,
             "repeat-records" => Fault::RepeatRecords,
             "skip-records" => Fault::SkipRecords,
+            "error-document" => Fault::ErrorDocument,
+            "error-in-root" => Fault::ErrorInRoot,
+            "not-xml" => Fault::NotXml,
             other => return Err(format!("unknown fault {other:?}")),
         };
         Ok(FaultRule { path: path.to_string(), count, ..FaultRule::always("", fault) })
@@ -281,6 +425,13 @@ mod tests {
         let r: FaultRule = "slow-drip".parse().unwrap();
         assert_eq!((r.fault, r.path.as_str(), r.count), (Fault::SlowDrip(1000), "", None));
         assert!("melt-down".parse::<FaultRule>().is_err());
+        for (spec, fault) in [
+            ("error-document", Fault::ErrorDocument),
+            ("error-in-root", Fault::ErrorInRoot),
+            ("not-xml", Fault::NotXml),
+        ] {
+            assert_eq!(spec.parse::<FaultRule>().unwrap().fault, fault);
+        }
         assert!("status:abc".parse::<FaultRule>().is_err());
     }
 }

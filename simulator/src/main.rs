@@ -8,10 +8,13 @@ use qualys_simulator::{FaultRule, RateLimit, SimConfig, Simulator, Sizes};
 #[command(
     version,
     after_help = "Accounts: demo_manager / demo-password (Manager), demo_reader (no Cloud Agent \
-rights), demo_sso, demo_noapi, demo_locked, demo_inactive, demo_expired.\n\nFaults: KIND[:ARG][@PATH][*COUNT] with \
+rights), demo_sso, demo_noapi, demo_locked, demo_inactive, demo_expired, \
+demo_ipblocked (IP not in the secure-IP list).\n\nFaults: KIND[:ARG][@PATH][*COUNT] with \
 KIND one of malformed-xml, truncated, html, wrong-content-type, empty, non-utf8, huge-announced, huge-body:BYTES, \
 entity-bomb, external-entity, deep-nesting, slow-drip:MS, reset, status:CODE, rate-limit:SECS, concurrency, \
-redirect, hang:MS, next-url-other-host, next-url-repeat, repeat-records, skip-records."
+redirect, hang:MS, next-url-other-host, next-url-repeat, repeat-records, skip-records, error-document (the \
+API family's error document, HTTP 200), error-in-root (<ERROR> inside the path's root, HTTP 200), not-xml \
+(plain text served as text/xml)."
 )]
 struct Args {
     /// Port on 127.0.0.1 (0: any free port).

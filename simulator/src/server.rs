@@ -1,5 +1,6 @@
-//! The HTTP server: Basic auth, the `X-Requested-With` rule, rate/concurrency limits with
-//! Qualys' headers, fault injection, and routing to the API scripts.
+//! The HTTP server: Basic auth and account states, the `X-Requested-With` rule (on /api/ only),
+//! rate/concurrency limits with Qualys' headers (not on /qps/), fault injection, and routing to
+//! the API scripts. Error documents live in `errors`.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,7 +13,7 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming};
 use hyper::service::service_fn;
@@ -22,6 +23,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::{Account, AccountState, default_accounts};
 use crate::data::Sizes;
+use crate::errors::qps_invalid_credentials;
+pub use crate::errors::{generic_return, simple_return, unauthorized};
 use crate::faults::{self, FaultRule};
 use crate::routes;
 
@@ -253,27 +256,6 @@ pub fn xml_response(status: u16, body: String) -> Response<SimBody> {
         .expect("valid response")
 }
 
-/// An API v2 error: `SIMPLE_RETURN` with a code and text (Qualys API User Guide, "API error
-/// codes"; simple_return.dtd).
-pub fn simple_return(status: u16, code: u32, text: &str, base: &str) -> Response<SimBody> {
-    let mut x = crate::xmlw::Xml::with_doctype("SIMPLE_RETURN", &format!("{base}/api/2.0/simple_return.dtd"));
-    x.open("SIMPLE_RETURN").open("RESPONSE");
-    x.text("DATETIME", &crate::data::now_qualys());
-    x.text("CODE", &code.to_string()).text("TEXT", text);
-    x.close("RESPONSE").close("SIMPLE_RETURN");
-    xml_response(status, x.out)
-}
-
-/// An API v1 (`/msp/`) error: `GENERIC_RETURN` with `RETURN status="FAILED"` (generic_return.dtd).
-pub fn generic_return(status: u16, number: u32, text: &str, base: &str) -> Response<SimBody> {
-    let mut x = crate::xmlw::Xml::with_doctype("GENERIC_RETURN", &format!("{base}/generic_return.dtd"));
-    x.open("GENERIC_RETURN");
-    x.raw(&format!("<API name=\"\" username=\"\" at=\"{}\" />\n", crate::data::now_qualys()));
-    x.raw(&format!("<RETURN status=\"FAILED\" number=\"{number}\">{}</RETURN>\n", crate::xmlw::escape(text)));
-    x.close("GENERIC_RETURN");
-    xml_response(status, x.out)
-}
-
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<SimBody>, Infallible> {
     let index = state.counter.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = req.into_parts();
@@ -314,6 +296,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
 
     let config = state.config.lock().expect("config").clone();
     let base = state.base_url.clone();
+    let qps = path.starts_with("/qps/");
     let fault = faults::matching(&config.faults, &path, index).cloned();
     if let Some(rule) = &fault {
         faults::hit(rule);
@@ -321,21 +304,26 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
     let response = 'resp: {
         // Faults that replace the whole exchange come first, as a proxy or a broken server would.
         if let Some(rule) = &fault
-            && let Some(resp) = faults::respond(&rule.fault, &base).await
+            && let Some(resp) = faults::respond(&rule.fault, &path, &base).await
         {
             break 'resp resp;
         }
+        // QPS answers its own way (real: HTTP 200 ServiceResponse INVALID_CREDENTIALS); API v1/v2
+        // with a 401 SIMPLE_RETURN (unverified, see `errors::unauthorized`).
+        let refuse = || if qps { qps_invalid_credentials() } else { unauthorized() };
         let Some((login, password)) = credentials else {
-            break 'resp unauthorized();
+            break 'resp refuse();
         };
         let Some(account) =
             config.accounts.iter().find(|a| a.login == login && a.password == password).cloned()
         else {
-            break 'resp unauthorized();
+            break 'resp refuse();
         };
         match account.state {
-            // Qualys refuses these like a bad password (HTTP 401), so the client cannot tell.
-            AccountState::SsoEnabled | AccountState::NoApiAccess => break 'resp unauthorized(),
+            // unverified: what Qualys answers an SSO user or a user without API access; the
+            // simulator refuses them like a bad password, so the client cannot tell.
+            AccountState::SsoEnabled | AccountState::NoApiAccess => break 'resp refuse(),
+            // unverified: codes 2002-2004 for locked/inactive accounts, their texts and status.
             AccountState::Locked => {
                 break 'resp simple_return(
                     401,
@@ -352,26 +340,40 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
                     &base,
                 );
             }
+            // real: recorded expired-account response: HTTP 200, SIMPLE_RETURN code 2001.
             AccountState::Expired => {
-                break 'resp simple_return(
-                    401,
-                    2004,
-                    "User account has expired. Please contact your Qualys Manager.",
+                break 'resp simple_return(200, 2001, "This account has expired.", &base);
+            }
+            // sdk: GENERIC_RETURN RETURN status="FAILED" number="2007"; the text and the HTTP
+            // status (200) are unverified.
+            AccountState::IpNotAllowed => {
+                break 'resp generic_return(
+                    200,
+                    2007,
+                    "Your IP address is not in the list of secure IPs. Please contact your Qualys account manager.",
                     &base,
                 );
             }
             AccountState::Active => {}
         }
-        if (path.starts_with("/api/") || path.starts_with("/qps/")) && !requested_with {
+        // doc: `X-Requested-With` is required on API v2+ calls (/api/). The QPS documentation's
+        // examples do not send it, so /qps/ does not require it; /msp/ (v1) never did. The code
+        // and text of the refusal are unverified.
+        if path.starts_with("/api/") && !requested_with {
             break 'resp simple_return(400, 1907, "X-Requested-With header is required", &base);
         }
-        if let Some(limit) = config.rate_limit {
+        // real: QPS responses carry no X-RateLimit headers, so the API v2 limits (real: 409
+        // codes 1965/1960 with those headers) are not applied to /qps/; QPS' own limits are not
+        // simulated. Whether /msp/ scripts count against them is unverified (they do here).
+        if let Some(limit) = config.rate_limit.filter(|_| !qps) {
             let mut calls = state.calls.lock().expect("calls");
             let entry = calls.entry(account.login.clone()).or_insert((Instant::now(), 0));
             let elapsed = entry.0.elapsed().as_secs() as u32;
             if elapsed >= limit.window_secs {
                 *entry = (Instant::now(), 0);
             }
+            // real: HTTP 409 (Qualys' throttle, not 429) with code 1965 and X-RateLimit-ToWait-Sec;
+            // the text is unverified.
             if entry.1 >= limit.calls {
                 let wait = limit.window_secs.saturating_sub(elapsed).max(1);
                 let mut r = simple_return(
@@ -385,7 +387,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             }
             entry.1 += 1;
         }
-        let running = {
+        let running = if qps {
+            0
+        } else {
             let mut running = state.running.lock().expect("running");
             let n = running.entry(account.login.clone()).or_insert(0);
             *n += 1;
@@ -395,6 +399,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             && running > max
         {
             decrement(&state, &account.login);
+            // real: HTTP 409 code 1960 with no wait header; the text is unverified.
             break 'resp simple_return(
                 409,
                 1960,
@@ -415,14 +420,18 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             Some(f) => xml_response(f.status, f.body.clone()),
             None => routes::route(&config, &api, fault.as_ref().map(|r| &r.fault)),
         };
-        decrement(&state, &account.login);
+        if !qps {
+            decrement(&state, &account.login);
+        }
         if let Some(rule) = &fault {
             resp = faults::transform(&rule.fault, resp, &base).await;
         }
         resp
     };
     let mut response = response;
-    add_limit_headers(&state, &config, &mut response, record.login.as_deref());
+    if !qps {
+        add_limit_headers(&state, &config, &mut response, record.login.as_deref(), &path);
+    }
     record.status = response.status().as_u16();
     state.log.lock().expect("log").push(record);
     Ok(response)
@@ -434,31 +443,30 @@ fn decrement(state: &State, login: &str) {
     }
 }
 
-/// Qualys' answer to bad credentials, an SSO user, or a user without API access.
-pub fn unauthorized() -> Response<SimBody> {
-    Response::builder()
-        .status(StatusCode::UNAUTHORIZED)
-        .header("content-type", "text/xml;charset=UTF-8")
-        .header("www-authenticate", "Basic realm=\"MSP Portal\"")
-        .body(SimBody::Full(Some(Bytes::from_static(
-            b"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE SIMPLE_RETURN SYSTEM \"/api/2.0/simple_return.dtd\">\n<SIMPLE_RETURN><RESPONSE><DATETIME>2024-01-01T00:00:00Z</DATETIME><CODE>2000</CODE><TEXT>Bad Login/Password</TEXT></RESPONSE></SIMPLE_RETURN>\n",
-        ))))
-        .expect("valid response")
-}
-
+/// Qualys' limit headers. real: every /api/2.0+ response carries X-RateLimit-Limit (300),
+/// X-RateLimit-Window-Sec (3600), X-RateLimit-Remaining, X-RateLimit-ToWait-Sec,
+/// X-Concurrency-Limit-Limit (2) and X-Concurrency-Limit-Running; the concurrency refusal (1960)
+/// has no wait header (real). Whether /msp/ scripts send them: unverified (sent here, without
+/// the wait header). QPS responses carry none (real), so this is not called for /qps/.
 fn add_limit_headers(
     state: &State,
     config: &SimConfig,
     response: &mut Response<SimBody>,
     login: Option<&str>,
+    path: &str,
 ) {
     let (limit, window) = config.rate_limit.map_or((300, 3600), |l| (l.calls, l.window_secs));
     let used = login.and_then(|l| state.calls.lock().expect("calls").get(l).map(|e| e.1)).unwrap_or(0);
     let running = login.and_then(|l| state.running.lock().expect("running").get(l).copied()).unwrap_or(0);
+    let is_409 = response.status() == 409;
     let h = response.headers_mut();
     h.insert("x-ratelimit-limit", limit.into());
     h.insert("x-ratelimit-window-sec", window.into());
     h.insert("x-ratelimit-remaining", limit.saturating_sub(used).into());
     h.insert("x-concurrency-limit-limit", config.concurrency_limit.unwrap_or(2).into());
     h.insert("x-concurrency-limit-running", running.into());
+    // A 409 without the header is the concurrency refusal, which has none.
+    if path.starts_with("/api/") && !is_409 && !h.contains_key("x-ratelimit-towait-sec") {
+        h.insert("x-ratelimit-towait-sec", 0.into());
+    }
 }

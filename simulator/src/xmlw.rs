@@ -17,6 +17,21 @@ impl Xml {
         x
     }
 
+    /// A document that begins with the DOCTYPE and has no XML declaration (real: Qualys' HTTP
+    /// 400 SIMPLE_RETURN documents start this way).
+    pub fn doctype_only(root: &str, dtd_url: &str) -> Xml {
+        let mut x = Xml { out: String::with_capacity(1024) };
+        let _ = writeln!(x.out, "<!DOCTYPE {root} SYSTEM \"{dtd_url}\">");
+        x
+    }
+
+    /// `<!-- text -->` on a line of its own (real: Qualys puts notices in comments before and
+    /// after the root element).
+    pub fn comment(&mut self, text: &str) -> &mut Self {
+        let _ = writeln!(self.out, "<!-- {} -->", text.replace("--", "- -"));
+        self
+    }
+
     /// `<name>`.
     pub fn open(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "<{name}>");
@@ -48,6 +63,13 @@ impl Xml {
     /// `<name><![CDATA[text]]></name>`, splitting any `]]>` inside the text.
     pub fn cdata(&mut self, name: &str, value: &str) -> &mut Self {
         let _ = writeln!(self.out, "<{name}>{}</{name}>", cdata(value));
+        self
+    }
+
+    /// `<name>` newline, indented CDATA, newline, `</name>`: the layout of the Qualys guide's
+    /// own samples (doc), which a reader must trim.
+    pub fn cdata_spaced(&mut self, name: &str, value: &str) -> &mut Self {
+        let _ = writeln!(self.out, "<{name}>\n  {}\n</{name}>", cdata(value));
         self
     }
 

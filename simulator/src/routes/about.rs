@@ -9,6 +9,8 @@ pub fn about(req: &ApiRequest) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, &[]) {
         return r;
     }
+    // Shape: unverified (ABOUT with API-VERSION, WEB-VERSION, SCANNER-VERSION, VULNSIGS-VERSION as
+    // the v1 guide's sample is remembered; the field notes do not record it).
     let mut x = Xml::with_doctype("ABOUT", &format!("{}/about.dtd", req.base_url));
     x.open("ABOUT");
     x.text("API-VERSION", "API Version: 2.0");

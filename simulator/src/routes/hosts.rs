@@ -1,15 +1,22 @@
 //! `/api/5.0/fo/asset/host/?action=list` (Qualys API (VM, PC) User Guide, "Host List";
 //! host_list_output.dtd). Pages by ascending host ID: when more hosts match than
 //! `truncation_limit` (default 1,000), `WARNING` code 1980 gives the next page's URL with
-//! `id_min`.
+//! `id_min`, written as the guide's sample shows it: on Qualys' own host and another API
+//! version, so only a client that reads `id_min` and builds its own request gets the next page.
 
 use http::Response;
 
 use crate::data::{Sizes, account_seed, host, host_id, iso, parse_iso};
+use crate::errors::simple_return;
 use crate::faults::Fault;
-use crate::server::{ApiRequest, SimBody, SimConfig, simple_return, xml_response};
+use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::{Xml, escape};
 
+/// The host the guide's sample next-page URL names (the US1 production API server), not the
+/// simulator's address.
+const SAMPLE_URL_HOST: &str = "https://qualysapi.qualys.com";
+
+// doc: the parameters of the Host List call (Qualys API (VM, PC) User Guide).
 const PARAMS: &[&str] = &[
     "action",
     "echo_request",
@@ -62,9 +69,11 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
     if let Some(r) = super::unknown_params(req, PARAMS) {
         return r;
     }
+    // unverified: code 1903 and its text for a missing action.
     if req.param("action") != Some("list") {
         return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
     }
+    // unverified: how Qualys refuses a user without the VM module (status, code and text).
     if !req.account.vm_module {
         return simple_return(
             403,
@@ -104,13 +113,20 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
     let all = req.param("details") == Some("All");
     let show_asset_id = req.param("show_asset_id") == Some("1");
     let show_tags = req.param("show_tags") == Some("1");
+    let show_trurisk = req.param("show_trurisk") == Some("1");
     let sizes: &Sizes = &config.sizes;
     let seed = account_seed(config.seed, &req.account.login, config.per_account_data);
 
+    // Shape: doc (host_list_output.dtd, Qualys API (VM, PC) User Guide "Host List"):
+    // HOST_LIST_OUTPUT (REQUEST?, RESPONSE (DATETIME, (HOST_LIST|ID_SET)?, WARNING?, GLOSSARY?)).
+    // real: an empty list is a RESPONSE holding only DATETIME (no HOST_LIST).
     let mut x = Xml::with_doctype(
         "HOST_LIST_OUTPUT",
         &format!("{}/api/5.0/fo/asset/host/host_list_output.dtd", req.base_url),
     );
+    // real: comments may stand before the root element (evaluation-version notices); the text is
+    // the simulator's own.
+    x.comment("This is an evaluation version of the Qualys API; data may be incomplete.");
     x.open("HOST_LIST_OUTPUT").open("RESPONSE");
     x.text("DATETIME", &crate::data::now_qualys());
     let start = id_min.saturating_sub(100_000).div_ceil(5);
@@ -134,7 +150,7 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
             x.open("HOST_LIST");
         }
         ids.push(h.id);
-        write_host(&mut x, &h, all, show_asset_id, show_tags);
+        write_host(&mut x, &h, Show { all, asset_id: show_asset_id, tags: show_tags, trurisk: show_trurisk });
     }
     if !ids.is_empty() {
         x.close("HOST_LIST");
@@ -146,36 +162,69 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
             Some(Fault::NextUrlRepeat) => id_min,
             _ => next_id,
         };
-        let base =
-            if fault == Some(&Fault::NextUrlOtherHost) { "https://evil.example.com" } else { &req.base_url };
+        // doc: the guide's sample URL names another host and API version than the call made;
+        // following it literally leaves the simulator (and /api/4.0/ is not served here).
+        let host = if fault == Some(&Fault::NextUrlOtherHost) {
+            "https://evil.example.com"
+        } else {
+            SAMPLE_URL_HOST
+        };
+        let path = req.path.replacen("/api/5.0/", "/api/4.0/", 1);
         let mut params: Vec<(String, String)> =
             req.params.iter().filter(|(k, _)| k != "id_min").cloned().collect();
         params.push(("id_min".into(), next_id.to_string()));
         let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        // Shape: doc (WARNING (CODE?, TEXT, URL?), code 1980; the URL's CDATA surrounded by
+        // whitespace and newlines as in the guide's sample).
         x.open("WARNING");
         x.text("CODE", "1980");
         x.text(
             "TEXT",
             &format!("{} record limit exceeded. Use URL to get next batch of results.", ids.len()),
         );
-        x.cdata("URL", &format!("{base}{}?{query}", req.path));
+        x.cdata_spaced("URL", &format!("{host}{path}?{query}"));
         x.close("WARNING");
     }
     x.close("RESPONSE").close("HOST_LIST_OUTPUT");
+    // real: comments may also follow the root element; the text is remembered from Qualys
+    // outputs (unverified).
+    x.comment(
+        "CONFIDENTIAL AND PROPRIETARY INFORMATION. Qualys provides the QualysGuard Service \"As Is,\" without any warranty of any kind. Qualys makes no warranty that the information contained in this report is complete or error-free. Copyright 2026, Qualys, Inc. //",
+    );
     xml_response(200, x.out)
 }
 
-fn write_host(x: &mut Xml, h: &crate::data::Host, all: bool, show_asset_id: bool, show_tags: bool) {
+/// Which optional parts of a HOST the request asked for.
+#[derive(Clone, Copy)]
+struct Show {
+    all: bool,
+    asset_id: bool,
+    tags: bool,
+    trurisk: bool,
+}
+
+// Shape: doc (host_list_output.dtd HOST children, in order: ID, ASSET_ID?, IP?, IPV6?,
+// ASSET_RISK_SCORE?, ASSET_CRITICALITY_SCORE?, ARS_FACTORS?, TRACKING_METHOD?, NETWORK_ID?, DNS?,
+// DNS_DATA?, CLOUD_PROVIDER?, ..., NETBIOS?, OS?, QG_HOSTID?, TAGS?, ..., LAST_VULN_SCAN_DATETIME?,
+// ..., OWNER?, COMMENTS?, USER_DEF?, ASSET_GROUP_IDS?); sdk (2025 outputs): TRURISK_SCORE in place
+// of ASSET_RISK_SCORE, and LAST_BOOT?, SERIAL_NUMBER?, HARDWARE_UUID?, FIRST_FOUND_DATE?,
+// LAST_ACTIVITY?, AGENT_STATUS?, CLOUD_AGENT_RUNNING_ON? after QG_HOSTID. The DNS_DATA and TAGS
+// children are the simulator's reading of the DTD (unverified).
+fn write_host(x: &mut Xml, h: &crate::data::Host, show: Show) {
     x.open("HOST");
     x.text("ID", &h.id.to_string());
-    if show_asset_id {
+    if show.asset_id {
         x.text("ASSET_ID", &h.asset_id.to_string());
     }
     x.opt_text("IP", h.ip.as_deref());
     x.opt_text("IPV6", h.ipv6.as_deref());
+    if show.trurisk {
+        x.text("TRURISK_SCORE", &h.trurisk.to_string());
+        x.text("ASSET_CRITICALITY_SCORE", &h.criticality.to_string());
+    }
     x.text("TRACKING_METHOD", h.tracking);
     x.text("NETWORK_ID", "0");
-    if all {
+    if show.all {
         x.opt_cdata("DNS", h.dns.as_deref());
         if let Some(dns) = &h.dns {
             let (host, domain) = dns.split_once('.').unwrap_or((dns, ""));
@@ -189,7 +238,9 @@ fn write_host(x: &mut Xml, h: &crate::data::Host, all: bool, show_asset_id: bool
         x.opt_cdata("NETBIOS", h.netbios.as_deref());
         x.cdata("OS", &h.os);
         x.text("QG_HOSTID", &format!("{:08x}-qg", h.id));
-        if show_tags && !h.tags.is_empty() {
+        x.text("FIRST_FOUND_DATE", &iso(h.first_found));
+        x.text("LAST_ACTIVITY", &iso(h.last_activity));
+        if show.tags && !h.tags.is_empty() {
             x.open("TAGS");
             for (id, name) in &h.tags {
                 x.open("TAG").text("TAG_ID", &id.to_string()).cdata("NAME", name).close("TAG");

@@ -9,8 +9,9 @@ mod users;
 
 use http::Response;
 
+use crate::errors::{generic_return, simple_return};
 use crate::faults::Fault;
-use crate::server::{ApiRequest, SimBody, SimConfig, generic_return, simple_return};
+use crate::server::{ApiRequest, SimBody, SimConfig};
 
 /// Serves one authenticated request.
 pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
@@ -22,6 +23,7 @@ pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Res
         "/api/3.0/fo/scan/" => scans::scan_list(config, req, false),
         "/api/2.0/fo/scan/compliance/" => scans::scan_list(config, req, true),
         "/msp/user_list.php" => users::user_list(config, req),
+        // unverified: what Qualys answers for an unknown script; an HTML 404 is a guess.
         _ => Response::builder()
             .status(404)
             .header("content-type", "text/html")
@@ -32,8 +34,22 @@ pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Res
     }
 }
 
-/// Refuses parameters a script does not know, the way Qualys does: API v2 answers
-/// SIMPLE_RETURN code 1905 (HTTP 400), v1 `/msp/` scripts a GENERIC_RETURN.
+/// The root element of the document a path normally answers (`None` for paths the simulator
+/// does not serve). Fault documents use it so they reach the parser of that proof type.
+pub fn root_element(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "/msp/about.php" => "ABOUT",
+        "/msp/ticket_list.php" => "REMEDIATION_TICKETS",
+        "/msp/user_list.php" => "USER_LIST_OUTPUT",
+        p if p.starts_with("/qps/") => "ServiceResponse",
+        p if p.starts_with("/api/") && p.contains("/fo/asset/host/") => "HOST_LIST_OUTPUT",
+        p if p.starts_with("/api/") && p.contains("/fo/scan/") => "SCAN_LIST_OUTPUT",
+        _ => return None,
+    })
+}
+
+/// Refuses parameters a script does not know: API v2 answers SIMPLE_RETURN code 1905 with HTTP
+/// 400 (real); v1 `/msp/` scripts a GENERIC_RETURN (unverified: shape, number and status).
 pub fn unknown_params(req: &ApiRequest, allowed: &[&str]) -> Option<Response<SimBody>> {
     let unknown: Vec<&str> =
         req.params.iter().map(|(k, _)| k.as_str()).filter(|k| !allowed.contains(k)).collect();
@@ -48,7 +64,8 @@ pub fn unknown_params(req: &ApiRequest, allowed: &[&str]) -> Option<Response<Sim
     })
 }
 
-/// Refuses a bad parameter value with code 1905 (v2) or a GENERIC_RETURN (v1).
+/// Refuses a bad parameter value: code 1905 with HTTP 400 on API v2 (real for bad parameters);
+/// a GENERIC_RETURN on v1 (unverified).
 pub fn bad_value(req: &ApiRequest, name: &str, value: &str) -> Response<SimBody> {
     let text = format!("Parameter {name} has invalid value: {value}");
     if req.path.starts_with("/msp/") {

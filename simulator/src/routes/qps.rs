@@ -1,30 +1,21 @@
 //! `POST /qps/rest/2.0/search/am/hostasset` (Qualys Asset Management and Tagging API v2,
 //! "Search Host Assets"): a ServiceRequest with Criteria filters; pages with `hasMoreRecords`
-//! and `lastId`. Accounts without Asset Management rights get `UNAUTHORIZED`.
+//! and `lastId`. Accounts without Asset Management rights get `UNAUTHORIZED`. Errors are HTTP
+//! 200 ServiceResponses (real); `X-Requested-With` is not required (the QPS documentation's
+//! examples do not send it) and no X-RateLimit headers are sent (real).
 
 use http::Response;
 
 use crate::data::{account_seed, agent, iso};
+use crate::errors::{qps_unauthorized, service_error};
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
 
-/// Searchable fields this simulator understands (a subset of the documented ones).
+/// Searchable fields this simulator understands (a subset of the documented ones; doc).
 const FIELDS: &[&str] = &["id", "trackingMethod", "qwebHostId", "name", "os", "lastVulnScan"];
 
-fn service_error(code: &str, message: &str, resolution: &str) -> Response<SimBody> {
-    let mut x = Xml::default();
-    x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    x.open("ServiceResponse");
-    x.text("responseCode", code);
-    x.open("responseErrorDetails")
-        .text("errorMessage", message)
-        .text("errorResolution", resolution)
-        .close("responseErrorDetails");
-    x.close("ServiceResponse");
-    xml_response(200, x.out)
-}
-
 pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBody> {
+    // unverified: QPS' answer to a GET on a search endpoint.
     if req.method != "POST" {
         return service_error(
             "INVALID_REQUEST",
@@ -32,12 +23,9 @@ pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBod
             "Send a ServiceRequest with POST.",
         );
     }
+    // real: UNAUTHORIZED, "You are not authorized to access the application through the API."
     if !req.account.qps_access {
-        return service_error(
-            "UNAUTHORIZED",
-            "Not Authorized to access this resource",
-            "The user needs Asset Management API access (a Manager-type role with READER, Reporting Reader, Unified Dashboard User and VM User).",
-        );
+        return qps_unauthorized();
     }
     let body = String::from_utf8_lossy(&req.body);
     let criteria_re =
@@ -47,6 +35,7 @@ pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBod
     let mut tracking: Option<String> = None;
     for c in criteria_re.captures_iter(&body) {
         let (field, op, value) = (&c[1], &c[2], &c[3]);
+        // real: INVALID_REQUEST as the responseCode; the texts are the simulator's own.
         if !FIELDS.contains(&field) {
             return service_error(
                 "INVALID_REQUEST",
@@ -70,7 +59,8 @@ pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBod
         .captures(&body)
         .and_then(|c| c[1].parse::<usize>().ok())
         .unwrap_or(100)
-        .min(1000);
+        .min(1000); // doc: 100 records by default, at most 1,000
+
     let seed = account_seed(config.seed, &req.account.login, config.per_account_data);
     let sizes = &config.sizes;
     let mut assets = Vec::new();
@@ -86,18 +76,27 @@ pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBod
         }
         assets.push(a);
     }
+    // Shape: real (ServiceResponse (responseCode, count, hasMoreRecords, lastId, data)); next page
+    // with `<Criteria field="id" operator="GREATER">lastId</Criteria>`, GREATER strict (doc).
+    // real: an empty result is `<count>0</count>` with no hasMoreRecords and no data.
     let mut x = Xml::default();
     x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.raw("<ServiceResponse xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:noNamespaceSchemaLocation=\"");
     x.raw(&format!("{}/qps/xsd/2.0/am/hostasset.xsd\">\n", req.base_url));
     x.text("responseCode", "SUCCESS");
     x.text("count", &assets.len().to_string());
+    if assets.is_empty() {
+        x.close("ServiceResponse");
+        return xml_response(200, x.out);
+    }
     x.text("hasMoreRecords", if more { "true" } else { "false" });
     if let Some(last) = assets.last() {
         x.text("lastId", &last.id.to_string());
     }
     x.open("data");
     for a in &assets {
+        // Shape: doc (HostAsset fields of the Asset Management API guide; the order is the
+        // simulator's, a reader must not depend on it).
         x.open("HostAsset");
         x.text("id", &a.id.to_string());
         x.cdata("name", &a.name);

@@ -5,9 +5,11 @@
 use http::Response;
 
 use crate::data::{NOW_EPOCH, account_seed, iso, parse_iso, scan};
-use crate::server::{ApiRequest, SimBody, SimConfig, simple_return, xml_response};
+use crate::errors::simple_return;
+use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
 
+// doc: the parameters of the Scan List and Compliance Scan List calls.
 const VM_PARAMS: &[&str] = &[
     "action",
     "echo_request",
@@ -53,6 +55,7 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
     if let Some(r) = super::unknown_params(req, if pc { PC_PARAMS } else { VM_PARAMS }) {
         return r;
     }
+    // unverified: code 1903 and its text; the module refusal below (403, code 2000) too.
     if req.param("action") != Some("list") {
         return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
     }
@@ -75,7 +78,7 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
         (Ok(a), Ok(b)) => (a, b),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    // Qualys' default: the last 30 days when no range is given.
+    // doc: without a launch window only the last 30 days are listed.
     let after = after.unwrap_or(if before.is_none() { NOW_EPOCH - 30 * 86_400 } else { i64::MIN });
     let before = before.unwrap_or(i64::MAX);
     let states: Option<Vec<&str>> = req.param("state").map(|s| s.split(',').collect());
@@ -83,6 +86,11 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
     let count = if pc { config.sizes.pc_scans } else { config.sizes.vm_scans };
     let seed = account_seed(config.seed, &req.account.login, config.per_account_data);
 
+    // Shape: doc (scan_list_output.dtd, "Scan List"): SCAN_LIST_OUTPUT (REQUEST?, RESPONSE
+    // (DATETIME, SCAN_LIST?)); SCAN: ID?, REF, SCAN_TYPE?, TYPE, TITLE, CLIENT?, USER_LOGIN,
+    // LAUNCH_DATETIME, DURATION, PROCESSING_PRIORITY?, PROCESSED, STATUS? (STATE, SUB_STATE?),
+    // TARGET?, ASSET_GROUP_TITLE_LIST?, OPTION_PROFILE? (TITLE, DEFAULT_FLAG?). v3.0 keeps the
+    // v2.0 shape (doc); the compliance list has the same one (doc). No paging (doc).
     let mut x =
         Xml::with_doctype("SCAN_LIST_OUTPUT", &format!("{}{}scan_list_output.dtd", req.base_url, req.path));
     x.open("SCAN_LIST_OUTPUT").open("RESPONSE");
@@ -109,7 +117,8 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
         }
         x.text("REF", &s.reference);
         x.text("TYPE", s.scan_type);
-        x.cdata("TITLE", &s.title);
+        // doc: text values may be CDATA surrounded by whitespace and newlines (the guide's sample).
+        x.cdata_spaced("TITLE", &s.title);
         x.text("USER_LOGIN", &s.user_login);
         x.text("LAUNCH_DATETIME", &iso(s.launched));
         x.text("DURATION", &s.duration);
@@ -120,7 +129,7 @@ pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<Sim
         x.open("STATUS").text("STATE", s.state);
         x.opt_text("SUB_STATE", s.sub_state);
         x.close("STATUS");
-        x.cdata("TARGET", &s.target);
+        x.cdata_spaced("TARGET", &s.target);
         if !s.asset_groups.is_empty() {
             x.open("ASSET_GROUP_TITLE_LIST");
             for g in &s.asset_groups {

@@ -1,13 +1,17 @@
 //! `/msp/ticket_list.php` (Qualys API v1 User Guide, "Ticket List"; ticket_list_output.dtd).
 //! At most 1,000 tickets per call in ticket-number order; `TRUNCATION last="N"` when more match.
+//! Without `states` only OPEN tickets are listed (sdk: one public client reports it; unverified
+//! either way), so a connector that forgets to send the states it means is caught.
 
 use http::Response;
 
-use crate::data::{account_seed, iso, parse_iso, real_now, ticket};
+use crate::data::{account_seed, cves, iso, parse_iso, real_now, ticket};
+use crate::errors::error_in_root;
 use crate::faults::Fault;
-use crate::server::{ApiRequest, SimBody, SimConfig, generic_return, xml_response};
+use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
 
+// doc: the parameters of ticket_list.php (Qualys API v1 User Guide).
 const PARAMS: &[&str] = &[
     "ticket_numbers",
     "since_ticket_number",
@@ -31,19 +35,20 @@ const PARAMS: &[&str] = &[
     "show_vuln_details",
 ];
 
-/// Qualys' per-call maximum.
+/// Qualys' per-call maximum (doc).
 pub const LIMIT: usize = 1000;
 
 pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, PARAMS) {
         return r;
     }
+    // Shape: sdk + doc (v1 errors inside the normal root, HTTP 200); number and text unverified.
     if !req.account.vm_module {
-        return generic_return(
-            200,
+        return error_in_root(
+            "REMEDIATION_TICKETS",
+            &format!("{}/ticket_list_output.dtd", req.base_url),
             2003,
             "Insufficient privileges: the Manage VM module is required.",
-            &req.base_url,
         );
     }
     let num = |name: &str| -> Result<Option<u64>, Response<SimBody>> {
@@ -56,10 +61,9 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
         (Ok(a), Ok(b)) => (a.unwrap_or(0), b.unwrap_or(u64::MAX)),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    let states: Option<Vec<&str>> = req.param("states").map(|s| s.split(',').collect());
-    if let Some(states) = &states
-        && let Some(bad) = states.iter().find(|s| !["OPEN", "RESOLVED", "CLOSED", "IGNORED"].contains(s))
-    {
+    // sdk/unverified: without `states`, only OPEN tickets.
+    let states: Vec<&str> = req.param("states").map_or_else(|| vec!["OPEN"], |s| s.split(',').collect());
+    if let Some(bad) = states.iter().find(|s| !["OPEN", "RESOLVED", "CLOSED", "IGNORED"].contains(s)) {
         return super::bad_value(req, "states", bad);
     }
     let severities: Option<Vec<u8>> = match req.param("vuln_severities") {
@@ -86,6 +90,9 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
     let now = real_now();
     let seed = account_seed(config.seed, &req.account.login, config.per_account_data);
 
+    // Shape: doc (ticket_list_output.dtd, "Ticket List"): REMEDIATION_TICKETS (HEADER (USER_LOGIN,
+    // COMPANY, DATETIME, WHERE?), TICKET_LIST?, TRUNCATION?), TRUNCATION last="N" the root's last
+    // child, N the page's last ticket NUMBER.
     let mut x = Xml::with_doctype("REMEDIATION_TICKETS", &format!("{}/ticket_list_output.dtd", req.base_url));
     x.open("REMEDIATION_TICKETS").open("HEADER");
     x.text("USER_LOGIN", &req.account.login)
@@ -108,7 +115,7 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
         if t.number < since || t.number > until {
             continue;
         }
-        if states.as_ref().is_some_and(|s| !s.contains(&t.state))
+        if !states.contains(&t.state)
             || severities.as_ref().is_some_and(|s| !s.contains(&t.severity))
             || modified_since.is_some_and(|m| t.modified() < m)
             || overdue.is_some_and(|o| t.overdue(now) != o)
@@ -131,6 +138,7 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
         x.close("TICKET_LIST");
     }
     if truncated && let Some(last) = last {
+        // doc: TRUNCATION last="N" as the root's last child (its text is the simulator's own).
         // A broken server may claim a later last ticket than it sent: a chain that skips.
         let last = if fault == Some(&Fault::SkipRecords) { last + 30 } else { last };
         x.raw(&format!("<TRUNCATION last=\"{last}\">Truncated after {LIMIT} records</TRUNCATION>\n"));
@@ -139,6 +147,22 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
     xml_response(200, x.out)
 }
 
+/// A service name for a detection's port (the simulator's own names; any text is plausible).
+fn service(port: u16) -> &'static str {
+    match port {
+        22 => "SSH",
+        3389 => "Remote Desktop",
+        _ => "Web Server",
+    }
+}
+
+// Shape: doc (TICKET: NUMBER, CREATION_DATETIME, DUE_DATETIME, CURRENT_STATE, CURRENT_STATUS,
+// INVALID, ASSIGNEE (NAME, EMAIL, LOGIN), DETECTION, STATS, HISTORY_LIST, VULNINFO, DETAILS).
+// DETECTION holds IP, DNSNAME, NBHNAME, SERVICE, then PORT, PROTOCOL, FQDN where present (doc and
+// every public parser; not DNS / NETBIOS). STATS as in the notes; LAST_RESOLVED_DATETIME is
+// unverified. VULNINFO: TITLE, TYPE, QID, SEVERITY, STANDARD_SEVERITY, CVE_ID_LIST (doc). The
+// HISTORY children are the simulator's reading of the DTD (unverified). CURRENT_STATUS and
+// DETAILS are not written (the values are not recorded in the notes).
 fn write_ticket(x: &mut Xml, t: &crate::data::Ticket) {
     x.open("TICKET");
     x.text("NUMBER", &t.number.to_string());
@@ -153,10 +177,12 @@ fn write_ticket(x: &mut Xml, t: &crate::data::Ticket) {
         .close("ASSIGNEE");
     x.open("DETECTION");
     x.text("IP", &t.ip);
-    x.opt_cdata("DNS", t.dns.as_deref());
-    x.opt_cdata("NETBIOS", t.netbios.as_deref());
+    x.opt_cdata("DNSNAME", t.dns.as_deref());
+    x.opt_cdata("NBHNAME", t.netbios.as_deref());
+    x.opt_text("SERVICE", t.port.map(service));
     x.opt_text("PORT", t.port.map(|p| p.to_string()).as_deref());
     x.opt_text("PROTOCOL", t.protocol);
+    x.opt_cdata("FQDN", t.dns.as_deref());
     x.close("DETECTION");
     x.open("STATS");
     x.text("FIRST_FOUND_DATETIME", &iso(t.first_found));
@@ -183,9 +209,17 @@ fn write_ticket(x: &mut Xml, t: &crate::data::Ticket) {
     }
     x.close("HISTORY_LIST");
     x.open("VULNINFO");
+    x.cdata("TITLE", t.title);
     x.text("TYPE", t.vuln_type).text("QID", &t.qid.to_string()).text("SEVERITY", &t.severity.to_string());
     x.text("STANDARD_SEVERITY", &t.severity.to_string());
-    x.cdata("TITLE", t.title);
+    let cve_ids = cves(t.qid);
+    if !cve_ids.is_empty() {
+        x.open("CVE_ID_LIST");
+        for id in cve_ids {
+            x.text("CVE_ID", id);
+        }
+        x.close("CVE_ID_LIST");
+    }
     x.close("VULNINFO");
     x.close("TICKET");
 }

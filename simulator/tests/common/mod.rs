@@ -1,0 +1,4 @@
+//! Helpers of the simulator's integration tests.
+
+pub mod content_model;
+pub mod http;

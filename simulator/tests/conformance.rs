@@ -1,0 +1,922 @@
+//! Conformance: every document the simulator serves follows the content models of the project's
+//! field notes (`qualys-field-notes.md`), written below as data, and shows the quirks the notes
+//! record for real Qualys responses. Requests go over loopback to a real simulator.
+//!
+//! Models cite their source kind like the notes do: doc (Qualys documentation or DTD), sdk
+//! (public clients), real (recorded responses), unverified. Where the notes list children
+//! without saying which are optional, the optionality chosen here is marked "(chosen)".
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::content_model::Schema;
+use common::http::{MANAGER, Reply, get, post_xml, send};
+use qualys_simulator::{Account, Fault, FaultRule, SimConfig, Simulator, Sizes};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+// ---------------------------------------------------------------------------------------------
+// The documented content models.
+
+/// Host list (doc: host_list_output.dtd; sdk: the 2025 fields).
+fn host_list_model() -> Schema {
+    Schema::new("HOST_LIST_OUTPUT")
+        .element("HOST_LIST_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, (HOST_LIST | ID_SET)?, WARNING?, GLOSSARY?)")
+        .element("HOST_LIST", "(HOST+)")
+        .element("WARNING", "(CODE?, TEXT, URL?)")
+        // doc order; sdk (2025): TRURISK_SCORE / TRURISK_SCORE_FACTORS "instead of"
+        // ASSET_RISK_SCORE / ARS_FACTORS, written as a choice at the same place (chosen), and
+        // LAST_BOOT .. CLOUD_AGENT_RUNNING_ON after QG_HOSTID.
+        .element(
+            "HOST",
+            "(ID, ASSET_ID?, IP?, IPV6?, (ASSET_RISK_SCORE | TRURISK_SCORE)?, ASSET_CRITICALITY_SCORE?,
+              (ARS_FACTORS | TRURISK_SCORE_FACTORS)?, TRACKING_METHOD?, NETWORK_ID?, DNS?, DNS_DATA?,
+              CLOUD_PROVIDER?, CLOUD_SERVICE?, CLOUD_RESOURCE_ID?, EC2_INSTANCE_ID?, NETBIOS?, OS?,
+              QG_HOSTID?, LAST_BOOT?, SERIAL_NUMBER?, HARDWARE_UUID?, FIRST_FOUND_DATE?,
+              LAST_ACTIVITY?, AGENT_STATUS?, CLOUD_AGENT_RUNNING_ON?, TAGS?, METADATA?,
+              CLOUD_PROVIDER_TAGS?, LAST_VULN_SCAN_DATETIME?, LAST_VM_SCANNED_DATE?,
+              LAST_VM_SCANNED_DURATION?, LAST_VM_AUTH_SCANNED_DATE?, LAST_VM_AUTH_SCANNED_DURATION?,
+              LAST_COMPLIANCE_SCAN_DATETIME?, LAST_SCAP_SCAN_DATETIME?, OWNER?, COMMENTS?, USER_DEF?,
+              ASSET_GROUP_IDS?)",
+        )
+        .text(&[
+            "DATETIME",
+            "CODE",
+            "TEXT",
+            "URL",
+            "ID",
+            "ASSET_ID",
+            "IP",
+            "IPV6",
+            "ASSET_RISK_SCORE",
+            "TRURISK_SCORE",
+            "ASSET_CRITICALITY_SCORE",
+            "TRACKING_METHOD",
+            "NETWORK_ID",
+            "DNS",
+            "CLOUD_PROVIDER",
+            "CLOUD_SERVICE",
+            "CLOUD_RESOURCE_ID",
+            "EC2_INSTANCE_ID",
+            "NETBIOS",
+            "OS",
+            "QG_HOSTID",
+            "LAST_BOOT",
+            "SERIAL_NUMBER",
+            "HARDWARE_UUID",
+            "FIRST_FOUND_DATE",
+            "LAST_ACTIVITY",
+            "AGENT_STATUS",
+            "CLOUD_AGENT_RUNNING_ON",
+            "LAST_VULN_SCAN_DATETIME",
+            "LAST_VM_SCANNED_DATE",
+            "LAST_VM_SCANNED_DURATION",
+            "LAST_VM_AUTH_SCANNED_DATE",
+            "LAST_VM_AUTH_SCANNED_DURATION",
+            "LAST_COMPLIANCE_SCAN_DATETIME",
+            "LAST_SCAP_SCAN_DATETIME",
+            "OWNER",
+            "COMMENTS",
+            "ASSET_GROUP_IDS",
+        ])
+        // Subtrees the notes do not describe.
+        .any(&[
+            "REQUEST",
+            "ID_SET",
+            "GLOSSARY",
+            "ARS_FACTORS",
+            "TRURISK_SCORE_FACTORS",
+            "DNS_DATA",
+            "TAGS",
+            "METADATA",
+            "CLOUD_PROVIDER_TAGS",
+            "USER_DEF",
+        ])
+}
+
+/// API v2 errors (doc: simple_return.dtd).
+fn simple_return_model() -> Schema {
+    Schema::new("SIMPLE_RETURN")
+        .element("SIMPLE_RETURN", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, CODE?, TEXT, ITEM_LIST?)")
+        .text(&["DATETIME", "CODE", "TEXT"])
+        .any(&["REQUEST", "ITEM_LIST"])
+}
+
+/// API v1 errors (sdk: GENERIC_RETURN / RETURN with status and number; the API element is
+/// unverified, so optional here).
+fn generic_return_model() -> Schema {
+    Schema::new("GENERIC_RETURN")
+        .element("GENERIC_RETURN", "(API?, RETURN)")
+        .element("API", "EMPTY")
+        .text(&["RETURN"])
+        .required_attrs("RETURN", &["status", "number"])
+}
+
+/// Ticket list (doc: ticket_list_output.dtd, "Ticket List"; the ERROR branch: one copy of the
+/// v1 guide).
+fn tickets_model() -> Schema {
+    Schema::new("REMEDIATION_TICKETS")
+        .element("REMEDIATION_TICKETS", "(ERROR | (HEADER, TICKET_LIST?, TRUNCATION?))")
+        .element("HEADER", "(USER_LOGIN, COMPANY, DATETIME, WHERE?)")
+        .element("TICKET_LIST", "(TICKET+)")
+        // The notes list every TICKET child without optionality; DUE_DATETIME, CURRENT_STATUS,
+        // ASSIGNEE, STATS, HISTORY_LIST, VULNINFO and DETAILS are optional here (chosen).
+        .element(
+            "TICKET",
+            "(NUMBER, CREATION_DATETIME, DUE_DATETIME?, CURRENT_STATE, CURRENT_STATUS?, INVALID,
+              ASSIGNEE?, DETECTION, STATS?, HISTORY_LIST?, VULNINFO?, DETAILS?)",
+        )
+        .element("ASSIGNEE", "(NAME, EMAIL, LOGIN)")
+        // doc: IP, DNSNAME, NBHNAME, SERVICE, then PORT, PROTOCOL, FQDN in some outputs; all but
+        // IP optional (chosen).
+        .element("DETECTION", "(IP, DNSNAME?, NBHNAME?, SERVICE?, PORT?, PROTOCOL?, FQDN?)")
+        // LAST_OPEN/LAST_CLOSED optional (chosen: a ticket never closed has no close date);
+        // LAST_RESOLVED_DATETIME is unverified, allowed before LAST_CLOSED_DATETIME (chosen).
+        .element(
+            "STATS",
+            "(FIRST_FOUND_DATETIME, LAST_FOUND_DATETIME, LAST_SCAN_DATETIME, TIMES_FOUND,
+              TIMES_NOT_FOUND, LAST_OPEN_DATETIME?, LAST_RESOLVED_DATETIME?, LAST_CLOSED_DATETIME?)",
+        )
+        // CVE_ID_LIST and VENDOR_REF_LIST optional (chosen: not every vulnerability has them).
+        .element(
+            "VULNINFO",
+            "(TITLE, TYPE, QID, SEVERITY, STANDARD_SEVERITY, CVE_ID_LIST?, VENDOR_REF_LIST?)",
+        )
+        .element("CVE_ID_LIST", "(CVE_ID+)")
+        .text(&[
+            "ERROR",
+            "USER_LOGIN",
+            "COMPANY",
+            "DATETIME",
+            "TRUNCATION",
+            "NUMBER",
+            "CREATION_DATETIME",
+            "DUE_DATETIME",
+            "CURRENT_STATE",
+            "CURRENT_STATUS",
+            "INVALID",
+            "NAME",
+            "EMAIL",
+            "LOGIN",
+            "IP",
+            "DNSNAME",
+            "NBHNAME",
+            "SERVICE",
+            "PORT",
+            "PROTOCOL",
+            "FQDN",
+            "FIRST_FOUND_DATETIME",
+            "LAST_FOUND_DATETIME",
+            "LAST_SCAN_DATETIME",
+            "TIMES_FOUND",
+            "TIMES_NOT_FOUND",
+            "LAST_OPEN_DATETIME",
+            "LAST_RESOLVED_DATETIME",
+            "LAST_CLOSED_DATETIME",
+            "TITLE",
+            "TYPE",
+            "QID",
+            "SEVERITY",
+            "STANDARD_SEVERITY",
+            "CVE_ID",
+        ])
+        // The notes do not give these children.
+        .any(&["WHERE", "HISTORY_LIST", "VENDOR_REF_LIST", "DETAILS"])
+        .required_attrs("ERROR", &["number"])
+        .required_attrs("TRUNCATION", &["last"])
+}
+
+/// User list (sdk: USER children in order; doc + sdk: the ERROR branch).
+fn users_model() -> Schema {
+    Schema::new("USER_LIST_OUTPUT")
+        .element("USER_LIST_OUTPUT", "(ERROR | USER_LIST)")
+        .element("USER_LIST", "(USER*)")
+        .element(
+            "USER",
+            "(USER_LOGIN, USER_ID, EXTERNAL_ID?, CONTACT_INFO, ASSIGNED_ASSET_GROUPS?, USER_STATUS,
+              CREATION_DATE, LAST_LOGIN_DATE, USER_ROLE, BUSINESS_UNIT, UNIT_MANAGER_POC, MANAGER_POC,
+              UI_INTERFACE_STYLE, PERMISSIONS, NOTIFICATIONS)",
+        )
+        .element(
+            "CONTACT_INFO",
+            "(FIRSTNAME, LASTNAME, TITLE, PHONE, FAX, EMAIL, COMPANY, ADDRESS1, ADDRESS2, CITY, COUNTRY,
+              STATE, ZIP_CODE, TIME_ZONE_CODE)",
+        )
+        .text(&[
+            "ERROR",
+            "USER_LOGIN",
+            "USER_ID",
+            "EXTERNAL_ID",
+            "USER_STATUS",
+            "CREATION_DATE",
+            "LAST_LOGIN_DATE",
+            "USER_ROLE",
+            "BUSINESS_UNIT",
+            "UNIT_MANAGER_POC",
+            "MANAGER_POC",
+            "UI_INTERFACE_STYLE",
+            "FIRSTNAME",
+            "LASTNAME",
+            "TITLE",
+            "PHONE",
+            "FAX",
+            "EMAIL",
+            "COMPANY",
+            "ADDRESS1",
+            "ADDRESS2",
+            "CITY",
+            "COUNTRY",
+            "STATE",
+            "ZIP_CODE",
+            "TIME_ZONE_CODE",
+        ])
+        .any(&["ASSIGNED_ASSET_GROUPS", "PERMISSIONS", "NOTIFICATIONS"])
+        .required_attrs("ERROR", &["number"])
+}
+
+/// VM and PC scan lists (doc: scan_list_output.dtd; v3.0 keeps the v2.0 shape).
+fn scans_model() -> Schema {
+    Schema::new("SCAN_LIST_OUTPUT")
+        .element("SCAN_LIST_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, SCAN_LIST?)")
+        .element("SCAN_LIST", "(SCAN+)")
+        .element(
+            "SCAN",
+            "(ID?, REF, SCAN_TYPE?, TYPE, TITLE, CLIENT?, USER_LOGIN, LAUNCH_DATETIME, DURATION,
+              PROCESSING_PRIORITY?, PROCESSED, STATUS?, TARGET?, ASSET_GROUP_TITLE_LIST?, OPTION_PROFILE?)",
+        )
+        .element("STATUS", "(STATE, SUB_STATE?)")
+        .element("OPTION_PROFILE", "(TITLE, DEFAULT_FLAG?)")
+        .text(&[
+            "DATETIME",
+            "ID",
+            "REF",
+            "SCAN_TYPE",
+            "TYPE",
+            "TITLE",
+            "USER_LOGIN",
+            "LAUNCH_DATETIME",
+            "DURATION",
+            "PROCESSING_PRIORITY",
+            "PROCESSED",
+            "STATE",
+            "SUB_STATE",
+            "TARGET",
+            "DEFAULT_FLAG",
+        ])
+        .any(&["REQUEST", "CLIENT", "ASSET_GROUP_TITLE_LIST"])
+}
+
+/// QPS search (real: recorded ServiceResponses). HostAsset is JSON-like and unordered: any
+/// children, `id` among them.
+fn qps_model() -> Schema {
+    Schema::new("ServiceResponse")
+        .element(
+            "ServiceResponse",
+            "(responseCode, count?, hasMoreRecords?, lastId?, data?, responseErrorDetails?)",
+        )
+        .element("data", "(HostAsset*)")
+        .element("HostAsset", "ANY CONTAINING (id)")
+        .element("responseErrorDetails", "(errorMessage, errorResolution)")
+        .text(&["responseCode", "count", "hasMoreRecords", "lastId", "errorMessage", "errorResolution"])
+}
+
+/// About (unverified: the notes do not record it; ERROR branch by analogy with the v1 roots).
+fn about_model() -> Schema {
+    Schema::new("ABOUT")
+        .element("ABOUT", "(ERROR | (API-VERSION, WEB-VERSION, SCANNER-VERSION, VULNSIGS-VERSION))")
+        .text(&["ERROR", "API-VERSION", "WEB-VERSION", "SCANNER-VERSION", "VULNSIGS-VERSION"])
+        .required_attrs("ERROR", &["number"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+const HOSTS: &str = "/api/5.0/fo/asset/host/";
+const USERS: &str = "/msp/user_list.php";
+const TICKETS: &str = "/msp/ticket_list.php";
+const ABOUT: &str = "/msp/about.php";
+const VM_SCANS: &str = "/api/3.0/fo/scan/";
+const PC_SCANS: &str = "/api/2.0/fo/scan/compliance/";
+const QPS: &str = "/qps/rest/2.0/search/am/hostasset";
+const ALL_STATES: &str = "states=OPEN,RESOLVED,CLOSED,IGNORED";
+
+/// A Scanner: user_list.php refuses it.
+const SCANNER: (&str, &str) = ("demo_scanner", "demo-password");
+/// A Manager without the VM module: ticket_list.php refuses it.
+const NO_VM: (&str, &str) = ("demo_novm", "demo-password");
+
+fn sizes(n: u64) -> Sizes {
+    Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n }
+}
+
+async fn start(sizes: Sizes) -> Simulator {
+    let mut config = SimConfig { sizes, ..SimConfig::default() };
+    config.accounts.push(Account { role: "Scanner".into(), ..Account::manager(SCANNER.0, SCANNER.1) });
+    config.accounts.push(Account { vm_module: false, ..Account::manager(NO_VM.0, NO_VM.1) });
+    Simulator::start(config).await.expect("simulator starts")
+}
+
+/// The trimmed text of every element called `name`, in document order.
+fn texts(xml: &str, name: &str) -> Vec<String> {
+    let mut reader = Reader::from_str(xml);
+    let (mut out, mut depth, mut current) = (Vec::new(), 0usize, String::new());
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) if e.name().as_ref() == name => {
+                depth += 1;
+                current.clear();
+            }
+            Event::Empty(e) if e.name().as_ref() == name => out.push(String::new()),
+            Event::End(e) if e.name().as_ref() == name => {
+                depth -= 1;
+                out.push(current.trim().to_string());
+            }
+            Event::Text(t) if depth > 0 => current.push_str(&t.xml10_content()),
+            Event::CData(c) if depth > 0 => current.push_str(&c),
+            Event::Eof => return out,
+            _ => {}
+        }
+    }
+}
+
+/// The value of a query parameter in a URL.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded_pairs(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%2C", ",").replace("%2c", ",")))
+        .collect()
+}
+
+/// The element names of the root's children, in order.
+fn root_children(xml: &str) -> Vec<String> {
+    let mut reader = Reader::from_str(xml);
+    let (mut depth, mut out) = (0usize, Vec::new());
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                if depth == 1 {
+                    out.push(e.name().as_ref().to_string());
+                }
+                depth += 1;
+            }
+            Event::Empty(e) if depth == 1 => out.push(e.name().as_ref().to_string()),
+            Event::End(_) => depth -= 1,
+            Event::Eof => return out,
+            _ => {}
+        }
+    }
+}
+
+fn attr(xml: &str, element: &str, name: &str) -> Option<String> {
+    let mut reader = Reader::from_str(xml);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == element => {
+                return e.attributes().flatten().find(|a| a.key.as_ref() == name).map(|a| {
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0).expect("attribute").into_owned()
+                });
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+#[track_caller]
+fn assert_ok(what: &str, reply: &Reply) {
+    assert_eq!(reply.status, 200, "{what}: HTTP {}\n{}", reply.status, reply.text());
+}
+
+/// Every host list page from the first, following `id_min` the way a connector must: read it
+/// from the WARNING's URL and ask the simulator itself with the same parameters.
+async fn host_pages(addr: SocketAddr, query: &str) -> Vec<String> {
+    let mut pages = Vec::new();
+    let mut target = format!("{HOSTS}?{query}");
+    loop {
+        let reply = get(addr, &target, MANAGER).await;
+        assert_ok(&target, &reply);
+        let body = reply.text();
+        let urls = texts(&body, "URL");
+        pages.push(body);
+        let Some(url) = urls.first() else { return pages };
+        let id_min = query_param(url, "id_min").expect("the next-page URL holds id_min");
+        target = format!("{HOSTS}?{query}&id_min={id_min}");
+        assert!(pages.len() < 50, "host list paging does not end");
+    }
+}
+
+const HOST_QUERY: &str =
+    "action=list&details=All&show_asset_id=1&show_tags=1&show_trurisk=1&truncation_limit=40";
+
+// ---------------------------------------------------------------------------------------------
+// The models have teeth: shapes the simulator used to serve, from the same memory as the
+// connector, are rejected.
+
+#[test]
+fn the_models_reject_the_shapes_the_simulator_used_to_serve() {
+    let cases: [(Schema, &str, &str); 5] = [
+        (
+            tickets_model(),
+            "<REMEDIATION_TICKETS><HEADER><USER_LOGIN>u</USER_LOGIN><COMPANY>c</COMPANY><DATETIME>d</DATETIME></HEADER>\
+             <TICKET_LIST><TICKET><NUMBER>1</NUMBER><CREATION_DATETIME>d</CREATION_DATETIME><CURRENT_STATE>OPEN</CURRENT_STATE>\
+             <INVALID>0</INVALID><DETECTION><IP>10.0.0.1</IP><DNS>h</DNS><NETBIOS>H</NETBIOS></DETECTION></TICKET></TICKET_LIST>\
+             </REMEDIATION_TICKETS>",
+            "/REMEDIATION_TICKETS/TICKET_LIST/TICKET/DETECTION: children [IP, DNS, NETBIOS]",
+        ),
+        (
+            tickets_model(),
+            "<REMEDIATION_TICKETS><HEADER><USER_LOGIN>u</USER_LOGIN><COMPANY>c</COMPANY><DATETIME>d</DATETIME></HEADER>\
+             <TRUNCATION last=\"1\">t</TRUNCATION><TICKET_LIST><TICKET/></TICKET_LIST></REMEDIATION_TICKETS>",
+            "unexpected <TICKET_LIST>",
+        ),
+        (
+            users_model(),
+            "<USER_LIST_OUTPUT><RESPONSE><USER_LIST/></RESPONSE></USER_LIST_OUTPUT>",
+            "/USER_LIST_OUTPUT: children [RESPONSE]",
+        ),
+        (
+            host_list_model(),
+            "<HOST_LIST_OUTPUT><RESPONSE><DATETIME>d</DATETIME><HOST_LIST><HOST><ID>1</ID><TRACKING_METHOD>IP</TRACKING_METHOD>\
+             <TRURISK_SCORE>5</TRURISK_SCORE></HOST></HOST_LIST></RESPONSE></HOST_LIST_OUTPUT>",
+            "unexpected <TRURISK_SCORE>",
+        ),
+        (
+            scans_model(),
+            "<SCAN_LIST_OUTPUT><RESPONSE><DATETIME>d</DATETIME><SCAN_LIST><SCAN><REF>r</REF><TITLE>t</TITLE></SCAN>\
+             </SCAN_LIST></RESPONSE></SCAN_LIST_OUTPUT>",
+            "/SCAN_LIST_OUTPUT/RESPONSE/SCAN_LIST/SCAN: children [REF, TITLE]",
+        ),
+    ];
+    for (model, doc, expected) in cases {
+        let violations = model.violations(doc);
+        assert!(violations.iter().any(|v| v.contains(expected)), "expected {expected:?} in {violations:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host list.
+
+#[tokio::test]
+async fn every_host_list_page_follows_the_documented_content_model() {
+    for n in [0, 1, 95] {
+        let sim = start(sizes(n)).await;
+        let pages = host_pages(sim.addr(), HOST_QUERY).await;
+        assert_eq!(pages.len() as u64, n.div_ceil(40).max(1), "{n} hosts");
+        let mut ids = Vec::new();
+        for (i, page) in pages.iter().enumerate() {
+            host_list_model().assert_valid(&format!("host list page {} of {n} hosts", i + 1), page);
+            ids.extend(texts(page, "ID"));
+            // show_trurisk=1 and details=All: every host carries the scores and the 2025 dates.
+            let hosts = texts(page, "TRACKING_METHOD").len();
+            for field in ["TRURISK_SCORE", "ASSET_CRITICALITY_SCORE", "FIRST_FOUND_DATE", "LAST_ACTIVITY"] {
+                assert_eq!(texts(page, field).len(), hosts, "{field} on page {}", i + 1);
+            }
+            for score in texts(page, "TRURISK_SCORE") {
+                assert!(score.parse::<u16>().is_ok_and(|s| s <= 1000), "TRURISK_SCORE {score}");
+            }
+            for score in texts(page, "ASSET_CRITICALITY_SCORE") {
+                assert!(score.parse::<u8>().is_ok_and(|s| (1..=5).contains(&s)), "criticality {score}");
+            }
+            let last = i + 1 == pages.len();
+            assert_eq!(texts(page, "WARNING").is_empty(), last, "a WARNING on every page but the last");
+        }
+        let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!((ids.len() as u64, unique.len() as u64), (n, n), "each host exactly once");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_host_list_is_a_response_holding_only_its_datetime() {
+    let sim = start(sizes(0)).await;
+    let reply = get(sim.addr(), &format!("{HOSTS}?action=list"), MANAGER).await;
+    assert_ok("empty host list", &reply);
+    let body = reply.text();
+    host_list_model().assert_valid("empty host list", &body);
+    assert!(!body.contains("<HOST_LIST>"), "{body}");
+    assert!(body.contains("<RESPONSE><DATETIME>") && body.contains("</DATETIME>\n</RESPONSE>"), "{body}");
+}
+
+#[tokio::test]
+async fn the_next_page_url_is_written_like_the_guides_sample_and_cannot_be_followed_literally() {
+    let sim = start(sizes(95)).await;
+    let reply = get(sim.addr(), &format!("{HOSTS}?{HOST_QUERY}"), MANAGER).await;
+    let body = reply.text();
+    let raw = &body[body.find("<URL>").expect("a URL")..body.find("</URL>").expect("a URL end") + 6];
+    // doc: CDATA surrounded by whitespace and newlines.
+    assert!(raw.starts_with("<URL>\n  <![CDATA[") && raw.ends_with("]]>\n</URL>"), "{raw}");
+    let url = &texts(&body, "URL")[0];
+    // doc: another host and another API version than the call made.
+    assert!(url.starts_with("https://qualysapi.qualys.com/api/4.0/fo/asset/host/?"), "{url}");
+    assert!(!url.contains(&sim.addr().to_string()), "{url}");
+    assert_eq!(query_param(url, "id_min").as_deref(), Some("100200"), "{url}");
+    assert_eq!(query_param(url, "truncation_limit").as_deref(), Some("40"), "{url}");
+    // Following its path on the simulator gets no host list.
+    let path = &url["https://qualysapi.qualys.com".len()..];
+    let literal = get(sim.addr(), path, MANAGER).await;
+    assert_ne!(literal.status, 200, "the literal next-page URL must not work");
+}
+
+#[tokio::test]
+async fn paging_faults_change_the_id_min_the_url_gives() {
+    let sim = start(sizes(95)).await;
+    let first = format!("{HOSTS}?{HOST_QUERY}");
+    for (fault, id_min) in [
+        (Fault::NextUrlRepeat, "0"),
+        (Fault::SkipRecords, "100450"),
+        (Fault::RepeatRecords, "100150"),
+        (Fault::NextUrlOtherHost, "100200"),
+    ] {
+        sim.clear_faults();
+        sim.add_fault(FaultRule::always(HOSTS, fault.clone()));
+        let body = get(sim.addr(), &first, MANAGER).await.text();
+        host_list_model().assert_valid(&format!("{fault:?} page"), &body);
+        let url = &texts(&body, "URL")[0];
+        assert_eq!(query_param(url, "id_min").as_deref(), Some(id_min), "{fault:?}: {url}");
+        let host = if fault == Fault::NextUrlOtherHost {
+            "https://evil.example.com/"
+        } else {
+            "https://qualysapi.qualys.com/"
+        };
+        assert!(url.starts_with(host), "{fault:?}: {url}");
+    }
+}
+
+#[tokio::test]
+async fn host_and_user_lists_carry_a_comment_before_the_root() {
+    let sim = start(sizes(3)).await;
+    for (target, root) in
+        [(format!("{HOSTS}?action=list"), "<HOST_LIST_OUTPUT>"), (USERS.to_string(), "<USER_LIST_OUTPUT>")]
+    {
+        let body = get(sim.addr(), &target, MANAGER).await.text();
+        let doctype = body.find("<!DOCTYPE").expect("a DOCTYPE");
+        let comment = body.find("<!--").expect("a comment");
+        assert!(doctype < comment && comment < body.find(root).expect("the root"), "{body}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users.
+
+#[tokio::test]
+async fn every_user_list_follows_the_documented_content_model() {
+    for n in [0, 1, 12] {
+        let sim = start(sizes(n)).await;
+        for login in [MANAGER, ("demo_reader", "demo-password")] {
+            let reply = get(sim.addr(), USERS, login).await;
+            assert_ok(USERS, &reply);
+            let body = reply.text();
+            users_model().assert_valid(&format!("user list of {} ({n} users)", login.0), &body);
+            assert!(texts(&body, "USER_LOGIN").contains(&login.0.to_string()), "the caller is listed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_user_list_is_an_error_inside_the_normal_root_with_http_200() {
+    let sim = start(sizes(5)).await;
+    let reply = get(sim.addr(), USERS, SCANNER).await;
+    assert_ok("refused user list", &reply);
+    let body = reply.text();
+    users_model().assert_valid("refused user list", &body);
+    assert_eq!(root_children(&body), ["ERROR"]);
+    assert_eq!(attr(&body, "ERROR", "number").as_deref(), Some("2003"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets.
+
+#[tokio::test]
+async fn every_ticket_page_follows_the_documented_content_model() {
+    let sim = start(Sizes { tickets: 2500, ..sizes(3) }).await;
+    let mut since = 0u64;
+    let mut seen = 0;
+    for page in 1.. {
+        let target = format!("{TICKETS}?{ALL_STATES}&since_ticket_number={since}");
+        let reply = get(sim.addr(), &target, MANAGER).await;
+        assert_ok(&target, &reply);
+        let body = reply.text();
+        tickets_model().assert_valid(&format!("ticket page {page}"), &body);
+        let numbers = texts(&body, "NUMBER");
+        seen += numbers.len();
+        // Every detection uses the documented names, never DNS / NETBIOS.
+        assert!(!body.contains("<DNS>") && !body.contains("<NETBIOS>"));
+        match attr(&body, "TRUNCATION", "last") {
+            Some(last) => {
+                // doc: TRUNCATION is the root's last child and names the page's last NUMBER.
+                assert_eq!(root_children(&body).last().map(String::as_str), Some("TRUNCATION"));
+                assert_eq!(numbers.last(), Some(&last), "page {page}");
+                since = last.parse::<u64>().expect("a number") + 1;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, 2500);
+    let body = get(sim.addr(), &format!("{TICKETS}?{ALL_STATES}"), MANAGER).await.text();
+    for name in ["DNSNAME", "NBHNAME", "SERVICE", "PORT", "PROTOCOL", "FQDN"] {
+        assert!(!texts(&body, name).is_empty(), "some detection carries {name}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_ticket_list_follows_the_documented_content_model() {
+    let sim = start(sizes(0)).await;
+    let reply = get(sim.addr(), &format!("{TICKETS}?{ALL_STATES}"), MANAGER).await;
+    assert_ok("empty ticket list", &reply);
+    let body = reply.text();
+    tickets_model().assert_valid("empty ticket list", &body);
+    assert_eq!(root_children(&body), ["HEADER"]);
+}
+
+#[tokio::test]
+async fn tickets_asked_for_without_states_are_all_open() {
+    let sim = start(Sizes { tickets: 300, ..sizes(1) }).await;
+    let body = get(sim.addr(), TICKETS, MANAGER).await.text();
+    tickets_model().assert_valid("tickets without states", &body);
+    let states = texts(&body, "CURRENT_STATE");
+    assert!(!states.is_empty() && states.iter().all(|s| s == "OPEN"), "{states:?}");
+    let all = get(sim.addr(), &format!("{TICKETS}?{ALL_STATES}"), MANAGER).await.text();
+    assert!(texts(&all, "CURRENT_STATE").len() > states.len(), "other states exist when asked for");
+}
+
+#[tokio::test]
+async fn a_refused_ticket_list_is_an_error_inside_the_normal_root_with_http_200() {
+    let sim = start(sizes(5)).await;
+    let reply = get(sim.addr(), &format!("{TICKETS}?{ALL_STATES}"), NO_VM).await;
+    assert_ok("refused ticket list", &reply);
+    let body = reply.text();
+    tickets_model().assert_valid("refused ticket list", &body);
+    assert_eq!(root_children(&body), ["ERROR"]);
+    assert!(attr(&body, "ERROR", "number").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans.
+
+#[tokio::test]
+async fn vm_and_pc_scan_lists_follow_the_documented_content_model() {
+    for n in [0, 40] {
+        let sim = start(sizes(n)).await;
+        for path in [VM_SCANS, PC_SCANS] {
+            for window in ["", "&launched_after_datetime=2000-01-01"] {
+                let target = format!("{path}?action=list{window}");
+                let reply = get(sim.addr(), &target, MANAGER).await;
+                assert_ok(&target, &reply);
+                let body = reply.text();
+                scans_model().assert_valid(&format!("{target} ({n} scans)"), &body);
+                let listed = texts(&body, "REF").len() as u64;
+                if window.is_empty() {
+                    // doc: without a window, only the last 30 days (40 scans span two years).
+                    assert!(listed < n.max(1), "{target}: {listed} of {n}");
+                } else {
+                    assert_eq!(listed, n, "{target}");
+                }
+                if n > 0 && !window.is_empty() {
+                    // doc: CDATA surrounded by whitespace and newlines.
+                    assert!(body.contains("<TITLE>\n  <![CDATA["), "{target}");
+                    assert!(body.contains("<TARGET>\n  <![CDATA["), "{target}");
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// QPS.
+
+fn qps_request(limit: u32, after: Option<&str>) -> String {
+    let criteria = after
+        .map(|id| format!("<filters><Criteria field=\"id\" operator=\"GREATER\">{id}</Criteria></filters>"));
+    format!(
+        "<ServiceRequest>{}<preferences><limitResults>{limit}</limitResults></preferences></ServiceRequest>",
+        criteria.unwrap_or_default()
+    )
+}
+
+#[tokio::test]
+async fn every_qps_search_page_follows_the_documented_content_model() {
+    let sim = start(sizes(25)).await;
+    let (mut after, mut seen) = (None::<String>, 0);
+    for page in 1.. {
+        // No X-Requested-With on /qps/ (the QPS documentation's examples do not send it).
+        let reply = post_xml(sim.addr(), QPS, MANAGER, &qps_request(10, after.as_deref())).await;
+        assert_ok("QPS search", &reply);
+        assert!(reply.headers.iter().all(|(k, _)| !k.to_ascii_lowercase().starts_with("x-ratelimit")));
+        let body = reply.text();
+        qps_model().assert_valid(&format!("QPS page {page}"), &body);
+        assert_eq!(texts(&body, "responseCode"), ["SUCCESS"]);
+        seen += texts(&body, "HostAsset").len();
+        if texts(&body, "hasMoreRecords") != ["true"] {
+            break;
+        }
+        after = texts(&body, "lastId").pop();
+    }
+    assert_eq!(seen, 25);
+}
+
+#[tokio::test]
+async fn an_empty_qps_search_has_count_zero_and_neither_more_records_nor_data() {
+    let sim = start(sizes(0)).await;
+    let reply = post_xml(sim.addr(), QPS, MANAGER, &qps_request(100, None)).await;
+    assert_ok("empty QPS search", &reply);
+    let body = reply.text();
+    qps_model().assert_valid("empty QPS search", &body);
+    assert_eq!(root_children(&body), ["responseCode", "count"]);
+    assert_eq!(texts(&body, "count"), ["0"]);
+}
+
+#[tokio::test]
+async fn qps_refusals_are_http_200_service_responses_with_error_details() {
+    let sim = start(sizes(5)).await;
+    for (login, code) in [
+        (("demo_reader", "demo-password"), "UNAUTHORIZED"),
+        (("demo_manager", "wrong"), "INVALID_CREDENTIALS"),
+    ] {
+        let reply = post_xml(sim.addr(), QPS, login, &qps_request(10, None)).await;
+        assert_ok(code, &reply);
+        let body = reply.text();
+        qps_model().assert_valid(code, &body);
+        assert_eq!(texts(&body, "responseCode"), [code]);
+        assert_eq!(root_children(&body), ["responseCode", "responseErrorDetails"]);
+    }
+    let body =
+        post_xml(sim.addr(), QPS, ("demo_reader", "demo-password"), &qps_request(1, None)).await.text();
+    assert_eq!(
+        texts(&body, "errorMessage"),
+        ["You are not authorized to access the application through the API."]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and account states.
+
+#[tokio::test]
+async fn a_bad_parameter_is_an_http_400_simple_return_without_xml_declaration() {
+    let sim = start(sizes(1)).await;
+    let reply = get(sim.addr(), &format!("{HOSTS}?action=list&bogus=1"), MANAGER).await;
+    assert_eq!(reply.status, 400);
+    let body = reply.text();
+    simple_return_model().assert_valid("bad parameter", &body);
+    assert!(body.starts_with("<!DOCTYPE SIMPLE_RETURN"), "{body}");
+    assert!(!body.contains("<?xml"), "{body}");
+    assert_eq!(texts(&body, "CODE"), ["1905"]);
+}
+
+#[tokio::test]
+async fn an_expired_account_is_an_http_200_simple_return_with_code_2001() {
+    let sim = start(sizes(1)).await;
+    for target in [ABOUT.to_string(), format!("{HOSTS}?action=list")] {
+        let reply = get(sim.addr(), &target, ("demo_expired", "demo-password")).await;
+        assert_ok("expired", &reply);
+        let body = reply.text();
+        simple_return_model().assert_valid("expired account", &body);
+        assert_eq!(texts(&body, "CODE"), ["2001"]);
+        assert_eq!(texts(&body, "TEXT"), ["This account has expired."]);
+    }
+}
+
+#[tokio::test]
+async fn an_ip_outside_the_secure_list_is_a_generic_return_numbered_2007() {
+    let sim = start(sizes(1)).await;
+    let body = get(sim.addr(), ABOUT, ("demo_ipblocked", "demo-password")).await.text();
+    generic_return_model().assert_valid("IP not allowed", &body);
+    assert_eq!(attr(&body, "RETURN", "status").as_deref(), Some("FAILED"));
+    assert_eq!(attr(&body, "RETURN", "number").as_deref(), Some("2007"));
+}
+
+#[tokio::test]
+async fn bad_credentials_and_the_401_fault_are_http_401_simple_returns_with_code_2000() {
+    let sim = start(sizes(1)).await;
+    let reply = get(sim.addr(), ABOUT, ("demo_manager", "wrong")).await;
+    assert_eq!(reply.status, 401);
+    simple_return_model().assert_valid("bad password", &reply.text());
+    sim.add_fault(FaultRule::always(ABOUT, Fault::Status(401)));
+    let fault = get(sim.addr(), ABOUT, MANAGER).await;
+    assert_eq!(fault.status, 401);
+    simple_return_model().assert_valid("status:401 fault", &fault.text());
+    assert_eq!(texts(&fault.text(), "CODE"), ["2000"]);
+}
+
+#[tokio::test]
+async fn api_calls_need_x_requested_with_and_v1_and_qps_calls_do_not() {
+    let sim = start(sizes(1)).await;
+    let bare = send(sim.addr(), "GET", &format!("{HOSTS}?action=list"), Some(MANAGER), &[], b"").await;
+    assert_eq!(bare.status, 400, "{}", bare.text());
+    simple_return_model().assert_valid("missing X-Requested-With", &bare.text());
+    assert_ok("about without the header", &send(sim.addr(), "GET", ABOUT, Some(MANAGER), &[], b"").await);
+    let qps = send(sim.addr(), "POST", QPS, Some(MANAGER), &[], qps_request(5, None).as_bytes()).await;
+    assert_eq!(texts(&qps.text(), "responseCode"), ["SUCCESS"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault documents.
+
+#[tokio::test]
+async fn every_error_document_fault_follows_its_api_familys_model() {
+    let sim = start(sizes(3)).await;
+    let cases: [(&str, Schema); 3] =
+        [(HOSTS, simple_return_model()), (USERS, generic_return_model()), (QPS, qps_model())];
+    for (path, model) in cases {
+        sim.clear_faults();
+        sim.add_fault(FaultRule::always(path, Fault::ErrorDocument));
+        let reply = if path == QPS {
+            post_xml(sim.addr(), QPS, MANAGER, &qps_request(10, None)).await
+        } else {
+            get(sim.addr(), &format!("{path}?action=list"), MANAGER).await
+        };
+        assert_ok(path, &reply);
+        let body = reply.text();
+        model.assert_valid(&format!("error-document on {path}"), &body);
+        assert!(body.contains("Internal error. Please contact customer support.") || path == QPS, "{body}");
+    }
+    let body = post_xml(sim.addr(), QPS, MANAGER, "").await.text();
+    assert_eq!(texts(&body, "responseCode"), ["INVALID_REQUEST"]);
+    assert_eq!(root_children(&body), ["responseCode", "responseErrorDetails"]);
+}
+
+#[tokio::test]
+async fn every_error_in_root_fault_is_the_paths_root_holding_only_an_error() {
+    let sim = start(sizes(3)).await;
+    let cases: [(&str, Schema); 3] =
+        [(USERS, users_model()), (TICKETS, tickets_model()), (ABOUT, about_model())];
+    for (path, model) in cases {
+        sim.clear_faults();
+        sim.add_fault(FaultRule::always(path, Fault::ErrorInRoot));
+        let reply = get(sim.addr(), path, MANAGER).await;
+        assert_ok(path, &reply);
+        let body = reply.text();
+        model.assert_valid(&format!("error-in-root on {path}"), &body);
+        assert_eq!(root_children(&body), ["ERROR"], "{path}");
+        assert_eq!(attr(&body, "ERROR", "number").as_deref(), Some("999"));
+        assert_eq!(texts(&body, "ERROR"), ["Internal error. Please contact customer support."]);
+    }
+    // Elsewhere it falls back to the family's error document.
+    sim.clear_faults();
+    sim.add_fault(FaultRule::always(HOSTS, Fault::ErrorInRoot));
+    let body = get(sim.addr(), &format!("{HOSTS}?action=list"), MANAGER).await.text();
+    simple_return_model().assert_valid("error-in-root on the host list", &body);
+}
+
+#[tokio::test]
+async fn document_faults_use_the_paths_root_element() {
+    let sim = start(sizes(3)).await;
+    let roots = [
+        (format!("{HOSTS}?action=list"), "HOST_LIST_OUTPUT"),
+        (format!("{VM_SCANS}?action=list"), "SCAN_LIST_OUTPUT"),
+        (format!("{PC_SCANS}?action=list"), "SCAN_LIST_OUTPUT"),
+        (QPS.to_string(), "ServiceResponse"),
+        (TICKETS.to_string(), "REMEDIATION_TICKETS"),
+        (USERS.to_string(), "USER_LIST_OUTPUT"),
+        (ABOUT.to_string(), "ABOUT"),
+    ];
+    for fault in [
+        Fault::MalformedXml,
+        Fault::NonUtf8,
+        Fault::EntityBomb,
+        Fault::ExternalEntity,
+        Fault::DeepNesting,
+        Fault::HugeAnnounced,
+    ] {
+        sim.clear_faults();
+        sim.add_fault(FaultRule::always("", fault.clone()));
+        for (target, root) in &roots {
+            let reply = get(sim.addr(), target, MANAGER).await;
+            let body = reply.text();
+            assert!(body.contains(&format!("<{root}>")), "{fault:?} on {target}: {body:.300}");
+            if fault == Fault::HugeAnnounced {
+                continue;
+            }
+            assert!(body.ends_with(&format!("</{root}>\n")), "{fault:?} on {target}: a complete body");
+            if fault == Fault::MalformedXml {
+                let mut reader = Reader::from_str(&body);
+                let error = loop {
+                    match reader.read_event() {
+                        Err(e) => break e.to_string(),
+                        Ok(Event::Eof) => panic!("malformed-xml on {target} parsed"),
+                        Ok(_) => {}
+                    }
+                };
+                assert!(error.contains("MISMATCHED_END_TAG"), "{target}: {error}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_not_xml_fault_is_plain_text_served_as_xml_with_http_200() {
+    let sim = start(sizes(1)).await;
+    sim.add_fault(FaultRule::always("", Fault::NotXml));
+    let reply = get(sim.addr(), USERS, MANAGER).await;
+    assert_ok("not-xml", &reply);
+    assert_eq!(reply.header("content-type"), Some("text/xml"));
+    assert_eq!(reply.text(), "Internal Server Error\n");
+}
