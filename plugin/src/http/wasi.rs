@@ -13,6 +13,7 @@ use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
+use crate::bindings::wasi::io::error::Error as IoError;
 use crate::bindings::wasi::io::streams::{InputStream, StreamError};
 use crate::bindings::wasi::random::random;
 use crate::error::Error;
@@ -66,9 +67,9 @@ impl Transport for WasiTransport {
         if let Some(bytes) = &request.body {
             let stream = body.write().map_err(|()| bad("body stream"))?;
             for chunk in bytes.chunks(4096) {
-                stream
-                    .blocking_write_and_flush(chunk)
-                    .map_err(|e| Error::Transport(format!("sending the request body failed: {e:?}")))?;
+                stream.blocking_write_and_flush(chunk).map_err(|e| {
+                    Error::Transport(format!("sending the request body failed: {}", write_failure(&e)))
+                })?;
             }
             drop(stream);
         }
@@ -147,22 +148,53 @@ impl Read for BodyReader {
             }
             Err(StreamError::LastOperationFailed(e)) => {
                 self.stream = None;
-                Err(match http_error_code(&e) {
-                    // A size refusal is the host's policy: not worth retrying.
-                    Some(code @ ErrorCode::HttpResponseBodySize(_)) => {
-                        io::Error::new(io::ErrorKind::PermissionDenied, describe(&code))
-                    }
-                    Some(code) => io::Error::other(describe(&code)),
-                    // Some hosts report the size refusal only as text.
-                    None if e.to_debug_string().contains("body size exceeds limit") => io::Error::new(
-                        io::ErrorKind::PermissionDenied,
-                        describe(&ErrorCode::HttpResponseBodySize(None)),
-                    ),
-                    None => io::Error::other(e.to_debug_string()),
-                })
+                Err(read_failure(&e))
             }
         }
     }
+}
+
+/// A failed read of the response body. The host refusing the body's size is its policy, final
+/// (`PermissionDenied`: never retried). Anything else is a transport fault the client retries
+/// (`Other`), whatever the host's error code says or fails to say: a reset, a cut, a timeout,
+/// a code that does not fit, no code at all. Hosts differ here (jco's preview2-shim, for one,
+/// has no code for a reset mid-body), and the fault is the same to the connector.
+fn read_failure(e: &IoError) -> io::Error {
+    let detail = e.to_debug_string();
+    match http_error_code(e) {
+        Some(code @ ErrorCode::HttpResponseBodySize(_)) => {
+            io::Error::new(io::ErrorKind::PermissionDenied, describe(&code))
+        }
+        // Some hosts report the size refusal only as text.
+        None if detail.contains("body size exceeds limit") => {
+            io::Error::new(io::ErrorKind::PermissionDenied, describe(&ErrorCode::HttpResponseBodySize(None)))
+        }
+        Some(code) => io::Error::other(describe(&code)),
+        None => {
+            io::Error::other(with_detail("the connection broke while the response was being read", &detail))
+        }
+    }
+}
+
+/// Why writing the request body failed, in words.
+fn write_failure(e: &StreamError) -> String {
+    match e {
+        StreamError::Closed => {
+            "the API server closed the connection while the request was being sent".to_string()
+        }
+        StreamError::LastOperationFailed(e) => match http_error_code(e) {
+            Some(code) => describe(&code),
+            None => {
+                with_detail("the connection broke while the request was being sent", &e.to_debug_string())
+            }
+        },
+    }
+}
+
+/// `what`, with the host's own words about it when it has any.
+fn with_detail(what: &str, detail: &str) -> String {
+    let detail = detail.trim();
+    if detail.is_empty() { what.to_string() } else { format!("{what} ({detail})") }
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -197,6 +229,54 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::HttpResponseBodySize(_) => {
             "the response is larger than the host allows; ask for smaller pages".to_string()
         }
-        other => format!("HTTP transport failure: {other:?}"),
+        ErrorCode::DnsTimeout => "resolving the API server's name timed out".to_string(),
+        ErrorCode::DestinationNotFound => {
+            "the API server was not found; check the platform or API URL".to_string()
+        }
+        ErrorCode::DestinationUnavailable => "the API server is unavailable".to_string(),
+        ErrorCode::DestinationIpProhibited => {
+            "the host does not allow connections to the API server's address \
+            (check the platform or API URL, or the host's network policy)"
+                .to_string()
+        }
+        ErrorCode::DestinationIpUnroutable => {
+            "the API server's address cannot be reached (no route)".to_string()
+        }
+        ErrorCode::ConnectionWriteTimeout => "sending the request to the API server timed out".to_string(),
+        ErrorCode::ConnectionLimitReached => "the host's limit of open connections was reached".to_string(),
+        ErrorCode::HttpRequestLengthRequired
+        | ErrorCode::HttpRequestBodySize(_)
+        | ErrorCode::HttpRequestMethodInvalid
+        | ErrorCode::HttpRequestUriInvalid
+        | ErrorCode::HttpRequestUriTooLong
+        | ErrorCode::HttpRequestHeaderSectionSize(_)
+        | ErrorCode::HttpRequestHeaderSize(_)
+        | ErrorCode::HttpRequestTrailerSectionSize(_)
+        | ErrorCode::HttpRequestTrailerSize(_) => {
+            "the request was refused before it was sent: its URL, headers or body are not \
+             acceptable to HTTP (a bug in the connector)"
+                .to_string()
+        }
+        ErrorCode::HttpResponseIncomplete => "the response ended before it was complete".to_string(),
+        ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderSize(_)
+        | ErrorCode::HttpResponseTrailerSectionSize(_)
+        | ErrorCode::HttpResponseTrailerSize(_) => {
+            "the response's headers are larger than the host's HTTP client accepts".to_string()
+        }
+        ErrorCode::HttpResponseTransferCoding(coding) | ErrorCode::HttpResponseContentCoding(coding) => {
+            with_detail(
+                "the response is encoded in a way the host cannot read",
+                coding.as_deref().unwrap_or(""),
+            )
+        }
+        ErrorCode::HttpUpgradeFailed | ErrorCode::HttpProtocolError => {
+            "the API server's answer is not valid HTTP".to_string()
+        }
+        ErrorCode::LoopDetected => "the request went round in a loop between proxies".to_string(),
+        ErrorCode::ConfigurationError => "the host's HTTP client is misconfigured".to_string(),
+        ErrorCode::InternalError(detail) => {
+            with_detail("the host's HTTP client failed", detail.as_deref().unwrap_or(""))
+        }
     }
 }
