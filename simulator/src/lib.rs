@@ -8,7 +8,8 @@
 //! a seed. Each response shape cites its source next to the code that builds it: `real` (a
 //! recorded response of a live server), `doc` (Qualys documentation or DTD), `sdk` (what public
 //! clients parse) or `unverified`; `tests/conformance.rs` checks every route against the
-//! documented content models.
+//! documented content models. Plain HTTP by default; with `SimConfig::tls` (`--tls`) it serves
+//! HTTPS as real Qualys does, with a certificate from a CA of its own (`tls`).
 
 // Routes return early with ready HTTP responses; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
@@ -20,9 +21,11 @@ pub mod faults;
 mod rng;
 mod routes;
 pub mod server;
+pub mod tls;
 pub mod xmlw;
 
 pub use accounts::{Account, AccountState};
 pub use data::Sizes;
 pub use faults::{Fault, FaultRule};
 pub use server::{Fixture, RateLimit, RequestRecord, SimConfig, Simulator};
+pub use tls::SimTls;

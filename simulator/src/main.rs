@@ -1,7 +1,7 @@
 //! `qualys-simulator`: a fake Qualys API on 127.0.0.1 for manual testing and demos.
 
 use clap::Parser;
-use qualys_simulator::{FaultRule, RateLimit, SimConfig, Simulator, Sizes};
+use qualys_simulator::{FaultRule, RateLimit, SimConfig, SimTls, Simulator, Sizes};
 
 /// Serve a fake Qualys API on loopback, with generated data and optional faults.
 #[derive(Parser, Debug)]
@@ -44,6 +44,13 @@ struct Args {
     /// Calls one account may run at once before HTTP 409 (code 1960).
     #[arg(long)]
     concurrency_limit: Option<u32>,
+    /// Serve HTTPS, as real Qualys does, with a certificate for localhost, 127.0.0.1 and ::1
+    /// issued by a CA made at start-up (without --ca-out, its PEM is printed).
+    #[arg(long)]
+    tls: bool,
+    /// Write the CA certificate (PEM) to this file, for `connector-host --ca-file FILE`.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca_out: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -63,10 +70,16 @@ async fn main() -> anyhow::Result<()> {
         faults: a.faults,
         rate_limit: a.rate_limit.map(|calls| RateLimit { calls, window_secs: 3600 }),
         concurrency_limit: a.concurrency_limit,
+        tls: a.tls.then(|| SimTls { ca_out: a.ca_out.clone(), ..SimTls::default() }),
         ..SimConfig::default()
     };
     let sim = Simulator::start(config).await?;
     println!("Qualys simulator on {} (Ctrl-C to stop)", sim.url());
+    match (&a.ca_out, sim.ca_pem()) {
+        (Some(path), Some(_)) => println!("CA certificate written to {}", path.display()),
+        (None, Some(pem)) => print!("CA certificate (trust it with --ca-file):\n{pem}"),
+        _ => {}
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The HTTP server: Basic auth and account states, the `X-Requested-With` rule (on /api/ only),
+//! The HTTP(S) server: Basic auth and account states, the `X-Requested-With` rule (on /api/ only),
 //! rate/concurrency limits with Qualys' headers (not on /qps/), fault injection, and routing to
 //! the API scripts. Error documents live in `errors`.
 
@@ -27,6 +27,7 @@ use crate::errors::qps_invalid_credentials;
 pub use crate::errors::{generic_return, simple_return, unauthorized};
 use crate::faults::{self, FaultRule};
 use crate::routes;
+use crate::tls::{SimTls, Tls};
 
 /// How a simulator is set up.
 #[derive(Debug, Clone)]
@@ -49,6 +50,9 @@ pub struct SimConfig {
     pub per_account_data: bool,
     /// Exact documents to serve instead of generated data (Qualys samples, test fixtures).
     pub fixtures: Vec<Fixture>,
+    /// Serve HTTPS, as real Qualys does, with a certificate from a CA made at start-up
+    /// (`None`: plain HTTP, the default).
+    pub tls: Option<SimTls>,
 }
 
 /// An exact response served, after authentication, for every request to a path.
@@ -81,6 +85,7 @@ impl Default for SimConfig {
             port: 0,
             per_account_data: false,
             fixtures: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -112,7 +117,7 @@ pub struct ApiRequest {
     /// The raw body (QPS XML requests).
     pub body: Bytes,
     pub account: Account,
-    /// `http://127.0.0.1:PORT`, for next-page URLs.
+    /// `http://127.0.0.1:PORT` (`https://` in TLS mode), for next-page URLs.
     pub base_url: String,
     /// Index of this request among all the simulator served (0-based).
     pub index: u64,
@@ -138,22 +143,27 @@ pub(crate) struct State {
 pub struct Simulator {
     addr: SocketAddr,
     state: Arc<State>,
+    ca_pem: Option<String>,
     _shutdown: oneshot::Sender<()>,
 }
 
 impl Simulator {
-    /// Starts a simulator on 127.0.0.1.
+    /// Starts a simulator on 127.0.0.1 (HTTPS when `config.tls` is set).
     pub async fn start(config: SimConfig) -> anyhow::Result<Simulator> {
+        let tls = config.tls.as_ref().map(Tls::new).transpose()?;
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let state = Arc::new(State {
             config: Mutex::new(config),
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
             calls: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
-            base_url: format!("http://{addr}"),
+            base_url: format!("{scheme}://{addr}"),
         });
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let acceptor = tls.map(|t| t.acceptor);
         let (tx, mut rx) = oneshot::channel::<()>();
         let st = state.clone();
         tokio::spawn(async move {
@@ -163,22 +173,38 @@ impl Simulator {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
                         let st = st.clone();
+                        let acceptor = acceptor.clone();
                         tokio::spawn(async move {
                             let service = service_fn(move |req| handle(st.clone(), req));
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
+                            let http = hyper::server::conn::http1::Builder::new();
+                            match acceptor {
+                                // A client that does not trust the CA ends the handshake: no
+                                // request is served or recorded.
+                                Some(acceptor) => {
+                                    if let Ok(stream) = acceptor.accept(stream).await {
+                                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                                    }
+                                }
+                                None => {
+                                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                                }
+                            }
                         });
                     }
                 }
             }
         });
-        Ok(Simulator { addr, state, _shutdown: tx })
+        Ok(Simulator { addr, state, ca_pem, _shutdown: tx })
     }
 
-    /// The API base URL, `http://127.0.0.1:PORT`.
+    /// The API base URL: `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` in TLS mode.
     pub fn url(&self) -> String {
         self.state.base_url.clone()
+    }
+
+    /// In TLS mode, the PEM of the CA certificate a client must trust; `None` for plain HTTP.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The listening address.

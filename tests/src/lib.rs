@@ -1,6 +1,8 @@
 //! The end-to-end harness: the real component in the real host, against the simulator on
 //! loopback. Each test starts its own simulator; the compiled component is shared.
 
+pub mod proxy;
+
 use std::sync::OnceLock;
 
 use connector_host::types::{Config, ConnectorError, Page, ProofType};
