@@ -1,5 +1,5 @@
-//! Builds the connector component for wasm32-wasip2 so that `cargo run` and `cargo test` always
-//! have the component the workspace describes.
+//! Builds the connector component for wasm32-wasip2 and hands its path to the CLI, which
+//! embeds it (`include_bytes!`), so the binary alone works anywhere.
 
 use std::path::PathBuf;
 
@@ -19,9 +19,16 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
+    let component = root.join("target/plugin/wasm32-wasip2/release/qualys_connector.wasm");
     println!("cargo:rerun-if-env-changed=CONNECTOR_SKIP_PLUGIN_BUILD");
-    if std::env::var_os("CONNECTOR_SKIP_PLUGIN_BUILD").is_some() {
-        return;
+    if std::env::var_os("CONNECTOR_SKIP_PLUGIN_BUILD").is_none() {
+        build_wasm_guest(&root, "qualys-connector");
     }
-    build_wasm_guest(&root, "qualys-connector");
+    assert!(
+        component.exists(),
+        "the connector component {} is missing; unset CONNECTOR_SKIP_PLUGIN_BUILD to build it",
+        component.display()
+    );
+    println!("cargo:rerun-if-changed={}", component.display());
+    println!("cargo:rustc-env=CONNECTOR_COMPONENT={}", component.display());
 }

@@ -1,5 +1,5 @@
-//! Builds the hostile test guest for wasm32-wasip2 (the connector component itself is built
-//! by connector-host's build script).
+//! Builds the connector component and the hostile test guest for wasm32-wasip2 and exposes
+//! their paths to the tests (as wasmtime's test-programs artifacts do).
 
 use std::path::PathBuf;
 
@@ -9,6 +9,10 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let root = manifest.parent().expect("tests/ is in the workspace").to_path_buf();
     for dir in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "platforms/src",
+        "Cargo.lock",
         "tests/guests/hostile/src",
         "tests/guests/hostile/Cargo.toml",
         "wit",
@@ -21,5 +25,10 @@ fn main() {
         "cargo:rustc-env=HOSTILE_GUEST={}",
         root.join("target/plugin/wasm32-wasip2/release/hostile_guest.wasm").display()
     );
+    println!(
+        "cargo:rustc-env=CONNECTOR_COMPONENT={}",
+        root.join("target/plugin/wasm32-wasip2/release/qualys_connector.wasm").display()
+    );
     build_wasm_guest(&root, "hostile-guest");
+    build_wasm_guest(&root, "qualys-connector");
 }

@@ -16,9 +16,13 @@ async fn sim() -> Simulator {
     Simulator::start(config).await.unwrap()
 }
 
+/// Runs the CLI; a run against the simulator (`--api-url`, on loopback) allows private
+/// addresses, as its operator must.
 fn run(args: &[&str], login: &str, password: &str) -> Output {
+    let loopback = args.contains(&"--api-url").then_some("--allow-private-network");
     Command::new(env!("CARGO_BIN_EXE_connector-host"))
         .args(args)
+        .args(loopback)
         .env("QUALYS_USERNAME", login)
         .env("QUALYS_PASSWORD", password)
         .output()
@@ -190,7 +194,11 @@ async fn exit_codes_say_what_went_wrong() {
     )
     .await;
     assert_eq!(code(&o), 1, "host: {}", all_output(&o));
-    assert!(all_output(&o).contains("cargo build -p qualys-connector"));
+    assert!(
+        all_output(&o).contains("cannot read the connector component /nonexistent.wasm"),
+        "{}",
+        all_output(&o)
+    );
     let lines: Vec<_> = String::from_utf8_lossy(&o.stderr).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 1, "one-line error: {lines:?}");
 }
@@ -223,7 +231,7 @@ async fn a_long_rate_limit_is_waited_out_by_the_cli_with_a_message() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failed_collect_leaves_no_proof_file_behind() {
+async fn a_failed_collect_leaves_no_proof_under_its_name_only_its_partial_file_and_checkpoint() {
     let sim = sim().await;
     sim.add_fault(FaultRule { from: 1, ..FaultRule::always("/msp/ticket_list.php", Fault::MalformedXml) });
     let dir = tempfile::tempdir().unwrap();
@@ -243,7 +251,11 @@ async fn a_failed_collect_leaves_no_proof_file_behind() {
     )
     .await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
-    assert!(walk(dir.path()).is_empty(), "no partial file: {:?}", walk(dir.path()));
+    let mut left: Vec<_> =
+        walk(dir.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["tickets.json.checkpoint", "tickets.json.partial"], "no proof under the final name");
+    assert!(all_output(&o).contains("--resume"), "{}", all_output(&o));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -283,4 +295,45 @@ async fn collect_all_writes_every_proof_and_a_manifest_of_digests() {
     }
     std::fs::remove_file(&creds).unwrap();
     no_password_in(dir.path(), &[&o]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loopback_api_url_is_refused_without_allow_private_network_and_the_message_names_the_flag() {
+    let sim = sim().await;
+    let o = Command::new(env!("CARGO_BIN_EXE_connector-host"))
+        .args(["collect", "--api-url", &sim.url(), "--proof-type", "users"])
+        .env("QUALYS_USERNAME", "cli_user")
+        .env("QUALYS_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(8), "{}", all_output(&o));
+    let text = all_output(&o);
+    assert!(text.contains("loopback") && text.contains("--allow-private-network"), "{text}");
+    assert!(sim.requests().is_empty(), "nothing reached the simulator");
+    assert!(o.stdout.is_empty(), "no proof printed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_copied_alone_to_an_empty_folder_lists_proof_types_and_runs_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("connector-host");
+    std::fs::copy(env!("CARGO_BIN_EXE_connector-host"), &binary).unwrap();
+    let folder = dir.path().to_path_buf();
+    let alone = move |args: &[&str]| {
+        Command::new(&binary)
+            .args(args)
+            .current_dir(&folder)
+            .env_clear()
+            .env("HOME", &folder)
+            .output()
+            .expect("runs")
+    };
+    let o = alone(&["proof-types"]);
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("remediation-tickets"));
+    let o = tokio::task::spawn_blocking(move || alone(&["demo", "--out", "proofs"])).await.unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    for id in ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets"] {
+        assert!(dir.path().join(format!("proofs/{id}.json")).is_file(), "{id}");
+    }
 }

@@ -227,7 +227,8 @@ fn zero_rows_come_only_from_the_documented_empty_shape() {
     assert!(Tickets::parse(&mut &fixture("ticket_list_empty.xml")[..], 0).unwrap().0.is_empty());
     assert!(vm_scans::PROOF.parse(&mut &fixture("scan_list_empty.xml")[..]).unwrap().is_empty());
     assert!(Users::parse(&mut &fixture("user_list_empty.xml")[..]).unwrap().is_empty());
-    let not_empty_shapes: [(&str, fn(&[u8]) -> Result<usize, Error>); 4] = [
+    type RowCount = fn(&[u8]) -> Result<usize, Error>;
+    let not_empty_shapes: [(&str, RowCount); 4] = [
         ("<USER_LIST_OUTPUT/>", |b| Users::parse(&mut &b[..]).map(|r| r.len())),
         ("<REMEDIATION_TICKETS></REMEDIATION_TICKETS>", |b| {
             Tickets::parse(&mut &b[..], 0).map(|r| r.0.len())

@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use base64::prelude::*;
-use connector_host::{Runtime, RuntimeOptions};
+use connector_runtime::{Runtime, RuntimeOptions};
 use connector_tests::{PASSWORD, collect, simulator, tenant};
 use qualys_connector::proofs::assets::Assets;
 use qualys_connector::proofs::tickets::Tickets;
@@ -120,14 +120,18 @@ async fn run(quick: bool) {
     );
 
     // 5. Start-up.
-    let plugin = std::fs::read(connector_host::DEFAULT_PLUGIN).expect("component built");
+    let plugin = std::fs::read(connector_tests::COMPONENT).expect("component built");
     let t = Instant::now();
     let compiled =
         Runtime::from_bytes(&plugin, &RuntimeOptions { cache_dir: None, ..RuntimeOptions::default() })
             .unwrap();
     let compile = t.elapsed();
     let dir = tempfile::tempdir().unwrap();
-    let cached = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), ..RuntimeOptions::default() };
+    let cached = RuntimeOptions {
+        cache_dir: Some(dir.path().to_path_buf()),
+        network: connector_tests::loopback_policy(),
+        ..RuntimeOptions::default()
+    };
     Runtime::from_bytes(&plugin, &cached).unwrap();
     let runtime = Runtime::from_bytes(&plugin, &cached).unwrap();
     let load = runtime.info().load_time;
@@ -281,24 +285,24 @@ async fn connector_host_collect_memory(runtime: &Runtime, sim: &qualys_simulator
     let t = tenant(sim, "demo_manager");
     let proof = connector_tests::proof_type("remediation-tickets").await;
     let dir = tempfile::tempdir().unwrap();
-    let meta = connector_host::ProofMeta {
+    let meta = connector_runtime::ProofMeta {
         proof_type: proof.id.clone(),
         title: proof.title.clone(),
-        collected_at: connector_host::now_rfc3339(),
+        collected_at: connector_runtime::now_rfc3339(),
         platform: "US1".into(),
         api_url: sim.url(),
         criteria: vec![],
     };
-    let mut writer = connector_host::ProofWriter::create(
+    let mut writer = connector_runtime::ProofWriter::create(
         Some(&dir.path().join("p.jsonl")),
-        connector_host::Format::Jsonl,
+        connector_runtime::Format::Jsonl,
         &meta,
         &proof.fields,
     )
     .unwrap();
-    let request = connector_host::CollectRequest { proof: &proof, criteria: &[], cursor: None };
+    let request = connector_runtime::CollectRequest { proof: &proof, criteria: &[], cursor: None };
     let stats =
-        connector_host::collect_proof(runtime, &t, request, &mut writer, &Default::default(), &mut |_| {})
+        connector_runtime::collect_proof(runtime, &t, request, &mut writer, &Default::default(), &mut |_| {})
             .await
             .unwrap();
     writer.finish().unwrap();

@@ -5,9 +5,10 @@ pub mod proxy;
 
 use std::sync::OnceLock;
 
-use connector_host::types::{Config, ConnectorError, Page, ProofType};
-use connector_host::{
-    CallError, CollectOptions, Format, ProofMeta, ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy,
+use connector_runtime::types::{Config, ConnectorError, Page, ProofType};
+use connector_runtime::{
+    AddressClass, CallError, CollectOptions, Format, NetworkPolicy, Origin, ProofMeta, ProofWriter, Runtime,
+    RuntimeOptions, Tenant, TenantPolicy,
 };
 use qualys_simulator::{SimConfig, Simulator};
 use serde_json::Value as Json;
@@ -15,23 +16,40 @@ use serde_json::Value as Json;
 /// Password of every simulated account in the tests (searched for in outputs).
 pub const PASSWORD: &str = "s3cr3t-Pa55word!";
 
-/// The connector component, compiled once per test binary.
+/// The connector component, built by this crate's build script from `plugin/`.
+pub const COMPONENT: &str = env!("CONNECTOR_COMPONENT");
+
+/// The operator policy of the tests: the simulator's loopback host, and nothing else.
+pub fn loopback_policy() -> NetworkPolicy {
+    NetworkPolicy::deny_all()
+        .allow_host("127.0.0.1")
+        .expect("valid host")
+        .allow_address_class(AddressClass::Loopback)
+}
+
+/// Runtime options with the tests' compiled-component cache and `network` as operator policy.
+pub fn options(network: NetworkPolicy) -> RuntimeOptions {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache");
+    RuntimeOptions { cache_dir: Some(dir), network, ..RuntimeOptions::default() }
+}
+
+/// The connector component under `network`, compiled (or loaded from the cache) now.
+pub fn runtime_with(network: NetworkPolicy) -> Runtime {
+    Runtime::load(std::path::Path::new(COMPONENT), &options(network)).expect("the connector component loads")
+}
+
+/// The connector component under the loopback policy, compiled once per test binary.
 pub fn runtime() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache");
-        let options = RuntimeOptions { cache_dir: Some(dir), ..RuntimeOptions::default() };
-        Runtime::load(std::path::Path::new(connector_host::DEFAULT_PLUGIN), &options)
-            .expect("the connector component loads")
-    })
+    RT.get_or_init(|| runtime_with(loopback_policy()))
 }
 
 /// The hostile test guest, compiled once per test binary.
 pub fn hostile() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        Runtime::load(std::path::Path::new(env!("HOSTILE_GUEST")), &RuntimeOptions::default())
-            .expect("the hostile guest loads")
+        let options = RuntimeOptions { network: loopback_policy(), ..RuntimeOptions::default() };
+        Runtime::load(std::path::Path::new(env!("HOSTILE_GUEST")), &options).expect("the hostile guest loads")
     })
 }
 
@@ -55,7 +73,7 @@ pub fn tenant(sim: &Simulator, login: &str) -> Tenant {
             timeouts: None,
             max_inline_wait_seconds: None,
         },
-        policy: TenantPolicy::for_platform("US1", Some(&url)).expect("valid policy"),
+        policy: TenantPolicy::for_origin(Origin::parse(&url).expect("valid URL")),
         observer: None,
     }
 }
@@ -101,22 +119,23 @@ pub async fn collect_from(
     let meta = ProofMeta {
         proof_type: id.into(),
         title: proof.title.clone(),
-        collected_at: connector_host::now_rfc3339(),
+        collected_at: connector_runtime::now_rfc3339(),
         platform: "US1".into(),
         api_url: tenant.config.api_url.clone().unwrap_or_default(),
         criteria: criteria.to_vec(),
     };
     let mut writer = ProofWriter::create(Some(&path), Format::Jsonl, &meta, &proof.fields).expect("writer");
     let options = CollectOptions { max_pages, ..CollectOptions::default() };
-    let stats = connector_host::collect_proof(
+    let stats = connector_runtime::collect_proof(
         runtime(),
         tenant,
-        connector_host::CollectRequest { proof: &proof, criteria, cursor },
+        connector_runtime::CollectRequest { proof: &proof, criteria, cursor },
         &mut writer,
         &options,
         &mut |_| {},
     )
-    .await?;
+    .await
+    .map_err(|e| e.error)?;
     let summary = writer.finish().expect("finish");
     let text = std::fs::read_to_string(&path).expect("read proof");
     let rows = text

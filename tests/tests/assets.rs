@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use connector_host::types::ConnectorError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::data::{agent, agents_with_vm, host};
 use qualys_simulator::{SimConfig, Sizes};

@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use connector_host::sandbox::RequestEvent;
-use connector_host::types::{Access, ConnectorError};
-use connector_host::{CallError, TenantPolicy};
+use connector_runtime::sandbox::RequestEvent;
+use connector_runtime::types::{Access, ConnectorError};
+use connector_runtime::{CallError, Origin, TenantPolicy};
 use connector_tests::*;
 use qualys_simulator::{Account, AccountState, SimConfig};
 
@@ -13,7 +13,7 @@ async fn connect_err(sim: &qualys_simulator::Simulator, login: &str) -> Connecto
     connector_error(runtime().connect(&tenant(sim, login)).await.result.unwrap_err())
 }
 
-fn access_of(a: &connector_host::types::Account, id: &str) -> (Access, String) {
+fn access_of(a: &connector_runtime::types::Account, id: &str) -> (Access, String) {
     let p = a.proof_access.iter().find(|p| p.proof_type_id == id).unwrap();
     (p.access, p.reason.clone().unwrap_or_default())
 }
@@ -109,15 +109,15 @@ async fn given_an_unreachable_host_or_a_tls_failure_when_connecting_then_a_trans
     let mut t = tenant(&sim, "demo_manager");
     let closed = "http://127.0.0.1:9".to_string();
     t.config.api_url = Some(closed.clone());
-    t.policy = TenantPolicy::for_platform("US1", Some(&closed)).unwrap();
+    t.policy = TenantPolicy::for_origin(Origin::parse(&closed).unwrap());
     let err = connector_error(runtime().connect(&t).await.result.unwrap_err());
     assert!(matches!(&err, ConnectorError::Transport(m) if m.contains("refused")), "{err:?}");
 
     // https to a plain-http server: the TLS handshake fails.
     let tls = format!("https://{}", sim.addr());
     t.config.api_url = Some(tls.clone());
-    t.policy = TenantPolicy::for_platform("US1", Some(&tls)).unwrap();
-    t.config.timeouts = Some(connector_host::types::Timeouts {
+    t.policy = TenantPolicy::for_origin(Origin::parse(&tls).unwrap());
+    t.config.timeouts = Some(connector_runtime::types::Timeouts {
         connect_ms: 2000,
         first_byte_ms: 2000,
         between_bytes_ms: 2000,
@@ -171,15 +171,14 @@ async fn given_each_of_the_thirteen_platform_codes_when_connecting_then_the_comp
         let mut t = tenant(&sim, "demo_manager");
         t.config.api_url = None;
         t.config.platform = code.to_lowercase();
-        // The default policy for the platform allows exactly its API server...
-        let policy = TenantPolicy::for_platform(code, None).unwrap();
-        assert_eq!(policy.allowed_origins.len(), 1);
-        assert_eq!(policy.allowed_origins[0].host, host);
-        // ...but this test allows nothing, so the request is seen and refused, never sent.
-        t.policy = TenantPolicy { allowed_origins: vec![], ..policy };
+        // The tenant may reach its platform's API server; the operator's policy of these tests
+        // allows loopback only, so the request is seen and refused before any lookup, never sent.
+        let platform = qualys_platforms::find(code).unwrap();
+        t.policy = TenantPolicy::for_origin(Origin::parse(platform.api_url).unwrap());
         t.observer = Some(Arc::new(move |e: &RequestEvent| log.lock().unwrap().push(e.clone())));
         let err = runtime().connect(&t).await.result.unwrap_err();
-        assert!(matches!(err, CallError::Connector(ConnectorError::Transport(_))), "{code}: {err:?}");
+        let CallError::Connector(ConnectorError::Denied(why)) = &err else { panic!("{code}: {err:?}") };
+        assert!(why.contains(host) && why.contains("allowed API hosts"), "{code}: {why}");
         let events = seen.lock().unwrap();
         assert_eq!(events[0].target, format!("https://{host}:443/msp/about.php"), "{code}");
     }
@@ -194,6 +193,7 @@ async fn given_a_deactivated_account_state_list_then_every_state_is_diagnosed() 
         AccountState::Locked,
         AccountState::Inactive,
         AccountState::Expired,
+        AccountState::IpNotAllowed,
     ] {
         let sim = simulator(SimConfig {
             accounts: vec![Account::manager("x", PASSWORD).with_state(state)],

@@ -4,14 +4,15 @@
 
 use std::time::Duration;
 
-use connector_host::CallError;
-use connector_host::types::ConnectorError;
+use connector_runtime::CallError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::{Fault, FaultRule, SimConfig, Sizes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Malformed,
+    Denied,
     Transport,
     Upstream(u16),
     Deadline,
@@ -21,6 +22,7 @@ fn kind_of(e: &CallError) -> Option<Kind> {
     Some(match e {
         CallError::Connector(ConnectorError::MalformedResponse(_)) => Kind::Malformed,
         CallError::Connector(ConnectorError::Transport(_)) => Kind::Transport,
+        CallError::Connector(ConnectorError::Denied(_)) => Kind::Denied,
         CallError::Connector(ConnectorError::Upstream(u)) => Kind::Upstream(u.http_status?),
         CallError::Deadline(_) => Kind::Deadline,
         _ => return None,
@@ -41,8 +43,8 @@ async fn given_each_broken_response_when_collecting_then_the_exact_error_kind_ar
         (Fault::DeepNesting, Kind::Malformed, "nest"),
         (Fault::Truncated, Kind::Transport, "ended before the document was complete"),
         (Fault::ResetMidBody, Kind::Transport, ""),
-        (Fault::HugeAnnounced, Kind::Transport, "larger than the host allows"),
-        (Fault::HugeBody(100 << 20), Kind::Transport, "larger than the host allows"),
+        (Fault::HugeAnnounced, Kind::Denied, "larger than the host allows"),
+        (Fault::HugeBody(100 << 20), Kind::Denied, "larger than the host allows"),
         (Fault::Status(500), Kind::Upstream(500), "HTTP 500"),
         (Fault::Status(502), Kind::Upstream(502), "HTTP 502"),
         (Fault::Status(503), Kind::Upstream(503), "HTTP 503"),
@@ -66,9 +68,7 @@ async fn given_each_broken_response_when_collecting_then_the_exact_error_kind_ar
         // Transient kinds were retried (bounded); the others were not.
         let tries = sim.requests().len();
         match expected {
-            Kind::Transport if fault != Fault::HugeAnnounced && !matches!(fault, Fault::HugeBody(_)) => {
-                assert_eq!(tries, 4, "{fault:?}")
-            }
+            Kind::Transport => assert_eq!(tries, 4, "{fault:?}"),
             Kind::Upstream(s) if s >= 500 => assert_eq!(tries, 4, "{fault:?}"),
             Kind::Deadline => {}
             _ => assert_eq!(tries, 1, "{fault:?} is not retried"),
@@ -99,12 +99,22 @@ fn hosts(n: u64) -> SimConfig {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_next_page_url_to_another_host_when_paging_then_it_is_refused_before_any_request() {
+async fn given_a_next_page_url_naming_another_host_when_paging_then_only_its_id_min_is_used_on_the_configured_server()
+ {
     let sim = simulator(hosts(2500)).await;
     sim.add_fault(FaultRule::always("/api/5.0/fo/asset/host/", Fault::NextUrlOtherHost));
-    let err = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap_err();
-    assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
-    assert!(err.to_string().contains("evil.example.com"), "{err}");
+    let clean = simulator(hosts(2500)).await;
+    let expected = collect(&tenant(&clean, "demo_manager"), "assets", &[]).await.unwrap();
+    let proof = collect(&tenant(&sim, "demo_manager"), "assets", &[]).await.unwrap();
+    assert_eq!(proof.sha256, expected.sha256, "the same proof as with same-host URLs");
+    let host_calls: Vec<_> = sim.requests().into_iter().filter(|r| r.path.contains("/asset/host/")).collect();
+    assert_eq!(host_calls.len(), 3);
+    let origin = sim.url().trim_start_matches("http://").to_string();
+    assert!(host_calls.iter().all(|r| r.host_header.as_deref() == Some(origin.as_str())));
+    assert!(
+        host_calls.iter().all(|r| r.path == "/api/5.0/fo/asset/host/"),
+        "the version in use, not the URL's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use connector_host::types::{ConnectorError, Value};
-use connector_host::{CacheOutcome, CallError, Runtime, RuntimeOptions};
+use connector_runtime::types::{ConnectorError, Value};
+use connector_runtime::{CacheOutcome, CallError, Runtime, RuntimeOptions};
 use connector_tests::*;
 use qualys_simulator::{Fault, FaultRule, SimConfig};
 
@@ -53,13 +53,13 @@ async fn given_a_memory_hog_when_it_outgrows_the_tenant_limit_then_the_call_stop
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_a_body_larger_than_allowed_when_collecting_then_a_transport_error_says_so() {
+async fn given_a_body_larger_than_allowed_when_collecting_then_the_sandbox_refusal_says_so() {
     let sim = simulator(SimConfig::default()).await;
     let mut t = tenant(&sim, "demo_manager");
     t.policy.max_response_bytes = 2_000;
     let err = connector_error(runtime().collect_page(&t, "users", &[], None).await.result.unwrap_err());
     assert!(
-        matches!(&err, ConnectorError::Transport(m) if m.contains("larger than the host allows")),
+        matches!(&err, ConnectorError::Denied(m) if m.contains("larger than the host allows")),
         "{err:?}"
     );
 }
@@ -83,7 +83,7 @@ async fn given_a_request_budget_when_a_component_sends_more_then_the_extra_reque
 fn given_a_cache_dir_when_loading_twice_then_miss_then_hit_and_a_corrupt_artifact_is_recompiled() {
     let dir = tempfile::tempdir().unwrap();
     let options = RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), ..RuntimeOptions::default() };
-    let plugin = std::path::Path::new(connector_host::DEFAULT_PLUGIN);
+    let plugin = std::path::Path::new(COMPONENT);
     assert_eq!(Runtime::load(plugin, &options).unwrap().info().cache, CacheOutcome::Miss);
     assert_eq!(Runtime::load(plugin, &options).unwrap().info().cache, CacheOutcome::Hit);
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -107,5 +107,8 @@ fn given_a_cache_dir_when_loading_twice_then_miss_then_hit_and_a_corrupt_artifac
 fn given_a_missing_plugin_file_when_loading_then_the_error_says_how_to_build_it() {
     let err =
         Runtime::load(std::path::Path::new("/nonexistent/x.wasm"), &RuntimeOptions::default()).err().unwrap();
-    assert!(format!("{err:#}").contains("cargo build -p qualys-connector --target wasm32-wasip2"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("cannot read the connector component /nonexistent/x.wasm"),
+        "{err:#}"
+    );
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use connector_host::types::{ConnectorError, Timeouts};
-use connector_host::{CallError, CollectOptions};
+use connector_runtime::types::{ConnectorError, Timeouts};
+use connector_runtime::{CallError, CollectOptions};
 use connector_tests::*;
 use qualys_simulator::{Fault, FaultRule, RateLimit, SimConfig, Sizes};
 

@@ -1,6 +1,6 @@
 //! The README's proof-type reference is generated from `list-proof-types`; this keeps it current.
 
-use connector_host::reference::{BEGIN, END, markdown};
+use connector_runtime::reference::{BEGIN, END, markdown};
 use connector_tests::runtime;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,12 +1,12 @@
 //! The sandbox holds: no host but the tenant's API server, no files, no environment, no
 //! sockets; a misbehaving component ends its own call and nothing else.
 
-use connector_host::types::{ConnectorError, Value};
-use connector_host::{CallError, Origin};
+use connector_runtime::types::{ConnectorError, Value};
+use connector_runtime::{CallError, Origin};
 use connector_tests::*;
 use qualys_simulator::SimConfig;
 
-fn only_text(page: connector_host::types::Page) -> String {
+fn only_text(page: connector_runtime::types::Page) -> String {
     match &page.rows[0][0] {
         Value::Text(t) => t.clone(),
         other => panic!("{other:?}"),
@@ -21,8 +21,8 @@ async fn given_a_policy_for_another_host_when_the_connector_calls_its_api_url_th
     let mut t = tenant(&target, "demo_manager");
     t.policy.allowed_origins = vec![Origin::parse(&allowed.url()).unwrap()];
     let err = connector_error(collect(&t, "users", &[]).await.unwrap_err());
-    let ConnectorError::Transport(message) = err else { panic!("{err:?}") };
-    assert!(message.contains("sandbox"), "{message}");
+    let ConnectorError::Denied(message) = err else { panic!("{err:?}") };
+    assert!(message.contains("sandbox") && message.contains("allowed_origins"), "{message}");
     assert!(target.requests().is_empty(), "no request reached the refused host");
     assert!(allowed.requests().is_empty());
 }

@@ -1,7 +1,7 @@
 //! List of VM Scans and List of PC Scans, end to end: explicit launch windows paged in
 //! 30-day slices, criteria, and every field.
 
-use connector_host::types::ConnectorError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::data::scan;
 use qualys_simulator::{SimConfig, Sizes};

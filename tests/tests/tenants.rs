@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use connector_host::CallError;
-use connector_host::types::ConnectorError;
+use connector_runtime::CallError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::{Account, Fault, FaultRule, SimConfig, Sizes};
 
@@ -63,7 +63,7 @@ async fn given_fifty_tenants_and_three_misbehaving_when_all_collect_at_once_then
     let (wrong, slow, huge) = bad.await.unwrap();
     assert!(matches!(wrong, Err(CallError::Connector(ConnectorError::Authentication(_)))), "{wrong:?}");
     assert!(matches!(slow, Err(CallError::Deadline(_))), "{slow:?}");
-    assert!(matches!(huge, Err(CallError::Connector(ConnectorError::Transport(_)))), "{huge:?}");
+    assert!(matches!(huge, Err(CallError::Connector(ConnectorError::Denied(_)))), "{huge:?}");
 
     // Digests differ between tenants: each has its own data set.
     let a = collect(&tenant(&sim, "tenant_10"), "users", &[]).await.unwrap();

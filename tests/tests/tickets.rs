@@ -1,6 +1,6 @@
 //! VM Remediation Tickets, end to end: TRUNCATION paging, criteria, derived fields, cursors.
 
-use connector_host::types::ConnectorError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::{SimConfig, Sizes};
 use serde_json::json;
@@ -22,6 +22,14 @@ async fn given_three_truncated_pages_when_collecting_tickets_then_each_of_2500_a
     assert!(!calls[0].iter().any(|(k, _)| k == "since_ticket_number"));
     let since: i64 = calls[1].iter().find(|(k, _)| k == "since_ticket_number").unwrap().1.parse().unwrap();
     assert_eq!(since, numbers[999] + 1, "next call starts after TRUNCATION last");
+    // No page depends on Qualys' default states (OPEN only, per a public client).
+    for call in &calls {
+        let states = call.iter().find(|(k, _)| k == "states").map(|(_, v)| v.as_str());
+        assert_eq!(states, Some("OPEN,RESOLVED,CLOSED,IGNORED"));
+    }
+    let states: std::collections::HashSet<_> = proof.rows.iter().filter_map(|r| text(r, "state")).collect();
+    assert_eq!(states.len(), 4, "every state arrives: {states:?}");
+    assert!(proof.rows.iter().any(|r| text(r, "dns").is_some() && text(r, "netbios").is_some()));
     assert!(proof.warnings.is_empty(), "{:?}", proof.warnings);
     assert_every_field_filled(&proof, "remediation-tickets").await;
 }
@@ -126,9 +134,9 @@ async fn given_a_cursor_from_other_criteria_when_resuming_then_it_is_refused() {
     let err = connector_error(
         page(&t, "remediation-tickets", &criteria(&[("states", "OPEN")]), Some(&cursor)).await.unwrap_err(),
     );
-    assert!(matches!(&err, ConnectorError::InvalidConfig(m) if m.contains("cursor")), "{err:?}");
+    assert!(matches!(&err, ConnectorError::InvalidCursor(m) if m.contains("cursor")), "{err:?}");
     let err = connector_error(page(&t, "users", &[], Some(&cursor)).await.unwrap_err());
-    assert!(matches!(&err, ConnectorError::InvalidConfig(m) if m.contains("cursor")), "{err:?}");
+    assert!(matches!(&err, ConnectorError::InvalidCursor(m) if m.contains("cursor")), "{err:?}");
     let err = connector_error(page(&t, "remediation-tickets", &[], Some("garbage!")).await.unwrap_err());
-    assert!(matches!(&err, ConnectorError::InvalidConfig(_)), "{err:?}");
+    assert!(matches!(&err, ConnectorError::InvalidCursor(_)), "{err:?}");
 }

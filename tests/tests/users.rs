@@ -1,7 +1,7 @@
 //! List of Users, end to end: the real component in the real host against the simulator.
 
-use connector_host::CallError;
-use connector_host::types::ConnectorError;
+use connector_runtime::CallError;
+use connector_runtime::types::ConnectorError;
 use connector_tests::*;
 use qualys_simulator::SimConfig;
 use serde_json::json;
@@ -91,7 +91,9 @@ async fn given_a_wrong_password_when_collecting_then_an_authentication_error_nam
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_carries_its_code() {
     let err = connector_error(
-        collect_users_serving(include_str!("../../fixtures/qualys/user_list_generic_return_failed.xml")).await.unwrap_err(),
+        collect_users_serving(include_str!("../../fixtures/qualys/user_list_generic_return_failed.xml"))
+            .await
+            .unwrap_err(),
     );
     let ConnectorError::Upstream(u) = err else { panic!("{err:?}") };
     assert_eq!(u.code.as_deref(), Some("999"));
@@ -101,7 +103,9 @@ async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_ca
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_malformed_body_when_collecting_then_a_malformed_response_error_and_the_host_stays_up() {
     let err = connector_error(
-        collect_users_serving(include_str!("../../fixtures/qualys/user_list_malformed.xml")).await.unwrap_err(),
+        collect_users_serving(include_str!("../../fixtures/qualys/user_list_malformed.xml"))
+            .await
+            .unwrap_err(),
     );
     assert!(matches!(err, ConnectorError::MalformedResponse(_)), "{err:?}");
     // A good call right after, through the same runtime, works.
@@ -114,7 +118,7 @@ async fn given_an_unknown_proof_type_or_criterion_when_collecting_then_nothing_i
     let sim = simulator(SimConfig::default()).await;
     let t = tenant(&sim, "demo_manager");
     let err = connector_error(page(&t, "no-such-proof", &[], None).await.unwrap_err());
-    assert!(matches!(&err, ConnectorError::InvalidConfig(m) if m.contains("users")), "{err:?}");
+    assert!(matches!(&err, ConnectorError::UnknownProofType(m) if m.contains("users")), "{err:?}");
     let err = connector_error(page(&t, "users", &criteria(&[("colour", "red")]), None).await.unwrap_err());
     assert!(matches!(&err, ConnectorError::InvalidCriteria(c) if c.criterion == "colour"), "{err:?}");
     assert!(sim.requests().is_empty());

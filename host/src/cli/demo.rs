@@ -3,12 +3,17 @@
 
 use std::path::Path;
 
-use connector_host::{Format, Runtime};
+use connector_runtime::{CallError, Format};
 use qualys_simulator::{SimConfig, Simulator};
 
-use super::{Ui, collect_one, exit, short, tenant_for};
+use super::checkpoint;
+use super::collect::Job;
+use super::component::Loader;
+use super::network::NetworkArgs;
+use super::target::tenant_for;
+use super::{Ui, exit};
 
-pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
+pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
     let sim = match Simulator::start(SimConfig::default()).await {
         Ok(s) => s,
         Err(e) => {
@@ -18,6 +23,21 @@ pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
     };
     let url = sim.url();
     ui.info(format!("Qualys simulator listening on {url}"));
+    // The simulator is on loopback: the demo allows its host and private addresses itself.
+    let network =
+        NetworkArgs { allow_private_network: true, ..NetworkArgs::default() }.policy(Some("127.0.0.1"));
+    let network = match network {
+        Ok(n) => n,
+        Err(e) => {
+            ui.error(format!("{e:#}"));
+            return exit::HOST;
+        }
+    };
+    let runtime = match loader.load(ui, network) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let runtime = &runtime;
     let Ok(tenant) = tenant_for("US1", Some(&url), "demo_manager".into(), "demo-password".into(), ui) else {
         return exit::CONFIG;
     };
@@ -47,7 +67,10 @@ pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
     let mut worst = exit::OK;
     for t in &types {
         let path = out.join(format!("{}.json", t.id));
-        let (code, summary) = collect_one(runtime, ui, &tenant, &t.id, &[], Format::Json, Some(&path)).await;
+        // The demo always starts over: an earlier demo's interrupted collect is dropped.
+        checkpoint::discard(&path, true);
+        let job = Job { runtime, ui, tenant: &tenant, format: Format::Json, resume: false };
+        let (code, summary) = job.one(&t.id, &[], Some(&path)).await;
         worst = worst.max(code);
         rows.push(match summary {
             Some((s, stats)) => format!(
@@ -71,7 +94,7 @@ pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
     // What a user with a broken set-up sees, so the diagnoses are visible too.
     println!();
     println!("Diagnoses for accounts with set-up problems (simulated):");
-    for login in ["demo_reader", "demo_sso", "demo_locked"] {
+    for login in ["demo_reader", "demo_sso", "demo_locked", "demo_expired"] {
         let Ok(t) = tenant_for("US1", Some(&url), login.into(), "demo-password".into(), ui) else { continue };
         match runtime.connect(&t).await.result {
             Ok(a) => {
@@ -86,4 +109,13 @@ pub async fn run(runtime: &Runtime, ui: &Ui, out: &Path) -> u8 {
         }
     }
     worst
+}
+
+/// Error text for a call error in the demo's table.
+fn short(e: &CallError) -> String {
+    let s = e.to_string();
+    match s.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
 }

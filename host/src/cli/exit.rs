@@ -1,7 +1,7 @@
 //! Exit codes, one per kind of failure a script may want to act on (documented in the README).
 
-use connector_host::CallError;
-use connector_host::types::ConnectorError;
+use connector_runtime::CallError;
+use connector_runtime::types::ConnectorError;
 
 /// Success.
 pub const OK: u8 = 0;
@@ -21,6 +21,8 @@ pub const TRANSPORT: u8 = 6;
 pub const SANDBOX: u8 = 7;
 /// The operator's network policy refused a request (origin or address not allowed, body budget).
 pub const DENIED: u8 = 8;
+/// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); a checkpoint is kept.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit code of a call error.
 pub fn code(e: &CallError) -> u8 {
@@ -40,6 +42,6 @@ pub fn code(e: &CallError) -> u8 {
         CallError::Trap(_) | CallError::Deadline(_) | CallError::CpuBudget(_) | CallError::Memory(_) => {
             SANDBOX
         }
-        CallError::Host(_) => HOST,
+        CallError::Host { .. } => HOST,
     }
 }

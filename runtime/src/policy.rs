@@ -1,10 +1,11 @@
-//! Per-tenant sandbox policy: where the component may connect, and how much it may use.
+//! Per-tenant limits: how much one tenant's calls may use, and which of the operator's
+//! allowed origins this tenant may reach (its own API server, usually).
 
 use std::time::Duration;
 
-use qualys_platforms::{ApiBase, Scheme};
+use crate::network::PolicyError;
 
-/// An origin the component may reach: scheme, host and port, all three matched exactly.
+/// An origin a tenant may reach: scheme, host and port, all three matched exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     /// True for https.
@@ -16,14 +17,26 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// The origin of an API base URL.
-    pub fn of(base: &ApiBase) -> Origin {
-        Origin { https: base.scheme == Scheme::Https, host: base.host.clone(), port: base.effective_port() }
-    }
-
-    /// Parses `https://host[:port]` (http only for loopback), with the fix in the error.
+    /// Parses the origin of an `http(s)://host[:port][/path]` URL.
     pub fn parse(url: &str) -> Result<Origin, PolicyError> {
-        ApiBase::parse(url).map(|b| Origin::of(&b)).map_err(|e| PolicyError(e.0))
+        let uri: http::Uri =
+            url.trim().parse().map_err(|e| PolicyError(format!("'{url}' is not a URL: {e}")))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => {
+                return Err(PolicyError(format!(
+                    "'{url}' must start with https:// (or http:// for loopback)"
+                )));
+            }
+        };
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| PolicyError(format!("'{url}' has no host")))?
+            .to_ascii_lowercase();
+        let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host };
+        Ok(Origin { https, host, port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }) })
     }
 }
 
@@ -33,15 +46,11 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// A policy that cannot be used, with what to change.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid tenant policy: {0}")]
-pub struct PolicyError(pub String);
-
 /// What one tenant's calls may do. Every limit has a default sized for Qualys proofs.
 #[derive(Debug, Clone)]
 pub struct TenantPolicy {
-    /// Origins the component may send requests to; everything else is refused before connecting.
+    /// Origins this tenant's calls may reach, within the operator's network policy; requests
+    /// to any other origin are refused before connecting.
     pub allowed_origins: Vec<Origin>,
     /// Largest linear memory of the component, in bytes.
     pub max_memory_bytes: usize,
@@ -71,10 +80,10 @@ pub const DEFAULT_MAX_REQUESTS: u32 = 64;
 pub const DEFAULT_MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl TenantPolicy {
-    /// The default policy for an API server: only its origin is reachable.
-    pub fn for_api(base: &ApiBase) -> TenantPolicy {
+    /// The default limits, reaching nothing.
+    pub fn deny_all() -> TenantPolicy {
         TenantPolicy {
-            allowed_origins: vec![Origin::of(base)],
+            allowed_origins: Vec::new(),
             max_memory_bytes: DEFAULT_MAX_MEMORY,
             cpu_budget: DEFAULT_CPU_BUDGET,
             call_deadline: DEFAULT_CALL_DEADLINE,
@@ -84,31 +93,27 @@ impl TenantPolicy {
         }
     }
 
-    /// The default policy for a platform code or custom API URL, as the connector will route
-    /// it: the platform's API server (which also serves the Cloud Agent QPS API) or the URL.
-    pub fn for_platform(platform: &str, api_url: Option<&str>) -> Result<TenantPolicy, PolicyError> {
-        let base = resolve_api(platform, api_url)?;
-        Ok(TenantPolicy::for_api(&base))
+    /// The default limits, reaching one origin (the tenant's API server).
+    pub fn for_origin(origin: Origin) -> TenantPolicy {
+        TenantPolicy { allowed_origins: vec![origin], ..TenantPolicy::deny_all() }
     }
 
-    /// Whether a request to this origin is allowed.
+    /// Whether a request to this origin is allowed for the tenant.
     pub fn allows(&self, origin: &Origin) -> bool {
         self.allowed_origins.iter().any(|o| o == origin)
     }
 }
 
-/// The API base URL for a platform code or a custom URL (the custom URL wins).
-pub fn resolve_api(platform: &str, api_url: Option<&str>) -> Result<ApiBase, PolicyError> {
-    match api_url.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(url) => ApiBase::parse(url).map_err(|e| PolicyError(e.0)),
-        None => {
-            let p = qualys_platforms::find(platform).ok_or_else(|| {
-                PolicyError(format!(
-                    "unknown platform '{platform}'; use one of {}, or --api-url",
-                    qualys_platforms::codes()
-                ))
-            })?;
-            ApiBase::parse(p.api_url).map_err(|e| PolicyError(e.0))
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_with_default_ports_and_bracketed_ipv6() {
+        let o = Origin::parse("https://QualysAPI.qualys.com/").unwrap();
+        assert_eq!(o.to_string(), "https://qualysapi.qualys.com:443");
+        assert_eq!(Origin::parse("http://[::1]:8080").unwrap().to_string(), "http://[::1]:8080");
+        assert!(Origin::parse("ftp://x").is_err());
+        assert!(Origin::parse("qualysapi.qualys.com").is_err());
     }
 }

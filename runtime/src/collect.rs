@@ -1,22 +1,51 @@
 //! Following cursors until a proof is complete, riding out rate limits the connector hands
-//! back, and writing rows as each page arrives (memory bounded by one page).
+//! back, and handing each page to a sink as it arrives (memory bounded by one page). A
+//! collect that fails keeps what it had: the cursor of the next page and the counts so far,
+//! so the embedder can resume from there.
 
 use std::time::Duration;
 
-use crate::bindings::types::{ConnectorError, ProofType};
+use crate::bindings::types::{ConnectorError, ProofType, Value, Warning};
 use crate::error::CallError;
-use crate::output::ProofWriter;
 use crate::runtime::{Runtime, Tenant};
+
+/// Where collected pages go: a proof file, a database, a queue.
+pub trait PageSink: Send {
+    /// Takes one page's rows (values aligned with the proof type's fields) and warnings.
+    /// `at` says where the collect stands once this page is kept: a sink that persists
+    /// `at.next_cursor` together with the rows can resume the proof after a failure.
+    fn write_page(
+        &mut self,
+        rows: &[Vec<Value>],
+        warnings: &[Warning],
+        at: &PageContext<'_>,
+    ) -> anyhow::Result<()>;
+}
+
+/// Where the collect stands once a page is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct PageContext<'a> {
+    /// The cursor of the next page; `None` when this was the last.
+    pub next_cursor: Option<&'a str>,
+    /// Pages kept in this collect, this one included.
+    pub pages: u64,
+    /// Rows kept in this collect, this page's included.
+    pub rows: u64,
+    /// Requests sent in this collect so far.
+    pub requests: u64,
+}
 
 /// What happens during a collect, for progress displays and logs.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    /// A page arrived.
+    /// A page arrived and was written.
     Page {
         /// Pages so far.
         pages: u64,
         /// Rows so far.
         rows: u64,
+        /// The cursor of the next page (`None`: the proof is complete). Persist it to resume.
+        next_cursor: Option<String>,
     },
     /// Qualys' rate limit asked for a wait; the collect resumes by itself after it.
     Waiting {
@@ -44,12 +73,14 @@ impl Default for CollectOptions {
     }
 }
 
-/// How a collect ended.
+/// How far a collect got.
 #[derive(Debug, Clone, Default)]
 pub struct CollectStats {
-    /// Pages fetched.
+    /// Pages fetched and written.
     pub pages: u64,
-    /// HTTP requests sent by the component.
+    /// Rows written.
+    pub rows: u64,
+    /// HTTP requests sent by the component (refused and retried ones included).
     pub requests: u64,
     /// Response bytes received.
     pub bytes: u64,
@@ -57,8 +88,21 @@ pub struct CollectStats {
     pub waits: u32,
     /// Highest peak linear memory of the component over the calls, in bytes.
     pub peak_memory_bytes: usize,
-    /// The cursor to resume from when stopped by `max_pages`; `None` when complete.
+    /// The cursor of the next page: `None` when the proof is complete; set when the collect
+    /// stopped at `max_pages`, or failed (the last good cursor to resume from).
     pub next_cursor: Option<String>,
+}
+
+/// A collect that failed, with everything needed to resume it later.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct CollectError {
+    /// Why it stopped.
+    #[source]
+    pub error: CallError,
+    /// Counts of what was collected and written before it stopped, and in `next_cursor` the
+    /// cursor of the page that failed (`None` when the first page failed: start again).
+    pub stats: CollectStats,
 }
 
 /// What to collect.
@@ -72,15 +116,15 @@ pub struct CollectRequest<'a> {
     pub cursor: Option<String>,
 }
 
-/// Collects every page of a proof, from the request's cursor, into `writer`.
+/// Collects every page of a proof, from the request's cursor, into `sink`.
 pub async fn collect_proof(
     runtime: &Runtime,
     tenant: &Tenant,
     request: CollectRequest<'_>,
-    writer: &mut ProofWriter,
+    sink: &mut dyn PageSink,
     options: &CollectOptions,
     progress: &mut (dyn FnMut(&Progress) + Send),
-) -> Result<CollectStats, CallError> {
+) -> Result<CollectStats, Box<CollectError>> {
     let CollectRequest { proof, criteria, mut cursor } = request;
     let mut stats = CollectStats::default();
     loop {
@@ -88,14 +132,28 @@ pub async fn collect_proof(
         stats.requests += u64::from(report.requests);
         stats.bytes += report.bytes_received;
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(report.peak_memory_bytes);
+        let fail = |error: CallError, mut stats: CollectStats, at: Option<String>| {
+            stats.next_cursor = at;
+            Err(Box::new(CollectError { error, stats }))
+        };
         match report.result {
             Ok(page) => {
-                writer
-                    .write_rows(&page.rows)
-                    .map_err(|e| CallError::Host(format!("writing the proof: {e:#}")))?;
-                writer.add_warnings(&page.warnings);
+                let at = PageContext {
+                    next_cursor: page.next_cursor.as_deref(),
+                    pages: stats.pages + 1,
+                    rows: stats.rows + page.rows.len() as u64,
+                    requests: stats.requests,
+                };
+                if let Err(e) = sink.write_page(&page.rows, &page.warnings, &at) {
+                    return fail(CallError::host("writing the proof", e), stats, cursor);
+                }
                 stats.pages += 1;
-                progress(&Progress::Page { pages: stats.pages, rows: writer.row_count() });
+                stats.rows += page.rows.len() as u64;
+                progress(&Progress::Page {
+                    pages: stats.pages,
+                    rows: stats.rows,
+                    next_cursor: page.next_cursor.clone(),
+                });
                 cursor = page.next_cursor;
                 if cursor.is_none() {
                     return Ok(stats);
@@ -119,7 +177,11 @@ pub async fn collect_proof(
                     cursor = limit.resume_cursor;
                 }
             }
-            Err(e) => return Err(e),
+            Err(CallError::Connector(ConnectorError::RateLimited(limit))) => {
+                let at = limit.resume_cursor.clone().or(cursor);
+                return fail(CallError::Connector(ConnectorError::RateLimited(limit)), stats, at);
+            }
+            Err(e) => return fail(e, stats, cursor),
         }
     }
 }

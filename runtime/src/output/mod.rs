@@ -1,24 +1,28 @@
 //! Proof files: JSON, JSON Lines or CSV, written row by row as pages arrive, with a SHA-256 of
-//! the canonical rows, and made visible only when complete (temp file + rename).
+//! the canonical rows, and made visible only when complete (temp file + rename). A resumable
+//! proof is written to `FILE.partial`, which survives a failure and can be continued.
 //!
 //! Canonical rows, the input of `sha256`: the compact JSON array of row objects, each object's
 //! keys in the proof type's field order, values as in the JSON proof. The digest is the same
 //! whatever the output format, so a CSV and a JSON proof of the same rows agree.
 
+pub mod readback;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::bindings::types::{Field, FieldKind, Value, Warning};
+use crate::collect::{PageContext, PageSink};
 
 /// Output format of a proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// One JSON object with metadata, rows, row_count, warnings and sha256.
@@ -29,7 +33,32 @@ pub enum Format {
     Csv,
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("unknown format '{other}'; use json, jsonl or csv")),
+        }
+    }
+}
+
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
+
+    /// The format's name (as [`std::str::FromStr`] reads it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
@@ -70,9 +99,35 @@ pub struct ProofSummary {
     pub warnings: Vec<(String, String)>,
 }
 
+/// How far a resumable proof got: what its partial file holds. Persist it beside the file
+/// (it holds no credentials) and pass it to [`ProofWriter::resume`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WriterState {
+    /// Bytes of the partial file that hold whole rows.
+    pub bytes: u64,
+    /// Rows in those bytes.
+    pub rows: u64,
+    /// SHA-256 of those bytes (a partial file that changed since is not resumed).
+    pub file_sha256: String,
+    /// Warnings so far.
+    pub warnings: Vec<(String, String)>,
+}
+
+/// The partial file of a resumable proof at `target`: `target` + `.partial`.
+pub fn partial_path(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
 enum Sink {
     File {
         temp: tempfile::NamedTempFile,
+        target: PathBuf,
+    },
+    /// `target.partial`, kept when the writer is dropped unfinished, renamed when finished.
+    Partial {
+        partial: PathBuf,
         target: PathBuf,
     },
     /// An existing device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
@@ -101,6 +156,8 @@ pub struct ProofWriter {
     csv: Option<csv::Writer<BufWriter<Box<dyn Write + Send>>>>,
     /// Cleared when the writer is dropped unfinished: see [`Gate`].
     open: Arc<AtomicBool>,
+    /// Bytes written to the file and their hash (resumable proofs only).
+    written: Option<Arc<Mutex<(u64, Sha256)>>>,
 }
 
 impl ProofWriter {
@@ -121,8 +178,7 @@ impl ProofWriter {
                 (Box::new(file), Sink::Special(target.to_path_buf()))
             }
             Some(target) => {
-                let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                let dir = create_parent(target)?;
                 let temp = tempfile::Builder::new()
                     .prefix(".partial-")
                     .tempfile_in(dir)
@@ -132,9 +188,117 @@ impl ProofWriter {
             }
             None => (Box::new(std::io::stdout()), Sink::Stdout),
         };
+        let mut w = ProofWriter::assemble(out, sink, format, fields, None);
+        w.hasher.update(b"[");
+        w.write_head(meta, fields)?;
+        Ok(w)
+    }
+
+    /// Starts a resumable proof at `target`: rows go to `target.partial`, which stays when the
+    /// collect fails; [`ProofWriter::checkpoint`] says how far it got.
+    pub fn create_resumable(
+        target: &Path,
+        format: Format,
+        meta: &ProofMeta,
+        fields: &[Field],
+    ) -> anyhow::Result<ProofWriter> {
+        anyhow::ensure!(
+            !is_special(target),
+            "{} is not a regular file; it cannot be resumed",
+            target.display()
+        );
+        create_parent(target)?;
+        let partial = partial_path(target);
+        let file = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let written = Arc::new(Mutex::new((0, Sha256::new())));
+        let sink = Sink::Partial { partial, target: target.to_path_buf() };
+        let mut w = ProofWriter::assemble(Box::new(file), sink, format, fields, Some(written));
+        w.hasher.update(b"[");
+        w.write_head(meta, fields)?;
+        Ok(w)
+    }
+
+    /// Continues a resumable proof from `state`: the partial file is cut back to the rows the
+    /// state counts (anything written after it is dropped), checked against the state's hash,
+    /// and read back to rebuild the digest; new rows are appended. Refuses a partial file that
+    /// is missing, shorter, or different.
+    pub fn resume(
+        target: &Path,
+        format: Format,
+        fields: &[Field],
+        state: &WriterState,
+    ) -> anyhow::Result<ProofWriter> {
+        let partial = partial_path(target);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&partial)
+            .with_context(|| format!("opening {} to resume", partial.display()))?;
+        let len = file.metadata()?.len();
+        anyhow::ensure!(
+            len >= state.bytes,
+            "{} holds {len} bytes, fewer than the {} its checkpoint counts; start the collect again",
+            partial.display(),
+            state.bytes
+        );
+        file.set_len(state.bytes)?;
+        let mut reading = readback::HashingReader { inner: &file, hasher: Sha256::new(), bytes: 0 };
+        let mut hasher = Sha256::new();
+        let rows =
+            readback::hash_rows(&mut std::io::BufReader::new(&mut reading), format, fields, &mut hasher)
+                .with_context(|| format!("reading back {}", partial.display()))?;
+        let file_sha256 = hex::encode(reading.hasher.clone().finalize());
+        anyhow::ensure!(
+            reading.bytes == state.bytes && file_sha256 == state.file_sha256 && rows == state.rows,
+            "{} changed since its checkpoint (expected {} rows in {} bytes); start the collect again",
+            partial.display(),
+            state.rows,
+            state.bytes
+        );
+        let written = Arc::new(Mutex::new((reading.bytes, reading.hasher)));
+        let mut append = file;
+        std::io::Seek::seek(&mut append, std::io::SeekFrom::End(0))?;
+        let sink = Sink::Partial { partial, target: target.to_path_buf() };
+        let mut w = ProofWriter::assemble(Box::new(append), sink, format, fields, Some(written));
+        w.hasher = hasher;
+        w.rows = rows;
+        w.warnings = state.warnings.clone();
+        if format == Format::Csv {
+            let out = w.out.take().expect("set by assemble");
+            w.csv = Some(csv::WriterBuilder::new().has_headers(false).from_writer(out));
+        }
+        Ok(w)
+    }
+
+    /// Flushes what was written and says how far the resumable proof got. `None` for proofs
+    /// that are not resumable.
+    pub fn checkpoint(&mut self) -> anyhow::Result<Option<WriterState>> {
+        let Some(written) = self.written.clone() else { return Ok(None) };
+        match (self.csv.as_mut(), self.out.as_mut()) {
+            (Some(c), _) => c.flush()?,
+            (None, Some(out)) => out.flush()?,
+            (None, None) => anyhow::bail!("proof writer used after it failed"),
+        }
+        let (bytes, hasher) = &*written.lock().map_err(|_| anyhow::anyhow!("writer state poisoned"))?;
+        Ok(Some(WriterState {
+            bytes: *bytes,
+            rows: self.rows,
+            file_sha256: hex::encode(hasher.clone().finalize()),
+            warnings: self.warnings.clone(),
+        }))
+    }
+
+    fn assemble(
+        out: Box<dyn Write + Send>,
+        sink: Sink,
+        format: Format,
+        fields: &[Field],
+        written: Option<Arc<Mutex<(u64, Sha256)>>>,
+    ) -> ProofWriter {
         let open = Arc::new(AtomicBool::new(true));
-        let out: Box<dyn Write + Send> = Box::new(Gate { inner: out, open: open.clone() });
-        let mut w = ProofWriter {
+        let out: Box<dyn Write + Send> =
+            Box::new(Gate { inner: out, open: open.clone(), written: written.clone() });
+        ProofWriter {
             format,
             fields: fields.to_vec(),
             out: Some(BufWriter::with_capacity(256 * 1024, out)),
@@ -145,10 +309,13 @@ impl ProofWriter {
             warnings: Vec::new(),
             line: Vec::with_capacity(4096),
             csv: None,
-        };
-        w.hasher.update(b"[");
-        let out = w.out.as_mut().expect("set above");
-        match format {
+            written,
+        }
+    }
+
+    fn write_head(&mut self, meta: &ProofMeta, fields: &[Field]) -> anyhow::Result<()> {
+        let out = self.out.as_mut().expect("set by assemble");
+        match self.format {
             Format::Json => {
                 let head = serde_json::json!({
                     "proof_type": meta.proof_type,
@@ -162,16 +329,16 @@ impl ProofWriter {
                 let text = serde_json::to_string_pretty(&head)?;
                 // Open the object, then stream rows into it.
                 out.write_all(&text.as_bytes()[..text.len() - 2])?;
-                out.write_all(b",\n  \"rows\": [")?;
+                out.write_all(readback::JSON_ROWS_MARKER)?;
             }
             Format::Jsonl => {}
             Format::Csv => {
-                let mut c = csv::Writer::from_writer(w.out.take().expect("set above"));
+                let mut c = csv::Writer::from_writer(self.out.take().expect("set above"));
                 c.write_record(fields.iter().map(|f| f.name.as_str()))?;
-                w.csv = Some(c);
+                self.csv = Some(c);
             }
         }
-        Ok(w)
+        Ok(())
     }
 
     /// Appends rows (values aligned with the fields).
@@ -253,10 +420,29 @@ impl ProofWriter {
                 temp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
                 Some(target)
             }
+            Sink::Partial { partial, target } => {
+                File::open(&partial)?.sync_all()?;
+                std::fs::rename(&partial, &target)
+                    .with_context(|| format!("writing {}", target.display()))?;
+                Some(target)
+            }
             Sink::Special(target) => Some(target),
             Sink::Stdout => None,
         };
         Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: std::mem::take(&mut self.warnings) })
+    }
+}
+
+impl PageSink for ProofWriter {
+    fn write_page(
+        &mut self,
+        rows: &[Vec<Value>],
+        warnings: &[Warning],
+        _: &PageContext<'_>,
+    ) -> anyhow::Result<()> {
+        self.write_rows(rows)?;
+        self.add_warnings(warnings);
+        Ok(())
     }
 }
 
@@ -269,20 +455,38 @@ impl Drop for ProofWriter {
     }
 }
 
-/// The sink behind the buffers; once closed it swallows what the buffers flush on drop.
+/// The sink behind the buffers; once closed it swallows what the buffers flush on drop. For
+/// resumable proofs it counts and hashes what reached the file.
 struct Gate {
     inner: Box<dyn Write + Send>,
     open: Arc<AtomicBool>,
+    written: Option<Arc<Mutex<(u64, Sha256)>>>,
 }
 
 impl Write for Gate {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.open.load(Ordering::Relaxed) { self.inner.write(buf) } else { Ok(buf.len()) }
+        if !self.open.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        let n = self.inner.write(buf)?;
+        if let Some(written) = &self.written
+            && let Ok(mut w) = written.lock()
+        {
+            w.0 += n as u64;
+            w.1.update(&buf[..n]);
+        }
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         if self.open.load(Ordering::Relaxed) { self.inner.flush() } else { Ok(()) }
     }
+}
+
+fn create_parent(target: &Path) -> anyhow::Result<&Path> {
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename.

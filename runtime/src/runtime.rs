@@ -1,61 +1,50 @@
-//! One engine per process, the component compiled once (and cached on disk), and a fresh,
-//! limited store for every call.
+//! The loaded connector: one compiled component, instantiated in a fresh, limited store for
+//! every call of every tenant.
 
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime::component::Linker;
+use wasmtime::{Engine, Store, UpdateDeadline};
 
 use crate::bindings::types::{Account, Config as ConnectorConfig, ConnectorError, Page, ProofType};
 use crate::bindings::{ConnectorWorld, ConnectorWorldPre};
-use crate::error::CallError;
+use crate::engine::{EPOCH_TICK, EngineOptions, Ticker};
+use crate::error::{CallError, to_anyhow};
+use crate::network::{Network, NetworkPolicy};
 use crate::policy::TenantPolicy;
 use crate::sandbox::{CallStats, RequestObserver, TenantState};
 
-/// How often the engine's epoch advances; the unit of CPU accounting and of preemption.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub use crate::cache::CacheOutcome;
 
 /// How the runtime is set up.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     /// Where precompiled components are cached; `None` compiles on every start.
     pub cache_dir: Option<PathBuf>,
-    /// Use the pooling instance allocator (faster instantiation; reserves address space).
-    pub pooling: bool,
-    /// Instances the pool holds at once (the most concurrent calls), when pooling.
-    pub pool_instances: u32,
-    /// Largest linear memory any tenant may be given, when pooling.
-    pub pool_max_memory: usize,
+    /// The engine built when none is passed in ([`Runtime::with_engine`] ignores it).
+    pub engine: EngineOptions,
+    /// The operator's network policy for every tenant's calls (default: deny all).
+    pub network: NetworkPolicy,
+    /// Advance the engine's epoch every [`EPOCH_TICK`] from a thread of the runtime's own.
+    /// Turn off only when the embedder already ticks this engine at that rate: CPU budgets
+    /// and preemption count those ticks.
+    pub tick_epochs: bool,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             cache_dir: None,
-            pooling: true,
-            pool_instances: 128,
-            pool_max_memory: crate::policy::DEFAULT_MAX_MEMORY,
+            engine: EngineOptions::default(),
+            network: NetworkPolicy::deny_all(),
+            tick_epochs: true,
         }
     }
-}
-
-/// What happened with the precompiled-component cache at load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheOutcome {
-    /// No cache directory: compiled in memory.
-    Disabled,
-    /// Compiled, then stored in the cache.
-    Miss,
-    /// Loaded the precompiled artifact.
-    Hit,
-    /// An artifact was there but failed its checks; recompiled and replaced it.
-    Stale,
 }
 
 /// Facts about how the component was loaded.
@@ -77,7 +66,8 @@ pub struct Runtime {
     engine: Engine,
     pre: ConnectorWorldPre<TenantState>,
     info: LoadInfo,
-    _ticker: Arc<Ticker>,
+    network: Arc<Network>,
+    _ticker: Option<Arc<Ticker>>,
 }
 
 /// One tenant's call settings: the connector config and the sandbox policy.
@@ -85,7 +75,7 @@ pub struct Runtime {
 pub struct Tenant {
     /// The config passed to the connector (platform, URL, credentials, timeouts).
     pub config: ConnectorConfig,
-    /// What the sandbox lets this tenant's calls do.
+    /// What the sandbox lets this tenant's calls do, within the operator's network policy.
     pub policy: TenantPolicy,
     /// Receives each request event (never credentials); `None` for none.
     pub observer: Option<RequestObserver>,
@@ -129,29 +119,33 @@ impl std::fmt::Display for CpuBudgetExceeded {
 impl std::error::Error for CpuBudgetExceeded {}
 
 impl Runtime {
-    /// Loads a component file; fails with how to build it when the file is missing.
+    /// Loads a component file on an engine of its own.
     pub fn load(path: &Path, options: &RuntimeOptions) -> anyhow::Result<Runtime> {
-        let bytes = std::fs::read(path).with_context(|| {
-            format!(
-                "cannot read the connector component {}; build it with \
-                 `cargo build -p qualys-connector --target wasm32-wasip2 --release` \
-                 (after `rustup target add wasm32-wasip2`), or pass --plugin PATH",
-                path.display()
-            )
-        })?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the connector component {}", path.display()))?;
         Runtime::from_bytes(&bytes, options)
     }
 
-    /// Loads a component from bytes.
+    /// Loads a component from its bytes on an engine of its own.
     pub fn from_bytes(bytes: &[u8], options: &RuntimeOptions) -> anyhow::Result<Runtime> {
-        let engine = make_engine(options)?;
+        let engine = crate::engine::new_engine(&options.engine)?;
+        Runtime::with_engine(&engine, bytes, options)
+    }
+
+    /// Loads a component on the embedder's engine, which must have been configured with
+    /// [`crate::engine::configure`] (component model, epoch interruption).
+    pub fn with_engine(engine: &Engine, bytes: &[u8], options: &RuntimeOptions) -> anyhow::Result<Runtime> {
+        let network = Network::new(options.network.clone())?;
         let started = Instant::now();
-        let (component, cache) = load_component(&engine, bytes, options.cache_dir.as_deref())?;
+        let (component, cache) = crate::cache::load_component(engine, bytes, options.cache_dir.as_deref())?;
         let load_time = started.elapsed();
-        let mut linker: Linker<TenantState> = Linker::new(&engine);
+        let mut linker: Linker<TenantState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(to_anyhow)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(to_anyhow)?;
-        let instance_pre = linker.instantiate_pre(&component).map_err(to_anyhow)?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(to_anyhow)
+            .context("the component does not fit the connector world this host provides")?;
         let pre = ConnectorWorldPre::new(instance_pre).map_err(to_anyhow)?;
         let info = LoadInfo {
             cache,
@@ -159,8 +153,8 @@ impl Runtime {
             component_sha256: hex::encode(Sha256::digest(bytes)),
             component_bytes: bytes.len(),
         };
-        let ticker = Ticker::start(engine.clone());
-        Ok(Runtime { engine, pre, info, _ticker: Arc::new(ticker) })
+        let ticker = options.tick_epochs.then(|| Arc::new(Ticker::start(engine.clone())));
+        Ok(Runtime { engine: engine.clone(), pre, info, network: Arc::new(network), _ticker: ticker })
     }
 
     /// How the component was loaded.
@@ -173,15 +167,14 @@ impl Runtime {
         &self.engine
     }
 
+    /// The operator's network policy every call runs under.
+    pub fn network_policy(&self) -> &NetworkPolicy {
+        &self.network.policy
+    }
+
     /// The proof types the connector offers. Runs with no network at all.
     pub async fn list_proof_types(&self) -> Result<Vec<ProofType>, CallError> {
-        let policy = TenantPolicy {
-            allowed_origins: Vec::new(),
-            ..TenantPolicy::for_api(
-                &qualys_platforms::ApiBase::parse("https://invalid.invalid").expect("valid"),
-            )
-        };
-        let tenant = Tenant { config: empty_config(), policy, observer: None };
+        let tenant = Tenant { config: empty_config(), policy: TenantPolicy::deny_all(), observer: None };
         self.call(&tenant, async |w, s| {
             w.evidence_connector_connector().call_list_proof_types(s).await.map(Ok)
         })
@@ -200,29 +193,28 @@ impl Runtime {
     pub async fn collect_page(
         &self,
         tenant: &Tenant,
-        proof_type: &str,
+        proof_type_id: &str,
         criteria: &[(String, String)],
         cursor: Option<&str>,
     ) -> CallReport<Page> {
         let config = tenant.config.clone();
         self.call(tenant, async move |w, s| {
-            w.evidence_connector_connector().call_collect(s, &config, proof_type, criteria, cursor).await
+            w.evidence_connector_connector().call_collect(s, &config, proof_type_id, criteria, cursor).await
         })
         .await
     }
 
     /// Times `n` fresh stores plus instantiations, without calling anything (for benchmarks).
     pub async fn time_instantiation(&self, n: u32) -> Result<Duration, CallError> {
-        let policy = TenantPolicy::for_api(
-            &qualys_platforms::ApiBase::parse("https://invalid.invalid").expect("valid"),
-        );
+        let policy = TenantPolicy::deny_all();
         let started = Instant::now();
         for _ in 0..n {
-            let state = TenantState::new(&policy, 1000, Arc::new(CallStats::default()), None);
+            let state =
+                TenantState::new(&policy, self.network.clone(), 1000, Arc::new(CallStats::default()), None);
             let mut store = Store::new(&self.engine, state);
             store.limiter(|s| &mut s.limits);
             store.set_epoch_deadline(1000);
-            self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::Host(format!("{e:?}")))?;
+            self.pre.instantiate_async(&mut store).await.map_err(|e| CallError::host("instantiating", e))?;
         }
         Ok(started.elapsed())
     }
@@ -239,7 +231,8 @@ impl Runtime {
         let policy = &tenant.policy;
         let stats = Arc::new(CallStats::default());
         let ticks = (policy.cpu_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        let state = TenantState::new(policy, ticks, stats.clone(), tenant.observer.clone());
+        let state =
+            TenantState::new(policy, self.network.clone(), ticks, stats.clone(), tenant.observer.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
@@ -261,6 +254,14 @@ impl Runtime {
         let result = match outcome {
             Err(_) => Err(CallError::Deadline(policy.call_deadline)),
             Ok(Ok(Ok(value))) => Ok(value),
+            // The component only knows the sandbox said no; the host knows why and what to change.
+            Ok(Ok(Err(ConnectorError::Denied(message)))) => {
+                let why = stats.refusal.lock().ok().and_then(|r| r.clone());
+                Err(CallError::Connector(ConnectorError::Denied(match why {
+                    Some(why) => format!("{message}: {why}"),
+                    None => message,
+                })))
+            }
             Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
             Ok(Err(trap)) => Err(classify_trap(&trap, &store, tenant)),
         };
@@ -285,6 +286,7 @@ fn classify_trap(trap: &wasmtime::Error, store: &Store<TenantState>, tenant: &Te
     if !stderr.is_empty() {
         message.push_str(&format!(" (connector said: {stderr})"));
     }
+    // The guest's own words may carry the tenant's secrets: scrubbed, and no source kept.
     CallError::Trap(scrub(&message, &tenant.config))
 }
 
@@ -308,122 +310,5 @@ fn empty_config() -> ConnectorConfig {
         password: String::new(),
         timeouts: None,
         max_inline_wait_seconds: None,
-    }
-}
-
-fn to_anyhow(e: wasmtime::Error) -> anyhow::Error {
-    anyhow::anyhow!("{e:?}")
-}
-
-/// The engine: async, epoch interruption for CPU accounting, optimising Cranelift, and the
-/// pooling allocator when asked (falls back to on-demand when the pool cannot be reserved).
-fn make_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
-    let mut config = base_config();
-    if options.pooling {
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(options.pool_instances)
-            .total_core_instances(options.pool_instances * 4)
-            .total_memories(options.pool_instances * 4)
-            .total_tables(options.pool_instances * 4)
-            .total_stacks(options.pool_instances)
-            .max_memory_size(options.pool_max_memory);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        if let Ok(engine) = Engine::new(&config) {
-            return Ok(engine);
-        }
-        config = base_config();
-    }
-    Engine::new(&config).map_err(to_anyhow)
-}
-
-fn base_config() -> Config {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.epoch_interruption(true);
-    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-    if std::env::var_os("CONNECTOR_HOST_PERFMAP").is_some() {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
-    config
-}
-
-/// Compiles the component, or loads it from the cache. The cache key is the component's
-/// SHA-256 plus the engine's compatibility hash, so an artifact built by another wasmtime or
-/// with other settings is never even opened; an artifact whose own checksum does not match is
-/// recompiled.
-fn load_component(
-    engine: &Engine,
-    bytes: &[u8],
-    cache_dir: Option<&Path>,
-) -> anyhow::Result<(Component, CacheOutcome)> {
-    let compile = || Component::new(engine, bytes).map_err(to_anyhow).context("compiling the component");
-    let Some(dir) = cache_dir else { return Ok((compile()?, CacheOutcome::Disabled)) };
-    let key = cache_key(engine, bytes);
-    let artifact = dir.join(format!("{key}.cwasm"));
-    let checksum = dir.join(format!("{key}.sha256"));
-    let mut outcome = CacheOutcome::Miss;
-    if let (Ok(data), Ok(sum)) = (std::fs::read(&artifact), std::fs::read_to_string(&checksum)) {
-        if hex::encode(Sha256::digest(&data)) == sum.trim() {
-            // SAFETY: the artifact was written by this host for this engine configuration (its
-            // key says so) and its checksum matches what was written.
-            if let Ok(component) = unsafe { Component::deserialize(engine, &data) } {
-                return Ok((component, CacheOutcome::Hit));
-            }
-        }
-        outcome = CacheOutcome::Stale;
-    } else if artifact.exists() {
-        outcome = CacheOutcome::Stale;
-    }
-    let component = compile()?;
-    let data = component.serialize().map_err(to_anyhow)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating cache dir {}", dir.display()))?;
-    crate::output::write_atomic(&artifact, &data)?;
-    crate::output::write_atomic(&checksum, hex::encode(Sha256::digest(&data)).as_bytes())?;
-    Ok((component, outcome))
-}
-
-/// The cache key of a component for an engine.
-pub fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
-    struct ShaHasher(Sha256);
-    impl Hasher for ShaHasher {
-        fn finish(&self) -> u64 {
-            0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            self.0.update(bytes);
-        }
-    }
-    let mut h = ShaHasher(Sha256::new());
-    std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut h);
-    let engine_hash = hex::encode(h.0.finalize());
-    let component_hash = hex::encode(Sha256::digest(bytes));
-    format!("{}-{}", &component_hash[..24], &engine_hash[..16])
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-}
-
-impl Ticker {
-    fn start(engine: Engine) -> Ticker {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::Builder::new()
-            .name("epoch-ticker".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .expect("spawning the epoch thread");
-        Ticker { stop }
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }

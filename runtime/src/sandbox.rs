@@ -1,5 +1,6 @@
 //! The store of one call: an empty WASI context (no files, no environment, no sockets, no
-//! inherited stdio) and the HTTP hook that enforces the tenant's allow-list and limits.
+//! inherited stdio) and the HTTP hook that enforces the tenant's limits and the operator's
+//! network policy before anything is connected.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
 
+use crate::network::{Network, Refusal, SendError, send_request};
 use crate::policy::{Origin, TenantPolicy};
 
 /// One outbound request as the host saw it; never carries headers or bodies.
@@ -45,8 +47,10 @@ pub struct CallStats {
     pub requests: AtomicU32,
     /// Response body bytes handed to the component.
     pub bytes_received: AtomicU64,
-    /// Requests refused by the allow-list or the request budget.
+    /// Requests refused by the tenant's or the operator's policy.
     pub refused: AtomicU32,
+    /// Why the last request was refused, and what would allow it.
+    pub refusal: std::sync::Mutex<Option<String>>,
 }
 
 /// The `T` of each call's `Store`.
@@ -68,6 +72,7 @@ impl TenantState {
     /// A fresh state for one call under `policy`.
     pub(crate) fn new(
         policy: &TenantPolicy,
+        network: Arc<Network>,
         cpu_ticks: u64,
         stats: Arc<CallStats>,
         observer: Option<RequestObserver>,
@@ -85,7 +90,7 @@ impl TenantState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: SandboxHooks { policy: policy.clone(), stats, observer },
+            hooks: SandboxHooks { policy: policy.clone(), network, stats, observer },
             limits,
             cpu_ticks_left: cpu_ticks,
             stderr,
@@ -168,11 +173,22 @@ impl WasiHttpView for TenantState {
     }
 }
 
-/// Enforces the tenant policy on every outgoing request, before any connection is made.
+/// Enforces the tenant policy and the operator's network policy on every outgoing request,
+/// before any connection is made.
 struct SandboxHooks {
     policy: TenantPolicy,
+    network: Arc<Network>,
     stats: Arc<CallStats>,
     observer: Option<RequestObserver>,
+}
+
+impl SandboxHooks {
+    fn refuse(&self, refusal: &Refusal) {
+        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.stats.refusal.lock() {
+            *last = Some(refusal.to_string());
+        }
+    }
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -194,20 +210,27 @@ impl WasiHttpHooks for SandboxHooks {
         let target = format!("{origin}{}", uri.path());
         let n = self.stats.requests.fetch_add(1, Ordering::Relaxed) + 1;
 
-        // The target is the URI's own authority, checked here; wasmtime sets the Host header
-        // from it and forbids the guest to set one, so no header can steer the connection.
-        let refusal = if !self.policy.allows(&origin) {
-            Some(format!("{origin} is not in the tenant's allow-list"))
-        } else if n > self.policy.max_requests_per_call {
-            Some(format!("more than {} requests in one call", self.policy.max_requests_per_call))
+        // The target is the URI's own authority, checked here and by the network policy;
+        // wasmtime sets the Host header from it and forbids the guest to set one, so no
+        // header can steer the connection.
+        let refusal = if n > self.policy.max_requests_per_call {
+            Some(Refusal::RequestBudget { max: self.policy.max_requests_per_call })
+        } else if !self.policy.allows(&origin) {
+            Some(Refusal::NotTenantOrigin { origin: origin.to_string() })
         } else {
             None
         };
         let observer = self.observer.clone();
-        if let Some(why) = refusal {
-            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        if let Some(refusal) = refusal {
+            self.refuse(&refusal);
             if let Some(o) = &observer {
-                o(&RequestEvent { method, target, status: None, error: Some(why), duration: Duration::ZERO });
+                o(&RequestEvent {
+                    method,
+                    target,
+                    status: None,
+                    error: Some(refusal.to_string()),
+                    duration: Duration::ZERO,
+                });
             }
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
@@ -221,41 +244,44 @@ impl WasiHttpHooks for SandboxHooks {
         };
         let max_body = self.policy.max_response_bytes;
         let stats = self.stats.clone();
+        let network = self.network.clone();
         Box::new(async move {
             let started = Instant::now();
-            let result = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            let result = send_request(network, request, options).await;
             let duration = started.elapsed();
+            let event = |status: Option<u16>, error: Option<String>| {
+                if let Some(o) = &observer {
+                    o(&RequestEvent {
+                        method: method.clone(),
+                        target: target.clone(),
+                        status,
+                        error,
+                        duration,
+                    });
+                }
+            };
             match result {
                 Ok((response, io)) => {
-                    if let Some(o) = &observer {
-                        o(&RequestEvent {
-                            method,
-                            target,
-                            status: Some(response.status().as_u16()),
-                            error: None,
-                            duration,
-                        });
-                    }
+                    event(Some(response.status().as_u16()), None);
                     if let Some(len) = response.body().size_hint().exact()
                         && len > max_body
                     {
                         return Err(HttpError::HttpResponseBodySize(Some(len)));
                     }
-                    let response = response.map(|body| {
-                        LimitedBody { inner: body.boxed_unsync(), remaining: max_body, stats }.boxed_unsync()
-                    });
-                    Ok((response, Box::new(io) as IoFuture))
+                    let response = response
+                        .map(|body| LimitedBody { inner: body, remaining: max_body, stats }.boxed_unsync());
+                    Ok((response, io))
                 }
-                Err(e) => {
-                    if let Some(o) = &observer {
-                        o(&RequestEvent {
-                            method,
-                            target,
-                            status: None,
-                            error: Some(e.to_string()),
-                            duration,
-                        });
+                Err(SendError::Refused(refusal)) => {
+                    stats.refused.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut last) = stats.refusal.lock() {
+                        *last = Some(refusal.to_string());
                     }
+                    event(None, Some(refusal.to_string()));
+                    Err(HttpError::HttpRequestDenied)
+                }
+                Err(SendError::Failed(e)) => {
+                    event(None, Some(e.to_string()));
                     Err(e)
                 }
             }

@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 
-use connector_host::types::{Field, FieldKind, Value};
-use connector_host::{Format, ProofMeta, ProofWriter};
+use connector_runtime::types::{Field, FieldKind, Value};
+use connector_runtime::{Format, ProofMeta, ProofWriter};
 
 fn meta() -> ProofMeta {
     ProofMeta {

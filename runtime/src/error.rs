@@ -20,9 +20,30 @@ pub enum CallError {
     /// The component tried to grow its memory past the tenant's limit.
     #[error("the connector needed more than the tenant's {0} bytes of memory and was stopped")]
     Memory(usize),
-    /// The host could not set up the call (bad policy, instantiation failure).
-    #[error("the host could not run the connector: {0}")]
-    Host(String),
+    /// The host could not set up the call or keep its results (instantiation, writing pages).
+    #[error("the host failed {context}: {source}")]
+    Host {
+        /// What the host was doing.
+        context: String,
+        /// Why it failed.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// An error kept with its chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl CallError {
+    /// A host failure while doing `context`.
+    pub fn host(context: &str, source: impl Into<BoxError>) -> CallError {
+        CallError::Host { context: context.to_string(), source: source.into() }
+    }
+}
+
+/// A wasmtime error as an `anyhow` error, keeping its message chain.
+pub(crate) fn to_anyhow(e: wasmtime::Error) -> anyhow::Error {
+    anyhow::Error::from_boxed(e.into_boxed_dyn_error())
 }
 
 impl CallError {
@@ -47,7 +68,7 @@ impl CallError {
             CallError::Deadline(_) => "deadline",
             CallError::CpuBudget(_) => "cpu-budget",
             CallError::Memory(_) => "memory-limit",
-            CallError::Host(_) => "host",
+            CallError::Host { .. } => "host",
         }
     }
 }

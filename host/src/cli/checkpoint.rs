@@ -1,0 +1,143 @@
+//! Checkpoints of collects written to a file: beside `FILE` the rows so far stay in
+//! `FILE.partial` and `FILE.checkpoint` says where to continue (proof type, criteria,
+//! platform, API URL, format, the next page's cursor, counts, warnings; never credentials).
+//! Written after every page; removed when the proof is complete.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use connector_runtime::types::{Value, Warning};
+use connector_runtime::{PageContext, PageSink, ProofWriter, WriterState, output};
+use serde::{Deserialize, Serialize};
+
+/// Format version of the checkpoint file.
+const VERSION: u32 = 1;
+
+/// Where an interrupted collect stands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub version: u32,
+    pub proof_type: String,
+    /// Criteria as given.
+    pub criteria: Vec<(String, String)>,
+    pub platform: String,
+    pub api_url: String,
+    pub format: String,
+    /// When the collect started (the proof's `collected_at`).
+    pub collected_at: String,
+    /// The cursor of the next page to collect.
+    pub next_cursor: String,
+    pub pages: u64,
+    pub requests: u64,
+    /// What `FILE.partial` holds.
+    pub writer: WriterState,
+}
+
+/// What a run is, to check a checkpoint belongs to it.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub proof_type: String,
+    pub criteria: Vec<(String, String)>,
+    pub platform: String,
+    pub api_url: String,
+    pub format: String,
+}
+
+/// `FILE.checkpoint`.
+pub fn path_for(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(".checkpoint");
+    PathBuf::from(name)
+}
+
+/// The checkpoint beside `target`, if there is one.
+pub fn load(target: &Path) -> anyhow::Result<Option<Checkpoint>> {
+    let path = path_for(target);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let cp: Checkpoint = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a checkpoint this version can read", path.display()))?;
+    anyhow::ensure!(cp.version == VERSION, "{} was written by another version", path.display());
+    Ok(Some(cp))
+}
+
+/// Removes the checkpoint and, with `partial`, the partial file.
+pub fn discard(target: &Path, partial: bool) {
+    let _ = std::fs::remove_file(path_for(target));
+    if partial {
+        let _ = std::fs::remove_file(output::partial_path(target));
+    }
+}
+
+impl Checkpoint {
+    /// Why this checkpoint cannot continue `run`, naming what differs; `None` when it can.
+    pub fn mismatch(&self, run: &Identity) -> Option<String> {
+        let mut given = run.criteria.clone();
+        let mut saved = self.criteria.clone();
+        given.sort();
+        saved.sort();
+        let differs = [
+            ("proof type", self.proof_type != run.proof_type, self.proof_type.clone()),
+            ("criteria", saved != given, format_criteria(&self.criteria)),
+            ("platform", !self.platform.eq_ignore_ascii_case(&run.platform), self.platform.clone()),
+            ("API URL", self.api_url != run.api_url, self.api_url.clone()),
+            ("format", self.format != run.format, self.format.clone()),
+        ];
+        differs.iter().find(|(_, differ, _)| *differ).map(|(what, _, saved)| {
+            format!("the checkpoint was written for {what} {saved}; resume with the same {what}")
+        })
+    }
+}
+
+fn format_criteria(c: &[(String, String)]) -> String {
+    if c.is_empty() {
+        return "(none)".into();
+    }
+    c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+}
+
+/// The proof writer, saving a checkpoint after every page it keeps.
+pub struct CheckpointedSink {
+    pub writer: ProofWriter,
+    pub target: PathBuf,
+    pub identity: Identity,
+    pub collected_at: String,
+    /// Pages and requests of earlier runs of this proof (resumed).
+    pub before: (u64, u64),
+    /// Whether a checkpoint is on disk for this run.
+    pub saved: bool,
+}
+
+impl PageSink for CheckpointedSink {
+    fn write_page(
+        &mut self,
+        rows: &[Vec<Value>],
+        warnings: &[Warning],
+        at: &PageContext<'_>,
+    ) -> anyhow::Result<()> {
+        self.writer.write_rows(rows)?;
+        self.writer.add_warnings(warnings);
+        let Some(cursor) = at.next_cursor else { return Ok(()) };
+        let state = self.writer.checkpoint()?.context("the proof writer is not resumable")?;
+        let cp = Checkpoint {
+            version: VERSION,
+            proof_type: self.identity.proof_type.clone(),
+            criteria: self.identity.criteria.clone(),
+            platform: self.identity.platform.clone(),
+            api_url: self.identity.api_url.clone(),
+            format: self.identity.format.clone(),
+            collected_at: self.collected_at.clone(),
+            next_cursor: cursor.to_string(),
+            pages: self.before.0 + at.pages,
+            requests: self.before.1 + at.requests,
+            writer: state,
+        };
+        let text = serde_json::to_vec_pretty(&cp)?;
+        output::write_atomic(&path_for(&self.target), &text)?;
+        self.saved = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,580 @@
+//! `connector-host collect`: one proof type to a file or standard output, or every proof type
+//! into a folder with a manifest of digests. A collect to a file keeps a checkpoint after
+//! every page; a failure or Ctrl-C leaves it, and `--resume` continues from it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use connector_runtime::types::ProofType;
+use connector_runtime::{
+    CollectOptions, CollectRequest, CollectStats, Format, PageSink, Progress, ProofMeta, ProofSummary,
+    ProofWriter, Runtime, Tenant, collect_proof, output,
+};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use super::checkpoint::{self, CheckpointedSink, Identity};
+use super::component::Loader;
+use super::target::Target;
+use super::{Ui, exit};
+
+/// What to collect.
+pub enum What {
+    One { id: String, output: Option<PathBuf> },
+    All { dir: PathBuf },
+}
+
+pub async fn run(
+    loader: &Loader,
+    ui: &Ui,
+    target: &Target,
+    what: What,
+    criteria: &[(String, String)],
+    format: Format,
+    resume: bool,
+) -> u8 {
+    let (tenant, network) = match (target.tenant(ui), target.network_policy(ui)) {
+        (Ok(t), Ok(n)) => (t, n),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let runtime = match loader.load(ui, network) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match what {
+        What::One { id, output } => {
+            if resume && output.is_none() {
+                ui.error("--resume continues a collect written to a file: give the same --output");
+                return exit::CONFIG;
+            }
+            let job = Job { runtime: &runtime, ui, tenant: &tenant, format, resume };
+            job.one(&id, criteria, output.as_deref()).await.0
+        }
+        What::All { dir } => {
+            if !criteria.is_empty() {
+                ui.error("--criteria applies to one proof type; use --proof-type with it");
+                return exit::CONFIG;
+            }
+            Job { runtime: &runtime, ui, tenant: &tenant, format, resume }.all(&dir).await
+        }
+    }
+}
+
+/// One collect run's settings.
+pub struct Job<'a> {
+    pub runtime: &'a Runtime,
+    pub ui: &'a Ui,
+    pub tenant: &'a Tenant,
+    pub format: Format,
+    pub resume: bool,
+}
+
+/// How one proof ended.
+enum Outcome {
+    Done(ProofSummary, CollectStats),
+    Failed(u8),
+}
+
+impl Job<'_> {
+    /// Collects one proof; returns the exit code and, on success, its summary.
+    pub async fn one(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: Option<&Path>,
+    ) -> (u8, Option<(ProofSummary, CollectStats)>) {
+        match self.one_outcome(id, criteria, output).await {
+            Outcome::Done(summary, stats) => (exit::OK, Some((summary, stats))),
+            Outcome::Failed(code) => (code, None),
+        }
+    }
+
+    async fn one_outcome(&self, id: &str, criteria: &[(String, String)], output: Option<&Path>) -> Outcome {
+        let ui = self.ui;
+        let proof = match find(self.runtime, ui, id).await {
+            Ok(p) => p,
+            Err(code) => return Outcome::Failed(code),
+        };
+        let identity = Identity {
+            proof_type: proof.id.clone(),
+            criteria: criteria.to_vec(),
+            platform: self.tenant.config.platform.to_ascii_uppercase(),
+            api_url: super::target::api_base(
+                &self.tenant.config.platform,
+                self.tenant.config.api_url.as_deref(),
+            )
+            .map(|b| b.url())
+            .unwrap_or_default(),
+            format: self.format.name().to_string(),
+        };
+        let resumable = output.filter(|p| !std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()));
+        let started = Instant::now();
+        let (mut sink, cursor): (Box<dyn ProofSink>, Option<String>) = match resumable {
+            Some(target) => match self.checkpointed(&proof, &identity, target) {
+                Ok(opened) => opened,
+                Err(code) => return Outcome::Failed(code),
+            },
+            None => {
+                let meta = meta_of(&proof, &identity, connector_runtime::now_rfc3339());
+                match ProofWriter::create(output, self.format, &meta, &proof.fields) {
+                    Ok(w) => (Box::new(w), None),
+                    Err(e) => {
+                        ui.error(format!("{e:#}"));
+                        return Outcome::Failed(exit::HOST);
+                    }
+                }
+            }
+        };
+        let bar = ui.spinner(&proof.id);
+        let (ui2, bar2) = (ui.clone(), bar.clone());
+        let mut on_progress = move |p: &Progress| match p {
+            Progress::Page { pages, rows, .. } => {
+                if let Some(b) = &bar2 {
+                    b.set_message(format!("{rows} rows, {pages} pages"));
+                }
+            }
+            Progress::Waiting { seconds, message } => {
+                let text = format!("Qualys rate limit: waiting {seconds}s, then resuming ({message})");
+                match &bar2 {
+                    Some(b) => b.println(text),
+                    None => ui2.info(text),
+                }
+            }
+        };
+        let request = CollectRequest { proof: &proof, criteria, cursor };
+        let options = CollectOptions::default();
+        let collect = collect_proof(
+            self.runtime,
+            self.tenant,
+            request,
+            sink.as_page_sink(),
+            &options,
+            &mut on_progress,
+        );
+        let result = tokio::select! {
+            r = collect => Some(r),
+            _ = interrupted() => None,
+        };
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        match result {
+            Some(Ok(stats)) => {
+                let before = sink.before();
+                self.finished(&proof.id, sink.finish(), stats, before, resumable, started)
+            }
+            Some(Err(e)) => {
+                ui.error(format!("{}: {}", proof.id, e.error));
+                self.keep_or_discard(sink, resumable, &proof.id);
+                Outcome::Failed(exit::code(&e.error))
+            }
+            None => {
+                ui.error(format!("{}: interrupted", proof.id));
+                self.keep_or_discard(sink, resumable, &proof.id);
+                Outcome::Failed(exit::INTERRUPTED)
+            }
+        }
+    }
+
+    /// Reports a finished proof (or the failure to finish it).
+    fn finished(
+        &self,
+        id: &str,
+        finished: anyhow::Result<ProofSummary>,
+        stats: CollectStats,
+        (pages, requests): (u64, u64),
+        resumable: Option<&Path>,
+        started: Instant,
+    ) -> Outcome {
+        let ui = self.ui;
+        match finished {
+            Ok(summary) => {
+                if let Some(target) = resumable {
+                    checkpoint::discard(target, false);
+                }
+                for (code, message) in &summary.warnings {
+                    ui.info(format!("warning [{code}]: {message}"));
+                }
+                ui.info(format!(
+                    "{}: {} rows, {}, {} in {:.1}s{}; sha256 {}{}",
+                    id,
+                    summary.row_count,
+                    count(pages + stats.pages, "page", "pages"),
+                    count(requests + stats.requests, "request", "requests"),
+                    started.elapsed().as_secs_f64(),
+                    if pages > 0 { format!(" (resumed after page {pages})") } else { String::new() },
+                    summary.sha256,
+                    summary.path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default()
+                ));
+                Outcome::Done(summary, stats)
+            }
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                Outcome::Failed(exit::HOST)
+            }
+        }
+    }
+
+    /// Opens the checkpointed writer for `target`: a new one, or, with --resume, the one its
+    /// checkpoint describes (after checking it belongs to this run).
+    fn checkpointed(
+        &self,
+        proof: &ProofType,
+        identity: &Identity,
+        target: &Path,
+    ) -> Result<(Box<dyn ProofSink>, Option<String>), u8> {
+        let ui = self.ui;
+        let saved = checkpoint::load(target).map_err(|e| {
+            ui.error(format!("{e:#}"));
+            exit::CONFIG
+        })?;
+        let fail = |code: u8, message: String| {
+            ui.error(message);
+            code
+        };
+        match (self.resume, saved) {
+            (true, Some(cp)) => {
+                if let Some(why) = cp.mismatch(identity) {
+                    return Err(fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display())));
+                }
+                let writer = ProofWriter::resume(target, self.format, &proof.fields, &cp.writer)
+                    .map_err(|e| fail(exit::CONFIG, format!("cannot resume {}: {e:#}", target.display())))?;
+                ui.info(format!(
+                    "{}: resuming after page {} ({} rows kept in {})",
+                    proof.id,
+                    cp.pages,
+                    cp.writer.rows,
+                    output::partial_path(target).display()
+                ));
+                let sink = CheckpointedSink {
+                    writer,
+                    target: target.to_path_buf(),
+                    identity: identity.clone(),
+                    collected_at: cp.collected_at.clone(),
+                    before: (cp.pages, cp.requests),
+                    saved: true,
+                };
+                Ok((Box::new(sink), Some(cp.next_cursor)))
+            }
+            (true, None) => Err(fail(
+                exit::CONFIG,
+                format!(
+                    "there is no checkpoint beside {} to resume; run the collect without --resume",
+                    target.display()
+                ),
+            )),
+            (false, Some(_)) => Err(fail(
+                exit::CONFIG,
+                format!(
+                    "an interrupted collect of {} is waiting in {}; continue it by adding --resume, or delete {} \
+                     and {} to start over",
+                    target.display(),
+                    output::partial_path(target).display(),
+                    checkpoint::path_for(target).display(),
+                    output::partial_path(target).display()
+                ),
+            )),
+            (false, None) => {
+                let collected_at = connector_runtime::now_rfc3339();
+                let meta = meta_of(proof, identity, collected_at.clone());
+                let writer = ProofWriter::create_resumable(target, self.format, &meta, &proof.fields)
+                    .map_err(|e| fail(exit::HOST, format!("{e:#}")))?;
+                let sink = CheckpointedSink {
+                    writer,
+                    target: target.to_path_buf(),
+                    identity: identity.clone(),
+                    collected_at,
+                    before: (0, 0),
+                    saved: false,
+                };
+                Ok((Box::new(sink), None))
+            }
+        }
+    }
+
+    /// After a failure: a checkpointed proof keeps its partial file and checkpoint, and the
+    /// user is told how to continue; anything else leaves nothing behind.
+    fn keep_or_discard(&self, sink: Box<dyn ProofSink>, target: Option<&Path>, id: &str) {
+        let kept = sink.checkpoint_saved();
+        drop(sink);
+        let Some(target) = target else { return };
+        if !kept {
+            checkpoint::discard(target, true);
+            return;
+        }
+        match checkpoint::load(target) {
+            Ok(Some(cp)) => self.ui.error(format!(
+                "{id}: {} rows from {} pages are kept in {}; to continue from page {}, run:\n  {}",
+                cp.writer.rows,
+                cp.pages,
+                output::partial_path(target).display(),
+                cp.pages + 1,
+                resume_command()
+            )),
+            _ => checkpoint::discard(target, true),
+        }
+    }
+
+    /// Every proof type into `dir`, with a manifest of digests. With --resume, proof types
+    /// already complete are kept and the interrupted one continues.
+    pub async fn all(&self, dir: &Path) -> u8 {
+        let ui = self.ui;
+        let types = match self.runtime.list_proof_types().await {
+            Ok(t) => t,
+            Err(e) => {
+                ui.error(e.to_string());
+                return exit::code(&e);
+            }
+        };
+        let manifest_path = dir.join("manifest.json");
+        let mut run = match self.all_checkpoint(&manifest_path) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let mut worst = exit::OK;
+        for t in &types {
+            if run.done.iter().any(|e| e.get("proof_type").and_then(|v| v.as_str()) == Some(t.id.as_str())) {
+                ui.info(format!("{}: complete in an earlier run, kept", t.id));
+                continue;
+            }
+            let path = dir.join(format!("{}.{}", t.id, self.format.extension()));
+            let (code, summary) = self.one(&t.id, &[], Some(&path)).await;
+            match summary {
+                Some((s, stats)) => {
+                    run.done.push(serde_json::json!({
+                        "proof_type": t.id, "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                        "rows": s.row_count, "pages": stats.pages, "sha256_rows": s.sha256,
+                        "sha256_file": file_digest(&path), "warnings": s.warnings.len(),
+                    }));
+                    if let Err(e) = output::write_atomic(
+                        &checkpoint::path_for(&manifest_path),
+                        &serde_json::to_vec_pretty(&run).expect("json"),
+                    ) {
+                        ui.error(format!("{e:#}"));
+                        return exit::HOST;
+                    }
+                }
+                None if code == exit::INTERRUPTED || checkpoint::path_for(&path).exists() => {
+                    // The rest would fail alike or was not asked for; resume later.
+                    return code;
+                }
+                None => {
+                    run.failed
+                        .push(serde_json::json!({"proof_type": t.id, "error": format!("exit code {code}")}));
+                    worst = worst.max(code);
+                }
+            }
+        }
+        let mut entries = run.done.clone();
+        entries.extend(run.failed.iter().cloned());
+        let manifest = serde_json::json!({
+            "collected_at": run.collected_at,
+            "platform": self.tenant.config.platform.to_ascii_uppercase(),
+            "api_url": self.tenant.config.api_url,
+            "format": self.format,
+            "proofs": entries,
+        });
+        let text = serde_json::to_vec_pretty(&manifest).expect("json");
+        if let Err(e) = output::write_atomic(&manifest_path, &text) {
+            ui.error(format!("{e:#}"));
+            return exit::HOST;
+        }
+        let _ = std::fs::remove_file(checkpoint::path_for(&manifest_path));
+        worst
+    }
+
+    /// The `--all` run's own checkpoint (`manifest.json.checkpoint`): the proof types already
+    /// complete, so a resumed run keeps them.
+    fn all_checkpoint(&self, manifest: &Path) -> Result<AllRun, u8> {
+        let path = checkpoint::path_for(manifest);
+        let fresh = AllRun {
+            collected_at: connector_runtime::now_rfc3339(),
+            platform: self.tenant.config.platform.to_ascii_uppercase(),
+            api_url: self.tenant.config.api_url.clone(),
+            format: self.format.name().to_string(),
+            done: Vec::new(),
+            failed: Vec::new(),
+        };
+        let saved: Option<AllRun> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        match (self.resume, saved) {
+            (true, Some(run)) => {
+                if run.platform != fresh.platform
+                    || run.api_url != fresh.api_url
+                    || run.format != fresh.format
+                {
+                    self.ui.error(format!(
+                        "cannot resume: {} was written for platform {} ({}), format {}",
+                        path.display(),
+                        run.platform,
+                        run.api_url.as_deref().unwrap_or("its API server"),
+                        run.format
+                    ));
+                    return Err(exit::CONFIG);
+                }
+                Ok(AllRun { failed: Vec::new(), ..run })
+            }
+            (false, Some(_)) => {
+                self.ui.error(format!(
+                    "an interrupted collect --all is waiting in {}; continue it by adding --resume, or delete \
+                     its checkpoint files to start over",
+                    path.parent().unwrap_or(Path::new(".")).display()
+                ));
+                Err(exit::CONFIG)
+            }
+            (_, None) => Ok(fresh),
+        }
+    }
+}
+
+/// Where a `collect --all` run stands.
+#[derive(Debug, Serialize, Deserialize)]
+struct AllRun {
+    collected_at: String,
+    platform: String,
+    api_url: Option<String>,
+    format: String,
+    /// Manifest entries of the proof types complete so far.
+    done: Vec<serde_json::Value>,
+    #[serde(skip)]
+    failed: Vec<serde_json::Value>,
+}
+
+/// A proof being written: plain, or checkpointed after every page.
+trait ProofSink: Send {
+    fn as_page_sink(&mut self) -> &mut dyn PageSink;
+    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary>;
+    /// Pages and requests of earlier runs this one resumes.
+    fn before(&self) -> (u64, u64) {
+        (0, 0)
+    }
+    fn checkpoint_saved(&self) -> bool {
+        false
+    }
+}
+
+impl ProofSink for ProofWriter {
+    fn as_page_sink(&mut self) -> &mut dyn PageSink {
+        self
+    }
+
+    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary> {
+        ProofWriter::finish(*self)
+    }
+}
+
+impl ProofSink for CheckpointedSink {
+    fn as_page_sink(&mut self) -> &mut dyn PageSink {
+        self
+    }
+
+    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary> {
+        self.writer.finish()
+    }
+
+    fn before(&self) -> (u64, u64) {
+        self.before
+    }
+
+    fn checkpoint_saved(&self) -> bool {
+        self.saved
+    }
+}
+
+fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> ProofMeta {
+    ProofMeta {
+        proof_type: proof.id.clone(),
+        title: proof.title.clone(),
+        collected_at,
+        platform: identity.platform.clone(),
+        api_url: identity.api_url.clone(),
+        criteria: identity.criteria.clone(),
+    }
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// This command line with `--resume`, for people to copy; proxy credentials are masked.
+fn resume_command() -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.first_mut() {
+        *first = "connector-host".into();
+    }
+    let mut masked = Vec::with_capacity(args.len() + 1);
+    let mut after_proxy = false;
+    for a in args {
+        let a = if after_proxy || a.starts_with("--proxy=") { mask_userinfo(&a) } else { a };
+        after_proxy = a == "--proxy";
+        masked.push(a);
+    }
+    if !masked.iter().any(|a| a == "--resume") {
+        masked.push("--resume".into());
+    }
+    masked.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")
+}
+
+fn mask_userinfo(arg: &str) -> String {
+    match (arg.find("://"), arg.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &arg[..scheme + 3], &arg[at..]),
+        _ => arg.to_string(),
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The proof type with this id, or a usage error listing the known ones.
+async fn find(runtime: &Runtime, ui: &Ui, id: &str) -> Result<ProofType, u8> {
+    let types = runtime.list_proof_types().await.map_err(|e| {
+        ui.error(e.to_string());
+        exit::code(&e)
+    })?;
+    let ids: Vec<String> = types.iter().map(|t| t.id.clone()).collect();
+    types.into_iter().find(|t| t.id == id).ok_or_else(|| {
+        ui.error(format!("unknown proof type '{id}'; known: {}", ids.join(", ")));
+        exit::CONFIG
+    })
+}
+
+fn file_digest(path: &Path) -> Option<String> {
+    std::fs::read(path).ok().map(|b| hex::encode(sha2::Sha256::digest(&b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_commands_mask_proxy_credentials_and_quote_what_the_shell_would_split() {
+        assert_eq!(mask_userinfo("http://me:secret@proxy:3128"), "http://***@proxy:3128");
+        assert_eq!(mask_userinfo("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(shell_word("states=OPEN,RESOLVED"), "states=OPEN,RESOLVED");
+        assert_eq!(shell_word("os_pattern=^Windows 10"), "'os_pattern=^Windows 10'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+}

@@ -1,0 +1,56 @@
+//! `connector-host proof-types`: what the connector can collect.
+
+use connector_runtime::NetworkPolicy;
+use connector_runtime::output::kind_name;
+use connector_runtime::types::ProofType;
+
+use super::component::Loader;
+use super::{Ui, exit};
+
+pub async fn run(loader: &Loader, ui: &Ui, json: bool, markdown: bool) -> u8 {
+    let runtime = match loader.load(ui, NetworkPolicy::deny_all()) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let types = match runtime.list_proof_types().await {
+        Ok(t) => t,
+        Err(e) => {
+            ui.error(e.to_string());
+            return exit::code(&e);
+        }
+    };
+    let text = if json {
+        let value: Vec<_> = types.iter().map(proof_type_json).collect();
+        serde_json::to_string_pretty(&value).expect("json") + "\n"
+    } else if markdown {
+        connector_runtime::reference::markdown(&types)
+    } else {
+        let mut s = String::new();
+        for t in &types {
+            s += &format!("{:<22} {}\n", t.id, t.title);
+            let fields: Vec<_> = t.fields.iter().map(|f| f.name.as_str()).collect();
+            s += &format!("{:<22} fields: {}\n", "", fields.join(", "));
+            if !t.criteria.is_empty() {
+                let criteria: Vec<_> = t.criteria.iter().map(|c| c.name.as_str()).collect();
+                s += &format!("{:<22} criteria: {}\n", "", criteria.join(", "));
+            }
+        }
+        s
+    };
+    // A reader that stops early (`| head`) is not an error worth a panic.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            ui.error(format!("writing to standard output: {e}"));
+            exit::HOST
+        }
+        _ => exit::OK,
+    }
+}
+
+fn proof_type_json(t: &ProofType) -> serde_json::Value {
+    serde_json::json!({
+        "id": t.id, "title": t.title, "description": t.description,
+        "fields": t.fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind), "description": f.description})).collect::<Vec<_>>(),
+        "criteria": t.criteria.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind), "required": c.required, "allowed_values": c.allowed_values, "default": c.default_value, "description": c.description})).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,270 @@
+//! Long collections survive interruption: a collect to a file stopped by a server that goes
+//! away, or by Ctrl-C, keeps its rows and a checkpoint, and `--resume` ends with exactly the
+//! file and digest an uninterrupted run writes, in every format and for `--all`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use qualys_simulator::{Account, Fault, FaultRule, SimConfig, Simulator, Sizes};
+
+const PASSWORD: &str = "resume-Secret-4242";
+const TICKETS: &str = "/msp/ticket_list.php";
+
+fn config(port: u16) -> SimConfig {
+    SimConfig {
+        accounts: vec![Account::manager("resumer", PASSWORD)],
+        sizes: Sizes { tickets: 4500, hosts: 300, agents: 40, ..Sizes::default() },
+        port,
+        ..SimConfig::default()
+    }
+}
+
+fn cli(args: &[String]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_connector-host"));
+    c.args(args)
+        .arg("--allow-private-network")
+        .env("QUALYS_USERNAME", "resumer")
+        .env("QUALYS_PASSWORD", PASSWORD);
+    c
+}
+
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || cli(&args).output().expect("runs")).await.unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn tickets_args(url: &str, format: &str, out: &Path) -> Vec<String> {
+    ["collect", "--api-url", url, "--proof-type", "remediation-tickets", "--format", format, "--output"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+}
+
+fn with(mut args: Vec<String>, more: &[&str]) -> Vec<String> {
+    args.extend(more.iter().map(|s| s.to_string()));
+    args
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+/// The file's text; in a JSON proof, what differs between two runs by design is blanked:
+/// when its run started and the simulator's port.
+fn comparable(path: &Path) -> String {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    for key in ["\"collected_at\": \"", "\"api_url\": \""] {
+        if let Some(i) = text.find(key) {
+            let start = i + key.len();
+            let end = start + text[start..].find('"').unwrap();
+            text.replace_range(start..end, "-");
+        }
+    }
+    text
+}
+
+/// A simulator on `port` again, once the stopped one has let go of it.
+async fn restart(port: u16) -> Simulator {
+    let started = Instant::now();
+    loop {
+        match Simulator::start(config(port)).await {
+            Ok(sim) => return sim,
+            Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("port {port} stays busy: {e}"),
+        }
+    }
+}
+
+/// Stops `sim` once it has answered `pages` ticket pages, while the CLI is collecting.
+async fn stop_after(sim: Simulator, pages: usize) {
+    let started = Instant::now();
+    while sim.requests().iter().filter(|r| r.path == TICKETS && r.status == 200).count() < pages {
+        assert!(started.elapsed() < Duration::from_secs(60), "the CLI never got to page {pages}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(sim);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_server_that_stops_mid_collect_then_resume_ends_with_the_uninterrupted_file_in_every_format()
+{
+    for format in ["json", "jsonl", "csv"] {
+        let dir = tempfile::tempdir().unwrap();
+        let clean_sim = Simulator::start(config(0)).await.unwrap();
+        let clean = dir.path().join(format!("clean.{format}"));
+        let o = run(tickets_args(&clean_sim.url(), format, &clean)).await;
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+        let sim = Simulator::start(config(0)).await.unwrap();
+        let (url, port) = (sim.url(), sim.addr().port());
+        let out = dir.path().join(format!("tickets.{format}"));
+        let cli = tokio::spawn(run(tickets_args(&url, format, &out)));
+        stop_after(sim, 2).await;
+        let o = cli.await.unwrap();
+        assert_eq!(o.status.code(), Some(6), "{format}: the server went away: {}", text(&o));
+        let said = text(&o);
+        assert!(said.contains("--resume") && said.contains("are kept in"), "{format}: {said}");
+        assert!(
+            !said.contains("StreamError") && !said.contains("ErrorCode"),
+            "{format}: words, not debug names: {said}"
+        );
+        assert!(!out.exists(), "{format}: no proof under the final name");
+        assert!(sibling(&out, ".partial").exists() && sibling(&out, ".checkpoint").exists());
+        let checkpoint = std::fs::read_to_string(sibling(&out, ".checkpoint")).unwrap();
+        assert!(!checkpoint.contains(PASSWORD), "no credentials in the checkpoint");
+
+        let restarted = restart(port).await;
+        let o = run(with(tickets_args(&url, format, &out), &["--resume"])).await;
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", text(&o));
+        assert!(text(&o).contains("resumed after page"), "{}", text(&o));
+        assert_eq!(comparable(&out), comparable(&clean), "{format}: the same file as an uninterrupted run");
+        assert!(!sibling(&out, ".partial").exists() && !sibling(&out, ".checkpoint").exists());
+        let resumed_pages = restarted.requests().iter().filter(|r| r.path == TICKETS).count();
+        assert!(resumed_pages < 5, "{format}: pages already kept were not fetched again ({resumed_pages})");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn given_ctrl_c_mid_collect_then_the_checkpoint_is_kept_and_resume_completes_the_same_proof() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean_sim = Simulator::start(config(0)).await.unwrap();
+    let clean = dir.path().join("clean.jsonl");
+    assert_eq!(run(tickets_args(&clean_sim.url(), "jsonl", &clean)).await.status.code(), Some(0));
+
+    let sim = Simulator::start(config(0)).await.unwrap();
+    // From the third page on the server takes its time: the CLI is waiting when Ctrl-C comes.
+    sim.add_fault(FaultRule { from: 2, ..FaultRule::always(TICKETS, Fault::Hang(60_000)) });
+    let (url, port) = (sim.url(), sim.addr().port());
+    let out = dir.path().join("tickets.jsonl");
+    let child = cli(&tickets_args(&url, "jsonl", &out))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two pages answered (a request is logged once answered); the third is then pending.
+    let started = Instant::now();
+    while sim.requests().iter().filter(|r| r.path == TICKETS).count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the CLI never got two pages");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(text(&o).contains("--resume"), "{}", text(&o));
+    let checkpoint: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sibling(&out, ".checkpoint")).unwrap()).unwrap();
+    assert_eq!(checkpoint["pages"], 2);
+    drop(sim);
+
+    let _restarted = restart(port).await;
+    let o = run(with(tickets_args(&url, "jsonl", &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&clean).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_collect_all_stopped_in_its_last_proof_then_resume_keeps_the_complete_ones_and_the_manifest_matches()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let all = |url: &str, out: &Path| -> Vec<String> {
+        ["collect", "--api-url", url, "--all", "--format", "csv", "--out-dir"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.display().to_string()])
+            .collect()
+    };
+    let clean_sim = Simulator::start(config(0)).await.unwrap();
+    let clean = dir.path().join("clean");
+    assert_eq!(run(all(&clean_sim.url(), &clean)).await.status.code(), Some(0));
+
+    let sim = Simulator::start(config(0)).await.unwrap();
+    let (url, port) = (sim.url(), sim.addr().port());
+    let out = dir.path().join("proofs");
+    let cli = tokio::spawn(run(all(&url, &out)));
+    stop_after(sim, 2).await;
+    let o = cli.await.unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.join("users.csv").exists(), "proof types before the interrupted one are complete");
+    assert!(!out.join("manifest.json").exists());
+
+    let restarted = restart(port).await;
+    let o = run(with(all(&url, &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("complete in an earlier run, kept"), "{}", text(&o));
+    assert!(
+        restarted.requests().iter().all(|r| r.path == TICKETS),
+        "only the interrupted proof is collected again"
+    );
+    let manifest = |d: &Path| -> Vec<(String, String)> {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap();
+        let mut digests: Vec<(String, String)> = m["proofs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["proof_type"].as_str().unwrap().to_string(),
+                    p["sha256_rows"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        digests.sort();
+        digests
+    };
+    assert_eq!(manifest(&out), manifest(&clean));
+    for id in ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets"] {
+        let name = format!("{id}.csv");
+        assert_eq!(
+            std::fs::read(out.join(&name)).unwrap(),
+            std::fs::read(clean.join(&name)).unwrap(),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_with_other_criteria_or_without_resume_is_refused_and_the_checkpoint_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    sim.add_fault(FaultRule { from: 2, ..FaultRule::always(TICKETS, Fault::Status(400)) });
+    let url = sim.url();
+    let out = dir.path().join("tickets.json");
+    let o = run(tickets_args(&url, "json", &out)).await;
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(sibling(&out, ".checkpoint").exists());
+
+    let o = run(with(tickets_args(&url, "json", &out), &["--resume", "--criteria", "states=OPEN"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("criteria"), "{}", text(&o));
+    let o = run(with(tickets_args(&url, "csv", &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("format"), "{}", text(&o));
+    let o = run(tickets_args(&url, "json", &out)).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--resume"), "{}", text(&o));
+    assert!(sibling(&out, ".checkpoint").exists() && sibling(&out, ".partial").exists(), "nothing was lost");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_collect_that_fails_on_its_first_page_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    sim.add_fault(FaultRule::always(TICKETS, Fault::Status(400)));
+    let out = dir.path().join("tickets.jsonl");
+    let o = run(tickets_args(&sim.url(), "jsonl", &out)).await;
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
