@@ -25,6 +25,8 @@ pub enum Error {
         message: String,
     },
     Transport(String),
+    /// A transport failure that a retry cannot mend (a TLS certificate the host does not trust).
+    TransportFinal(String),
     /// The host's sandbox refused the request by its own policy; never retried.
     Denied(String),
     Malformed(String),
@@ -45,6 +47,7 @@ impl Error {
         let pre = |m: String| format!("{what}: {m}");
         match self {
             Error::Transport(m) => Error::Transport(pre(m)),
+            Error::TransportFinal(m) => Error::TransportFinal(pre(m)),
             Error::Denied(m) => Error::Denied(pre(m)),
             Error::Malformed(m) => Error::Malformed(pre(m)),
             Error::Internal(m) => Error::Internal(pre(m)),
@@ -86,7 +89,7 @@ impl fmt::Display for Error {
                 }
                 write!(f, ": {message}")
             }
-            Error::Transport(m) => write!(f, "transport error: {m}"),
+            Error::Transport(m) | Error::TransportFinal(m) => write!(f, "transport error: {m}"),
             Error::Denied(m) => write!(f, "refused by the host's sandbox: {m}"),
             Error::Malformed(m) => write!(f, "malformed response: {m}"),
             Error::Internal(m) => write!(f, "internal error: {m}"),

@@ -163,6 +163,7 @@ fn page_to_wit(p: model::Page) -> wit::Page {
         rows: p.rows.into_iter().map(|r| r.into_iter().map(value_to_wit).collect()).collect(),
         next_cursor: p.next_cursor,
         warnings: p.warnings.into_iter().map(warning_to_wit).collect(),
+        applied_criteria: p.applied_criteria,
     }
 }
 
@@ -207,7 +208,7 @@ fn error_to_wit(e: Error) -> wit::ConnectorError {
         }
         Error::UnknownProofType(m) => W::UnknownProofType(m),
         Error::InvalidCursor(m) => W::InvalidCursor(m),
-        Error::Transport(m) => W::Transport(m),
+        Error::Transport(m) | Error::TransportFinal(m) => W::Transport(m),
         Error::Denied(m) => W::Denied(m),
         Error::Malformed(m) => W::MalformedResponse(m),
         Error::Internal(m) => W::Internal(m),

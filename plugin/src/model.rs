@@ -87,6 +87,8 @@ pub struct Page {
     pub rows: Vec<Row>,
     pub next_cursor: Option<String>,
     pub warnings: Vec<Warning>,
+    /// Criteria as applied, on the first page only.
+    pub applied_criteria: Vec<(String, String)>,
 }
 
 /// Whether an account can collect a proof type.

@@ -49,6 +49,9 @@ pub struct SourcePage {
     /// A small note the proof type keeps for its next pages (e.g. "a source was refused"),
     /// carried in the cursor; `None` keeps the current one.
     pub memo: Option<String>,
+    /// Criteria values the proof type chose on its first page (e.g. a scan list's window),
+    /// reported as applied.
+    pub applied: Vec<(&'static str, String)>,
 }
 
 /// Where a page starts, and the memo of earlier pages.
@@ -153,7 +156,21 @@ pub fn collect_page(
         }
         other => other.context(&format!("{} ({})", spec.title, describe(&current))),
     })?;
-    let SourcePage { mut rows, next, mut warnings, memo } = fetched;
+    let SourcePage { mut rows, next, mut warnings, memo, applied } = fetched;
+    // What the proof ran with, stated once: given and default criteria, then chosen values.
+    let applied_criteria = if cursor.is_none() {
+        let mut all: Vec<(String, String)> =
+            criteria.pairs().iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
+        for (name, value) in applied {
+            match all.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value,
+                None => all.push((name.to_string(), value)),
+            }
+        }
+        all
+    } else {
+        Vec::new()
+    };
     if let Some(w) = low_rate_limit(client) {
         warnings.push(w);
     }
@@ -197,7 +214,7 @@ pub fn collect_page(
         }
         None => None,
     };
-    Ok(Page { rows, next_cursor: next_cursor.map(|c| c.encode()), warnings })
+    Ok(Page { rows, next_cursor: next_cursor.map(|c| c.encode()), warnings, applied_criteria })
 }
 
 /// A warning when Qualys says few calls are left in the rate-limit window.

@@ -33,6 +33,9 @@ pub struct PageContext<'a> {
     pub rows: u64,
     /// Requests sent in this collect so far.
     pub requests: u64,
+    /// On the proof's first page, the criteria as the connector applied them (see the WIT
+    /// `page.applied-criteria`); empty otherwise.
+    pub applied_criteria: &'a [(String, String)],
 }
 
 /// What happens during a collect, for progress displays and logs.
@@ -143,6 +146,7 @@ pub async fn collect_proof(
                     pages: stats.pages + 1,
                     rows: stats.rows + page.rows.len() as u64,
                     requests: stats.requests,
+                    applied_criteria: &page.applied_criteria,
                 };
                 if let Err(e) = sink.write_page(&page.rows, &page.warnings, &at) {
                     return fail(CallError::host("writing the proof", e), stats, cursor);

@@ -122,3 +122,18 @@ async fn given_invalid_scan_criteria_when_collecting_then_refused_before_any_req
     }
     assert!(sim.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_page_states_the_exact_launch_window_applied_and_later_pages_state_nothing() {
+    let sim = simulator(SimConfig::default()).await;
+    let t = tenant(&sim, "demo_manager");
+    let first = page(&t, "vm-scans", &criteria(&[("state", "Finished")]), None).await.unwrap();
+    let applied: std::collections::HashMap<_, _> = first.applied_criteria.iter().cloned().collect();
+    assert_eq!(applied.get("state").map(String::as_str), Some("Finished"));
+    let (after, before) = (&applied["launched_after"], &applied["launched_before"]);
+    assert!(after.ends_with('Z') && before.ends_with('Z') && after < before, "{after} .. {before}");
+    let next = page(&t, "vm-scans", &criteria(&[("state", "Finished")]), first.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert!(next.applied_criteria.is_empty());
+}

@@ -140,3 +140,14 @@ async fn given_a_cursor_from_other_criteria_when_resuming_then_it_is_refused() {
     let err = connector_error(page(&t, "remediation-tickets", &[], Some("garbage!")).await.unwrap_err());
     assert!(matches!(&err, ConnectorError::InvalidCursor(_)), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_page_states_the_ticket_states_sent_even_when_none_were_given() {
+    let sim = simulator(sized(10)).await;
+    let first = page(&tenant(&sim, "demo_manager"), "remediation-tickets", &[], None).await.unwrap();
+    assert!(
+        first.applied_criteria.contains(&("states".to_string(), "OPEN,RESOLVED,CLOSED,IGNORED".to_string())),
+        "{:?}",
+        first.applied_criteria
+    );
+}

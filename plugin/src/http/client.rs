@@ -183,9 +183,10 @@ impl<'t> Client<'t> {
                 }
                 Err(Failure::Fatal(e)) => {
                     return Err(match e {
-                        Error::Transport(m) if retries > 0 => {
-                            Error::Transport(format!("{m} (after {} attempts)", retries + 1))
-                        }
+                        Error::Transport(m) if retries > 0 => Error::Transport(format!(
+                            "{m} (after {} attempts); check the network and that the API server is up, then try again",
+                            retries + 1
+                        )),
                         other => other,
                     });
                 }

@@ -204,15 +204,18 @@ fn nanos(d: Duration) -> u64 {
 fn transport_error(code: ErrorCode) -> Error {
     match code {
         ErrorCode::HttpRequestDenied | ErrorCode::HttpResponseBodySize(_) => Error::Denied(describe(&code)),
+        // The same handshake fails the same way again: not worth a retry.
+        ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError => {
+            Error::TransportFinal(describe(&code))
+        }
         other => Error::Transport(describe(&other)),
     }
 }
 
 fn describe(code: &ErrorCode) -> String {
     match code {
-        ErrorCode::HttpRequestDenied => "the host's sandbox refused the request: only the \
-            configured Qualys API server may be reached (check the platform or API URL)"
-            .to_string(),
+        // The host adds why (its policy knows; the component does not).
+        ErrorCode::HttpRequestDenied => "the host's sandbox refused the request".to_string(),
         ErrorCode::DnsError(e) => format!(
             "the API server's name could not be resolved ({}); check the platform or API URL",
             e.rcode.clone().unwrap_or_default()
@@ -221,7 +224,11 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::ConnectionTimeout => "connecting to the API server timed out".to_string(),
         ErrorCode::ConnectionReadTimeout => "the API server stopped sending data (timeout)".to_string(),
         ErrorCode::ConnectionTerminated => "the connection was cut before the response ended".to_string(),
-        ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError => {
+        ErrorCode::TlsCertificateError => "the API server's TLS certificate was not accepted: it is not \
+            signed by an authority the host trusts for this name (a TLS-inspecting proxy, or a private \
+            platform's own authority, which the host can add as a trust anchor; or a wrong API URL)"
+            .to_string(),
+        ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError => {
             "the TLS handshake with the API server failed (a TLS-inspecting proxy, or a wrong API URL)"
                 .to_string()
         }

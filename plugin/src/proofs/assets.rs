@@ -474,7 +474,13 @@ impl Assets {
                 !(agents_listed && method == "AGENT") && wanted.is_none_or(|w| w == method)
             })
             .collect();
-        Ok(SourcePage { rows, next: next.map(|id| Position::From { id }), warnings, memo })
+        Ok(SourcePage {
+            rows,
+            next: next.map(|id| Position::From { id }),
+            warnings,
+            memo,
+            applied: Vec::new(),
+        })
     }
 }
 

@@ -162,6 +162,11 @@ impl ProofType for ScanList {
             });
         }
         let next = (end < to).then_some(Position::Window { from: end, to });
-        Ok(SourcePage { rows, next, warnings, memo: None })
+        let applied = if first {
+            vec![("launched_after", values::from_epoch(from)), ("launched_before", values::from_epoch(to))]
+        } else {
+            Vec::new()
+        };
+        Ok(SourcePage { rows, next, warnings, memo: None, applied })
     }
 }

@@ -18,7 +18,12 @@ use bindings::wasi::http::types::{Fields, OutgoingBody, OutgoingRequest, Scheme}
 struct Hostile;
 
 fn report(text: String) -> Result<Page, ConnectorError> {
-    Ok(Page { rows: vec![vec![Value::Text(text)]], next_cursor: None, warnings: Vec::new() })
+    Ok(Page {
+        rows: vec![vec![Value::Text(text)]],
+        next_cursor: None,
+        warnings: Vec::new(),
+        applied_criteria: Vec::new(),
+    })
 }
 
 /// Sends a GET to `authority` with extra headers; reports the outcome.
