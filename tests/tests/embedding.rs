@@ -33,3 +33,38 @@ async fn the_embedding_example_refuses_a_loopback_api_server_unless_told_to_allo
     assert!(err.to_string().contains("loopback"), "{err}");
     assert!(sim.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_components_on_the_platforms_own_engine_each_run_their_calls() {
+    let mut config = wasmtime::Config::new();
+    connector_runtime::engine::configure(&mut config);
+    let engine = wasmtime::Engine::new(&config).expect("the platform's engine");
+    let connector = std::fs::read(COMPONENT).unwrap();
+    let hostile = std::fs::read(env!("HOSTILE_GUEST")).unwrap();
+    let qualys =
+        connector_runtime::Runtime::with_engine(&engine, &connector, &options(loopback_policy())).unwrap();
+    // One epoch ticker per engine is enough; the second runtime relies on the first's.
+    let other = connector_runtime::Runtime::with_engine(
+        &engine,
+        &hostile,
+        &connector_runtime::RuntimeOptions { tick_epochs: false, ..options(loopback_policy()) },
+    )
+    .unwrap();
+    assert!(
+        wasmtime::Engine::same(qualys.engine(), &engine) && wasmtime::Engine::same(other.engine(), &engine)
+    );
+    let sim = simulator(SimConfig::default()).await;
+    let t = tenant(&sim, "demo_manager");
+    let page = qualys.collect_page(&t, "users", &[], None).await.result.expect("the connector collects");
+    assert_eq!(page.rows.len(), 12);
+    // The hostile guest's endless loop is stopped by its CPU budget: the shared engine's epochs
+    // advance, ticked by the first runtime.
+    let mut limited = t.clone();
+    limited.policy.cpu_budget = std::time::Duration::from_millis(500);
+    let looping = other.collect_page(&limited, "loop", &[], None).await;
+    assert!(
+        matches!(looping.result, Err(connector_runtime::CallError::CpuBudget(_))),
+        "{:?}",
+        looping.result
+    );
+}
