@@ -55,15 +55,22 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The file's text; in a JSON proof, what differs between two runs by design is blanked:
-/// when its run started and the simulator's port.
+/// when its run started and finished, the simulator's port, and the requests sent (a resumed
+/// run also counts the failed attempts before its interruption). Pages and everything else
+/// must be equal.
 fn comparable(path: &Path) -> String {
     let mut text = std::fs::read_to_string(path).unwrap();
-    for key in ["\"collected_at\": \"", "\"api_url\": \""] {
+    for key in ["\"collected_at\": \"", "\"api_url\": \"", "\"started_at\": \"", "\"finished_at\": \""] {
         if let Some(i) = text.find(key) {
             let start = i + key.len();
             let end = start + text[start..].find('"').unwrap();
             text.replace_range(start..end, "-");
         }
+    }
+    if let Some(i) = text.find("\"requests\": ") {
+        let start = i + "\"requests\": ".len();
+        let end = start + text[start..].find(|c: char| !c.is_ascii_digit()).unwrap();
+        text.replace_range(start..end, "-");
     }
     text
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod network;
 pub mod output;
 pub mod policy;
+pub mod proof;
 pub mod reference;
 pub mod runtime;
 pub mod sandbox;
@@ -38,6 +39,7 @@ pub use error::CallError;
 pub use network::{AddressClass, NetworkPolicy, PolicyError, Refusal};
 pub use output::{Format, ProofMeta, ProofSummary, ProofWriter, WriterState};
 pub use policy::{Origin, TenantPolicy};
+pub use proof::Provenance;
 pub use runtime::{CacheOutcome, CallReport, LoadInfo, Runtime, RuntimeOptions, Tenant};
 
 /// Current time as RFC 3339 UTC (seconds).

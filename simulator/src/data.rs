@@ -151,6 +151,75 @@ pub fn user(seed: u64, account_login: &str, account_role: &str, account_unit: &s
     }
 }
 
+/// Data days: day 0 is the data set as generated; day `d` ≥ 1 is the same subscription `d` days
+/// of changes later, so two collects on two days differ in known records:
+/// - users: user `i` ≥ 1 (never the account itself) is gone when `(i + d) % 6 == 0`, its role
+///   moves to the next one when `(i + d) % 6 == 3`, and users `count .. count + d` are new;
+/// - tickets: ticket `i` moves one state when `(i + d) % 50 == 0` (OPEN → RESOLVED,
+///   RESOLVED → CLOSED, CLOSED and IGNORED → OPEN), an hour before the data set's now (or
+///   at its latest change, if later).
+///
+/// Everything else is as on day 0.
+pub fn user_indices(count: u64, day: u32) -> impl Iterator<Item = u64> {
+    (0..count).filter(move |&i| !user_removed(i, day)).chain(count..count + u64::from(day))
+}
+
+/// Whether user `i` of the day-0 set is gone on `day`.
+pub fn user_removed(i: u64, day: u32) -> bool {
+    day > 0 && i > 0 && (i + u64::from(day)).is_multiple_of(6)
+}
+
+/// Whether user `i` of the day-0 set has another role on `day`.
+pub fn user_role_changed(i: u64, day: u32) -> bool {
+    day > 0 && i > 0 && (i + u64::from(day)) % 6 == 3
+}
+
+/// User `i` of an account on `day` (see [`user_indices`]).
+pub fn user_on(
+    seed: u64,
+    account_login: &str,
+    account_role: &str,
+    account_unit: &str,
+    i: u64,
+    day: u32,
+) -> User {
+    let mut u = user(seed, account_login, account_role, account_unit, i);
+    if user_role_changed(i, day) {
+        let at = ROLES.iter().position(|r| *r == u.role).unwrap_or(0);
+        u.role = ROLES[(at + 1) % ROLES.len()].to_string();
+    }
+    u
+}
+
+/// Whether ticket `i` has moved on `day`.
+pub fn ticket_moved(i: u64, day: u32) -> bool {
+    day > 0 && (i + u64::from(day)).is_multiple_of(50)
+}
+
+/// Ticket `i` of `count` on `day` (see [`user_indices`]).
+pub fn ticket_on(seed: u64, i: u64, count: u64, day: u32) -> Ticket {
+    let mut t = ticket(seed, i, count);
+    // An hour before now, or at its latest change when that is later (a close an hour ago).
+    let at = (NOW_EPOCH - 3600).max(t.modified());
+    if !ticket_moved(i, day) || at > NOW_EPOCH {
+        return t;
+    }
+    let from = t.state;
+    t.state = match from {
+        "OPEN" => {
+            t.resolved = Some(at);
+            "RESOLVED"
+        }
+        "RESOLVED" => {
+            t.closed = Some(at);
+            "CLOSED"
+        }
+        _ => "OPEN",
+    };
+    t.history.push((at, from, t.state));
+    t
+}
+
 /// The real current time (for "overdue", which Qualys evaluates when asked).
 pub fn real_now() -> i64 {
     std::time::SystemTime::now()
@@ -656,6 +725,24 @@ mod tests {
             for (id, name) in host(42, &BIG, i).tags {
                 assert_eq!(names.entry(id).or_insert_with(|| name.clone()), &name, "tag {id}");
             }
+        }
+    }
+
+    #[test]
+    fn a_later_day_changes_only_the_records_its_rule_names() {
+        let count = 12;
+        let day7: Vec<u64> = user_indices(count, 7).collect();
+        assert_eq!(day7.iter().filter(|&&i| i >= count).count(), 7, "seven new users");
+        assert_eq!((0..count).filter(|i| !day7.contains(i)).collect::<Vec<_>>(), vec![5, 11]);
+        assert_eq!(user_indices(count, 0).collect::<Vec<_>>(), (0..count).collect::<Vec<_>>());
+        for i in 0..count {
+            let (base, later) = (user(42, "m", "Manager", "U", i), user_on(42, "m", "Manager", "U", i, 7));
+            assert_eq!(base.role != later.role, user_role_changed(i, 7), "user {i}");
+        }
+        for i in 0..1500 {
+            let (base, later) = (ticket(42, i, 1500), ticket_on(42, i, 1500, 7));
+            assert_eq!(base.state != later.state, ticket_moved(i, 7), "ticket {i}");
+            assert!(later.history.windows(2).all(|w| w[0].0 <= w[1].0), "ticket {i}");
         }
     }
 

@@ -23,6 +23,10 @@ struct Args {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Data day: 0 serves the data as generated; day N changes known users (some gone, some
+    /// new, some with another role) and tickets (some move one state), as N days later.
+    #[arg(long, default_value_t = 0)]
+    day: u32,
     #[arg(long, default_value_t = 12)]
     users: u64,
     #[arg(long, default_value_t = 250)]
@@ -58,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let config = SimConfig {
         seed: a.seed,
+        day: a.day,
         port: a.port,
         sizes: Sizes {
             users: a.users,

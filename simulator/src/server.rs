@@ -53,6 +53,9 @@ pub struct SimConfig {
     /// Serve HTTPS, as real Qualys does, with a certificate from a CA made at start-up
     /// (`None`: plain HTTP, the default).
     pub tls: Option<SimTls>,
+    /// The data day: 0 is the data set as generated; a later day changes known users and
+    /// tickets (`data::user_indices` says which), for tests of what changed between collects.
+    pub day: u32,
 }
 
 /// An exact response served, after authentication, for every request to a path.
@@ -86,6 +89,7 @@ impl Default for SimConfig {
             per_account_data: false,
             fixtures: Vec::new(),
             tls: None,
+            day: 0,
         }
     }
 }

@@ -1,17 +1,18 @@
 //! Checkpoints of collects written to a file: beside `FILE` the rows so far stay in
 //! `FILE.partial` and `FILE.checkpoint` says where to continue (proof type, criteria,
-//! platform, API URL, format, the next page's cursor, counts, warnings; never credentials).
-//! Written after every page; removed when the proof is complete.
+//! platform, API URL, format, the next page's cursor, counts, warnings, and the provenance so
+//! far: start time, criteria applied, login, role, connector; never credentials). Written
+//! after every page; removed when the proof is complete.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use connector_runtime::types::{Value, Warning};
-use connector_runtime::{PageContext, PageSink, ProofWriter, WriterState, output};
+use connector_runtime::{PageContext, PageSink, ProofWriter, Provenance, WriterState, output};
 use serde::{Deserialize, Serialize};
 
-/// Format version of the checkpoint file.
-const VERSION: u32 = 1;
+/// Format version of the checkpoint file (2: with the provenance so far).
+const VERSION: u32 = 2;
 
 /// Where an interrupted collect stands.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct Checkpoint {
     pub requests: u64,
     /// What `FILE.partial` holds.
     pub writer: WriterState,
+    /// The proof's provenance so far (its pages and requests are those above).
+    pub provenance: Provenance,
 }
 
 /// What a run is, to check a checkpoint belongs to it.
@@ -41,6 +44,12 @@ pub struct Identity {
     pub platform: String,
     pub api_url: String,
     pub format: String,
+    /// The login collecting.
+    pub login: String,
+    /// SHA-256 of the connector component collecting.
+    pub component_sha256: String,
+    /// The proof type's field names.
+    pub fields: Vec<String>,
 }
 
 /// `FILE.checkpoint`.
@@ -58,10 +67,22 @@ pub fn load(target: &Path) -> anyhow::Result<Option<Checkpoint>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
+    let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["version"].as_u64());
+    anyhow::ensure!(
+        version == Some(u64::from(VERSION)),
+        "{} was written by another version of connector-host; delete it and its .partial file, and start \
+         the collect again",
+        path.display()
+    );
     let cp: Checkpoint = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a checkpoint this version can read", path.display()))?;
     anyhow::ensure!(cp.version == VERSION, "{} was written by another version", path.display());
     Ok(Some(cp))
+}
+
+/// Writes the checkpoint beside `target`.
+pub fn save(target: &Path, cp: &Checkpoint) -> anyhow::Result<()> {
+    output::write_atomic(&path_for(target), &serde_json::to_vec_pretty(cp)?)
 }
 
 /// Removes the checkpoint and, with `partial`, the partial file.
@@ -85,6 +106,16 @@ impl Checkpoint {
             ("platform", !self.platform.eq_ignore_ascii_case(&run.platform), self.platform.clone()),
             ("API URL", self.api_url != run.api_url, self.api_url.clone()),
             ("format", self.format != run.format, self.format.clone()),
+            (
+                "login",
+                self.provenance.account.login.as_deref() != Some(run.login.as_str()),
+                self.provenance.account.login.clone().unwrap_or_default(),
+            ),
+            (
+                "connector component (sha256)",
+                self.provenance.connector.component_sha256.as_deref() != Some(run.component_sha256.as_str()),
+                self.provenance.connector.component_sha256.clone().unwrap_or_default(),
+            ),
         ];
         differs.iter().find(|(_, differ, _)| *differ).map(|(what, _, saved)| {
             format!("the checkpoint was written for {what} {saved}; resume with the same {what}")
@@ -99,16 +130,59 @@ fn format_criteria(c: &[(String, String)]) -> String {
     c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
 }
 
-/// The proof writer, saving a checkpoint after every page it keeps.
+/// The proof writer: keeps the provenance current (the account's role from its own row of a
+/// users proof) and, for a collect to a file, saves a checkpoint after every page it keeps.
 pub struct CheckpointedSink {
     pub writer: ProofWriter,
-    pub target: PathBuf,
+    /// The proof file; `None` for standard output and devices (no checkpoint).
+    pub target: Option<PathBuf>,
     pub identity: Identity,
     pub collected_at: String,
     /// Pages and requests of earlier runs of this proof (resumed).
     pub before: (u64, u64),
     /// Whether a checkpoint is on disk for this run.
     pub saved: bool,
+}
+
+impl CheckpointedSink {
+    /// Learns the account's role from the account's own row of a users proof: no extra call.
+    fn learn_role(&mut self, rows: &[Vec<Value>], fields: &[String]) {
+        let account = &self.writer.provenance().account;
+        if self.identity.proof_type != "users" || account.role.is_some() {
+            return;
+        }
+        let (Some(login_at), Some(role_at)) =
+            (fields.iter().position(|f| f == "login"), fields.iter().position(|f| f == "role"))
+        else {
+            return;
+        };
+        let own = rows.iter().find(|r| matches!(&r[login_at], Value::Text(l) if *l == self.identity.login));
+        if let Some(Value::Text(role)) = own.map(|r| &r[role_at]) {
+            let account = &mut self.writer.provenance_mut().account;
+            account.role = Some(role.clone());
+            account.role_source = Some("users-proof".into());
+        }
+    }
+
+    /// The checkpoint for a collect that continues at `cursor`.
+    pub fn checkpoint(&mut self, cursor: &str) -> anyhow::Result<Checkpoint> {
+        let state = self.writer.checkpoint()?.context("the proof writer is not resumable")?;
+        let provenance = self.writer.provenance().clone();
+        Ok(Checkpoint {
+            version: VERSION,
+            proof_type: self.identity.proof_type.clone(),
+            criteria: self.identity.criteria.clone(),
+            platform: self.identity.platform.clone(),
+            api_url: self.identity.api_url.clone(),
+            format: self.identity.format.clone(),
+            collected_at: self.collected_at.clone(),
+            next_cursor: cursor.to_string(),
+            pages: provenance.pages,
+            requests: provenance.requests,
+            writer: state,
+            provenance,
+        })
+    }
 }
 
 impl PageSink for CheckpointedSink {
@@ -118,25 +192,12 @@ impl PageSink for CheckpointedSink {
         warnings: &[Warning],
         at: &PageContext<'_>,
     ) -> anyhow::Result<()> {
-        self.writer.write_rows(rows)?;
-        self.writer.add_warnings(warnings);
-        let Some(cursor) = at.next_cursor else { return Ok(()) };
-        let state = self.writer.checkpoint()?.context("the proof writer is not resumable")?;
-        let cp = Checkpoint {
-            version: VERSION,
-            proof_type: self.identity.proof_type.clone(),
-            criteria: self.identity.criteria.clone(),
-            platform: self.identity.platform.clone(),
-            api_url: self.identity.api_url.clone(),
-            format: self.identity.format.clone(),
-            collected_at: self.collected_at.clone(),
-            next_cursor: cursor.to_string(),
-            pages: self.before.0 + at.pages,
-            requests: self.before.1 + at.requests,
-            writer: state,
-        };
-        let text = serde_json::to_vec_pretty(&cp)?;
-        output::write_atomic(&path_for(&self.target), &text)?;
+        self.writer.write_page(rows, warnings, at)?;
+        let fields = self.identity.fields.clone();
+        self.learn_role(rows, &fields);
+        let (Some(target), Some(cursor)) = (self.target.clone(), at.next_cursor) else { return Ok(()) };
+        let cp = self.checkpoint(cursor)?;
+        save(&target, &cp)?;
         self.saved = true;
         Ok(())
     }

@@ -1,14 +1,16 @@
 //! `connector-host collect`: one proof type to a file or standard output, or every proof type
 //! into a folder with a manifest of digests. A collect to a file keeps a checkpoint after
-//! every page; a failure or Ctrl-C leaves it, and `--resume` continues from it.
+//! every page; a failure or Ctrl-C leaves it, and `--resume` continues from it. Every proof
+//! carries its provenance; with `--sign-key` it is signed.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use connector_runtime::proof::{AccountInfo, ConnectorInfo, HostInfo, SigningKey};
 use connector_runtime::types::ProofType;
 use connector_runtime::{
-    CollectOptions, CollectRequest, CollectStats, Format, PageSink, Progress, ProofMeta, ProofSummary,
-    ProofWriter, Runtime, Tenant, collect_proof, output,
+    CollectOptions, CollectRequest, CollectStats, Format, Progress, ProofMeta, ProofSummary, ProofWriter,
+    Provenance, Runtime, Tenant, collect_proof, output,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -24,6 +26,15 @@ pub enum What {
     All { dir: PathBuf },
 }
 
+/// How a collect vouches for its proofs.
+pub struct Vouching {
+    /// The private key to sign with (`--sign-key`).
+    pub sign_key: Option<PathBuf>,
+    /// Call `connect` first to record the account's role (`--record-role`).
+    pub record_role: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     loader: &Loader,
     ui: &Ui,
@@ -32,7 +43,24 @@ pub async fn run(
     criteria: &[(String, String)],
     format: Format,
     resume: bool,
+    vouching: &Vouching,
 ) -> u8 {
+    if let (What::One { output: None, .. }, Some(_), Format::Jsonl | Format::Csv) =
+        (&what, &vouching.sign_key, format)
+    {
+        ui.error(format!(
+            "a signed {} proof needs --output FILE: its signature goes in FILE.proof.json",
+            format.name()
+        ));
+        return exit::CONFIG;
+    }
+    let signer = match vouching.sign_key.as_deref().map(super::keygen::read_signing_key).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            ui.error(format!("{e:#}"));
+            return exit::CONFIG;
+        }
+    };
     let (tenant, network) = match (target.tenant(ui), target.network_policy(ui)) {
         (Ok(t), Ok(n)) => (t, n),
         (Err(code), _) | (_, Err(code)) => return code,
@@ -41,13 +69,37 @@ pub async fn run(
         Ok(r) => r,
         Err(code) => return code,
     };
+    let mut account = AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() };
+    if vouching.record_role {
+        // One connect: the calls `connect` makes, spent only when asked for.
+        match runtime.connect(&tenant).await.result {
+            Ok(a) => {
+                account.login = Some(a.login);
+                account.role_source = a.role.is_some().then(|| "connect".to_string());
+                account.role = a.role;
+            }
+            Err(e) => {
+                ui.error(format!("--record-role: connect failed: {e}"));
+                return exit::code(&e);
+            }
+        }
+    }
+    let job = Job {
+        runtime: &runtime,
+        ui,
+        tenant: &tenant,
+        format,
+        resume,
+        connector: loader.connector_info(&runtime),
+        account,
+        signer,
+    };
     match what {
         What::One { id, output } => {
             if resume && output.is_none() {
                 ui.error("--resume continues a collect written to a file: give the same --output");
                 return exit::CONFIG;
             }
-            let job = Job { runtime: &runtime, ui, tenant: &tenant, format, resume };
             job.one(&id, criteria, output.as_deref()).await.0
         }
         What::All { dir } => {
@@ -55,7 +107,7 @@ pub async fn run(
                 ui.error("--criteria applies to one proof type; use --proof-type with it");
                 return exit::CONFIG;
             }
-            Job { runtime: &runtime, ui, tenant: &tenant, format, resume }.all(&dir).await
+            job.all(&dir).await
         }
     }
 }
@@ -67,11 +119,17 @@ pub struct Job<'a> {
     pub tenant: &'a Tenant,
     pub format: Format,
     pub resume: bool,
+    /// The connector, for provenance.
+    pub connector: ConnectorInfo,
+    /// The account, for provenance (login; role when known).
+    pub account: AccountInfo,
+    /// Signs every proof when set.
+    pub signer: Option<SigningKey>,
 }
 
 /// How one proof ended.
 enum Outcome {
-    Done(ProofSummary, CollectStats),
+    Done(Box<(ProofSummary, CollectStats)>),
     Failed(u8),
 }
 
@@ -84,7 +142,7 @@ impl Job<'_> {
         output: Option<&Path>,
     ) -> (u8, Option<(ProofSummary, CollectStats)>) {
         match self.one_outcome(id, criteria, output).await {
-            Outcome::Done(summary, stats) => (exit::OK, Some((summary, stats))),
+            Outcome::Done(done) => (exit::OK, Some(*done)),
             Outcome::Failed(code) => (code, None),
         }
     }
@@ -106,18 +164,34 @@ impl Job<'_> {
             .map(|b| b.url())
             .unwrap_or_default(),
             format: self.format.name().to_string(),
+            login: self.tenant.config.username.clone(),
+            component_sha256: self.runtime.info().component_sha256.clone(),
+            fields: proof.fields.iter().map(|f| f.name.clone()).collect(),
         };
         let resumable = output.filter(|p| !std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()));
         let started = Instant::now();
-        let (mut sink, cursor): (Box<dyn ProofSink>, Option<String>) = match resumable {
+        let (mut sink, cursor): (CheckpointedSink, Option<String>) = match resumable {
             Some(target) => match self.checkpointed(&proof, &identity, target) {
                 Ok(opened) => opened,
                 Err(code) => return Outcome::Failed(code),
             },
             None => {
-                let meta = meta_of(&proof, &identity, connector_runtime::now_rfc3339());
-                match ProofWriter::create(output, self.format, &meta, &proof.fields) {
-                    Ok(w) => (Box::new(w), None),
+                let collected_at = connector_runtime::now_rfc3339();
+                let meta = meta_of(&proof, &identity, collected_at.clone());
+                let writer = ProofWriter::create(output, self.format, &meta, &proof.fields)
+                    .and_then(|w| self.vouched(w, self.provenance(&collected_at)));
+                match writer {
+                    Ok(writer) => (
+                        CheckpointedSink {
+                            writer,
+                            target: None,
+                            identity: identity.clone(),
+                            collected_at,
+                            before: (0, 0),
+                            saved: false,
+                        },
+                        None,
+                    ),
                     Err(e) => {
                         ui.error(format!("{e:#}"));
                         return Outcome::Failed(exit::HOST);
@@ -143,14 +217,8 @@ impl Job<'_> {
         };
         let request = CollectRequest { proof: &proof, criteria, cursor };
         let options = CollectOptions::default();
-        let collect = collect_proof(
-            self.runtime,
-            self.tenant,
-            request,
-            sink.as_page_sink(),
-            &options,
-            &mut on_progress,
-        );
+        let collect =
+            collect_proof(self.runtime, self.tenant, request, &mut sink, &options, &mut on_progress);
         let result = tokio::select! {
             r = collect => Some(r),
             _ = interrupted() => None,
@@ -160,17 +228,17 @@ impl Job<'_> {
         }
         match result {
             Some(Ok(stats)) => {
-                let before = sink.before();
-                self.finished(&proof.id, sink.finish(), stats, before, resumable, started)
+                let before = sink.before;
+                self.finished(&proof.id, sink.writer.finish(), stats, before, resumable, started)
             }
             Some(Err(e)) => {
                 ui.error(format!("{}: {}", proof.id, e.error));
-                self.keep_or_discard(sink, resumable, &proof.id);
+                self.keep_or_discard(sink, resumable, &proof.id, Some(e.stats.requests));
                 Outcome::Failed(exit::code(&e.error))
             }
             None => {
                 ui.error(format!("{}: interrupted", proof.id));
-                self.keep_or_discard(sink, resumable, &proof.id);
+                self.keep_or_discard(sink, resumable, &proof.id, None);
                 Outcome::Failed(exit::INTERRUPTED)
             }
         }
@@ -196,7 +264,7 @@ impl Job<'_> {
                     ui.info(format!("warning [{code}]: {message}"));
                 }
                 ui.info(format!(
-                    "{}: {} rows, {}, {} in {:.1}s{}; sha256 {}{}",
+                    "{}: {} rows, {}, {} in {:.1}s{}; sha256 {}{}{}{}",
                     id,
                     summary.row_count,
                     count(pages + stats.pages, "page", "pages"),
@@ -204,9 +272,15 @@ impl Job<'_> {
                     started.elapsed().as_secs_f64(),
                     if pages > 0 { format!(" (resumed after page {pages})") } else { String::new() },
                     summary.sha256,
-                    summary.path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default()
+                    summary.path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default(),
+                    summary
+                        .sidecar
+                        .as_ref()
+                        .map(|p| format!(" (metadata in {})", p.display()))
+                        .unwrap_or_default(),
+                    summary.signed_by.as_ref().map(|k| format!("; signed by key {k}")).unwrap_or_default(),
                 ));
-                Outcome::Done(summary, stats)
+                Outcome::Done(Box::new((summary, stats)))
             }
             Err(e) => {
                 ui.error(format!("{e:#}"));
@@ -222,7 +296,7 @@ impl Job<'_> {
         proof: &ProofType,
         identity: &Identity,
         target: &Path,
-    ) -> Result<(Box<dyn ProofSink>, Option<String>), u8> {
+    ) -> Result<(CheckpointedSink, Option<String>), u8> {
         let ui = self.ui;
         let saved = checkpoint::load(target).map_err(|e| {
             ui.error(format!("{e:#}"));
@@ -237,7 +311,16 @@ impl Job<'_> {
                 if let Some(why) = cp.mismatch(identity) {
                     return Err(fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display())));
                 }
-                let writer = ProofWriter::resume(target, self.format, &proof.fields, &cp.writer)
+                let meta = meta_of(proof, identity, cp.collected_at.clone());
+                // The provenance so far, with this run's host; pages and requests are totals.
+                let provenance = Provenance {
+                    host: host_info(),
+                    pages: cp.pages,
+                    requests: cp.requests,
+                    ..cp.provenance.clone()
+                };
+                let writer = ProofWriter::resume(target, self.format, &meta, &proof.fields, &cp.writer)
+                    .and_then(|w| self.vouched(w, provenance))
                     .map_err(|e| fail(exit::CONFIG, format!("cannot resume {}: {e:#}", target.display())))?;
                 ui.info(format!(
                     "{}: resuming after page {} ({} rows kept in {})",
@@ -248,13 +331,13 @@ impl Job<'_> {
                 ));
                 let sink = CheckpointedSink {
                     writer,
-                    target: target.to_path_buf(),
+                    target: Some(target.to_path_buf()),
                     identity: identity.clone(),
                     collected_at: cp.collected_at.clone(),
                     before: (cp.pages, cp.requests),
                     saved: true,
                 };
-                Ok((Box::new(sink), Some(cp.next_cursor)))
+                Ok((sink, Some(cp.next_cursor)))
             }
             (true, None) => Err(fail(
                 exit::CONFIG,
@@ -278,24 +361,52 @@ impl Job<'_> {
                 let collected_at = connector_runtime::now_rfc3339();
                 let meta = meta_of(proof, identity, collected_at.clone());
                 let writer = ProofWriter::create_resumable(target, self.format, &meta, &proof.fields)
+                    .and_then(|w| self.vouched(w, self.provenance(&collected_at)))
                     .map_err(|e| fail(exit::HOST, format!("{e:#}")))?;
                 let sink = CheckpointedSink {
                     writer,
-                    target: target.to_path_buf(),
+                    target: Some(target.to_path_buf()),
                     identity: identity.clone(),
                     collected_at,
                     before: (0, 0),
                     saved: false,
                 };
-                Ok((Box::new(sink), None))
+                Ok((sink, None))
             }
         }
     }
 
-    /// After a failure: a checkpointed proof keeps its partial file and checkpoint, and the
-    /// user is told how to continue; anything else leaves nothing behind.
-    fn keep_or_discard(&self, sink: Box<dyn ProofSink>, target: Option<&Path>, id: &str) {
-        let kept = sink.checkpoint_saved();
+    /// The provenance of a proof this run starts.
+    fn provenance(&self, started_at: &str) -> Provenance {
+        Provenance {
+            connector: self.connector.clone(),
+            host: host_info(),
+            account: self.account.clone(),
+            started_at: started_at.to_string(),
+            ..Provenance::default()
+        }
+    }
+
+    /// The writer with its provenance, and the signing key when signing.
+    fn vouched(&self, mut writer: ProofWriter, provenance: Provenance) -> anyhow::Result<ProofWriter> {
+        writer.set_provenance(provenance);
+        if let Some(key) = &self.signer {
+            writer.set_signer(key.clone())?;
+        }
+        Ok(writer)
+    }
+
+    /// After a failure: a checkpointed proof keeps its partial file and checkpoint (counting
+    /// the requests of this run's failed calls, `requests` when known), and the user is told
+    /// how to continue; anything else leaves nothing behind.
+    fn keep_or_discard(
+        &self,
+        sink: CheckpointedSink,
+        target: Option<&Path>,
+        id: &str,
+        requests: Option<u64>,
+    ) {
+        let (kept, before) = (sink.saved, sink.before);
         drop(sink);
         let Some(target) = target else { return };
         if !kept {
@@ -303,14 +414,21 @@ impl Job<'_> {
             return;
         }
         match checkpoint::load(target) {
-            Ok(Some(cp)) => self.ui.error(format!(
-                "{id}: {} rows from {} pages are kept in {}; to continue from page {}, run:\n  {}",
-                cp.writer.rows,
-                cp.pages,
-                output::partial_path(target).display(),
-                cp.pages + 1,
-                resume_command()
-            )),
+            Ok(Some(mut cp)) => {
+                if let Some(n) = requests.map(|n| before.1 + n).filter(|n| *n > cp.requests) {
+                    cp.requests = n;
+                    cp.provenance.requests = n;
+                    let _ = checkpoint::save(target, &cp);
+                }
+                self.ui.error(format!(
+                    "{id}: {} rows from {} pages are kept in {}; to continue from page {}, run:\n  {}",
+                    cp.writer.rows,
+                    cp.pages,
+                    output::partial_path(target).display(),
+                    cp.pages + 1,
+                    resume_command()
+                ))
+            }
             _ => checkpoint::discard(target, true),
         }
     }
@@ -345,6 +463,8 @@ impl Job<'_> {
                         "proof_type": t.id, "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
                         "rows": s.row_count, "pages": stats.pages, "sha256_rows": s.sha256,
                         "sha256_file": file_digest(&path), "warnings": s.warnings.len(),
+                        "metadata": s.sidecar.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()),
+                        "signed_by": s.signed_by,
                     }));
                     if let Err(e) = output::write_atomic(
                         &checkpoint::path_for(&manifest_path),
@@ -439,47 +559,6 @@ struct AllRun {
     failed: Vec<serde_json::Value>,
 }
 
-/// A proof being written: plain, or checkpointed after every page.
-trait ProofSink: Send {
-    fn as_page_sink(&mut self) -> &mut dyn PageSink;
-    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary>;
-    /// Pages and requests of earlier runs this one resumes.
-    fn before(&self) -> (u64, u64) {
-        (0, 0)
-    }
-    fn checkpoint_saved(&self) -> bool {
-        false
-    }
-}
-
-impl ProofSink for ProofWriter {
-    fn as_page_sink(&mut self) -> &mut dyn PageSink {
-        self
-    }
-
-    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary> {
-        ProofWriter::finish(*self)
-    }
-}
-
-impl ProofSink for CheckpointedSink {
-    fn as_page_sink(&mut self) -> &mut dyn PageSink {
-        self
-    }
-
-    fn finish(self: Box<Self>) -> anyhow::Result<ProofSummary> {
-        self.writer.finish()
-    }
-
-    fn before(&self) -> (u64, u64) {
-        self.before
-    }
-
-    fn checkpoint_saved(&self) -> bool {
-        self.saved
-    }
-}
-
 fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> ProofMeta {
     ProofMeta {
         proof_type: proof.id.clone(),
@@ -489,6 +568,11 @@ fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> Proo
         api_url: identity.api_url.clone(),
         criteria: identity.criteria.clone(),
     }
+}
+
+/// This program, as provenance names it.
+fn host_info() -> HostInfo {
+    HostInfo { name: "connector-host".into(), version: env!("CARGO_PKG_VERSION").into() }
 }
 
 fn count(n: u64, one: &str, many: &str) -> String {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use connector_runtime::proof::ConnectorInfo;
 use connector_runtime::{NetworkPolicy, Runtime, RuntimeOptions};
 
 use super::{Ui, exit};
@@ -33,5 +34,37 @@ impl Loader {
             ui.error(format!("{e:#}"));
             exit::HOST
         })
+    }
+
+    /// The connector's name and version for a proof's provenance: from the component's own
+    /// metadata when it has some (release artifacts do), else, for the embedded component,
+    /// the package it was built from; else the file's name. The SHA-256 is the runtime's.
+    pub fn connector_info(&self, runtime: &Runtime) -> ConnectorInfo {
+        let (name, version) = match &self.plugin {
+            Some(path) => {
+                let own = std::fs::read(path).ok().map(|b| metadata(&b)).unwrap_or_default();
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                (own.0.or(stem), own.1)
+            }
+            None => {
+                let own = metadata(EMBEDDED);
+                (
+                    own.0.or_else(|| Some("qualys-connector".into())),
+                    own.1.or_else(|| Some(env!("CARGO_PKG_VERSION").into())),
+                )
+            }
+        };
+        ConnectorInfo::of(runtime, name, version)
+    }
+}
+
+/// The name and version in a component's metadata sections, when present.
+fn metadata(component: &[u8]) -> (Option<String>, Option<String>) {
+    match wasm_metadata::Payload::from_binary(component) {
+        Ok(payload) => {
+            let m = payload.metadata();
+            (m.name.clone(), m.version.as_ref().map(ToString::to_string))
+        }
+        Err(_) => (None, None),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use connector_runtime::proof::AccountInfo;
 use connector_runtime::{CallError, Format};
 use qualys_simulator::{SimConfig, Simulator};
 
@@ -69,7 +70,16 @@ pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
         let path = out.join(format!("{}.json", t.id));
         // The demo always starts over: an earlier demo's interrupted collect is dropped.
         checkpoint::discard(&path, true);
-        let job = Job { runtime, ui, tenant: &tenant, format: Format::Json, resume: false };
+        let job = Job {
+            runtime,
+            ui,
+            tenant: &tenant,
+            format: Format::Json,
+            resume: false,
+            connector: loader.connector_info(runtime),
+            account: AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() },
+            signer: None,
+        };
         let (code, summary) = job.one(&t.id, &[], Some(&path)).await;
         worst = worst.max(code);
         rows.push(match summary {

@@ -21,6 +21,16 @@ pub const TRANSPORT: u8 = 6;
 pub const SANDBOX: u8 = 7;
 /// The operator's network policy refused a request (origin or address not allowed, body budget).
 pub const DENIED: u8 = 8;
+/// `verify`: the rows do not match the proof's digest or row count.
+pub const ROWS_CHANGED: u8 = 10;
+/// `verify`: the metadata is missing, damaged, or not what was signed.
+pub const METADATA_CHANGED: u8 = 11;
+/// `verify`: signed, by another key than `--public-key`.
+pub const WRONG_KEY: u8 = 12;
+/// `verify`: the rows match the digest, but the proof is not signed.
+pub const UNSIGNED: u8 = 13;
+/// `verify`: intact and signed, but no `--public-key` was given to say by whom.
+pub const UNTRUSTED: u8 = 14;
 /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); a checkpoint is kept.
 pub const INTERRUPTED: u8 = 130;
 

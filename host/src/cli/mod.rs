@@ -6,11 +6,14 @@ mod component;
 mod connect;
 pub mod credentials;
 mod demo;
+mod diff;
 pub mod exit;
+mod keygen;
 mod network;
 mod proof_types;
 mod target;
 mod ui;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -28,6 +31,10 @@ Examples:
       --criteria states=OPEN,RESOLVED --criteria severities=4,5 --format csv --output tickets.csv
   connector-host collect --platform US1 --all --out-dir proofs/ --credentials-file ~/.qualys.toml
   connector-host collect --platform US1 --proof-type assets --output assets.json --resume
+  connector-host keygen --out signing.key
+  connector-host collect --platform US1 --proof-type users --output users.json --sign-key signing.key
+  connector-host verify users.json --public-key signing.key.pub
+  connector-host diff users-last-week.json users.json
 
 Credentials come from QUALYS_USERNAME and QUALYS_PASSWORD, or --credentials-file; never from flags.
 Whoever runs the CLI is the operator: the 13 Qualys platforms' API servers are allowed, --api-url
@@ -95,6 +102,53 @@ enum Command {
         /// --out-dir with --all), after checking it is the same proof, criteria and platform.
         #[arg(long)]
         resume: bool,
+        /// Sign each proof with this Ed25519 private key (from `keygen`; readable only by you).
+        /// The signature covers the metadata and the row digest.
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
+        /// Record the account's role in the provenance by calling `connect` once first (it
+        /// spends the Qualys API calls `connect` makes). Without it the role is recorded only
+        /// when the run already has it: from the account's own row of a users proof.
+        #[arg(long)]
+        record_role: bool,
+    },
+    /// Write an Ed25519 key pair for signing proofs: KEY (private, mode 0600) and KEY.pub.
+    Keygen {
+        /// The private key file; the public key goes to KEY.pub.
+        #[arg(long, value_name = "KEY")]
+        out: PathBuf,
+        /// Replace an existing key pair.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a proof: its rows against its digest, its metadata against its signature, and the
+    /// signature against the signer's public key. Exit codes: 0 verified, 10 rows changed,
+    /// 11 metadata changed, 12 wrong key, 13 unsigned, 14 signed but no --public-key given.
+    Verify {
+        /// A JSON proof, a JSON Lines or CSV proof (its FILE.proof.json beside it), or that sidecar.
+        proof: PathBuf,
+        /// The signer's public key (KEY.pub from `keygen`).
+        #[arg(long, value_name = "KEY.pub")]
+        public_key: Option<PathBuf>,
+    },
+    /// Compare two proofs of the same proof type: rows added, removed and changed, by key.
+    Diff {
+        /// The older proof (JSON, JSON Lines or CSV).
+        old: PathBuf,
+        /// The newer proof (any of the three formats).
+        new: PathBuf,
+        /// table for people, json for machines.
+        #[arg(long, value_enum, default_value = "table")]
+        format: diff::DiffFormat,
+        /// Match rows by this field instead of the proof type's natural key.
+        #[arg(long, value_name = "FIELD")]
+        key: Option<String>,
+        /// Memory for sorting rows, in MiB (larger proofs are sorted in chunks on disk).
+        #[arg(long, value_name = "MIB", default_value_t = 64)]
+        memory: usize,
+        /// Where sorted chunks go (default: the system's temporary folder).
+        #[arg(long, value_name = "DIR")]
+        temp_dir: Option<PathBuf>,
     },
     /// Start the bundled Qualys simulator and collect every proof type from it.
     Demo {
@@ -122,12 +176,30 @@ pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::ProofTypes { json, markdown } => proof_types::run(&loader, &ui, json, markdown).await,
         Command::Connect { target } => connect::run(&loader, &ui, &target).await,
-        Command::Collect { target, proof_type, all, criteria, format, output, out_dir, resume } => {
+        Command::Collect {
+            target,
+            proof_type,
+            all,
+            criteria,
+            format,
+            output,
+            out_dir,
+            resume,
+            sign_key,
+            record_role,
+        } => {
             let what = match proof_type {
                 Some(id) if !all => collect::What::One { id, output },
                 _ => collect::What::All { dir: out_dir },
             };
-            collect::run(&loader, &ui, &target, what, &criteria, format, resume).await
+            let vouching = collect::Vouching { sign_key, record_role };
+            collect::run(&loader, &ui, &target, what, &criteria, format, resume, &vouching).await
+        }
+        Command::Keygen { out, force } => keygen::run(&ui, &out, force),
+        Command::Verify { proof, public_key } => verify::run(&ui, &proof, public_key.as_deref()),
+        Command::Diff { old, new, format, key, memory, temp_dir } => {
+            let args = diff::Args { old, new, format, key, memory_mib: memory, temp_dir };
+            diff::run(&loader, &ui, &args).await
         }
         Command::Demo { out } => demo::run(&loader, &ui, &out).await,
     }

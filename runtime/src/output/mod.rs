@@ -5,6 +5,11 @@
 //! Canonical rows, the input of `sha256`: the compact JSON array of row objects, each object's
 //! keys in the proof type's field order, values as in the JSON proof. The digest is the same
 //! whatever the output format, so a CSV and a JSON proof of the same rows agree.
+//!
+//! Every proof written to a file carries its metadata and [`Provenance`]: inside the JSON
+//! proof (after the rows), or in the sidecar `FILE.proof.json` of a JSON Lines or CSV proof;
+//! with a signing key ([`ProofWriter::set_signer`]), a signature over them (see
+//! [`crate::proof`]). Standard output and devices carry a JSON proof's metadata only.
 
 pub mod readback;
 
@@ -20,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bindings::types::{Field, FieldKind, Value, Warning};
 use crate::collect::{PageContext, PageSink};
+use crate::proof::{Provenance, SignatureBlock, SigningKey};
 
 /// Output format of a proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,6 +103,12 @@ pub struct ProofSummary {
     pub path: Option<PathBuf>,
     /// Warnings, de-duplicated.
     pub warnings: Vec<(String, String)>,
+    /// The provenance written with the proof.
+    pub provenance: Provenance,
+    /// The id of the key the proof is signed with, when signed.
+    pub signed_by: Option<String>,
+    /// The sidecar holding the metadata of a JSON Lines or CSV proof file.
+    pub sidecar: Option<PathBuf>,
 }
 
 /// How far a resumable proof got: what its partial file holds. Persist it beside the file
@@ -158,6 +170,13 @@ pub struct ProofWriter {
     open: Arc<AtomicBool>,
     /// Bytes written to the file and their hash (resumable proofs only).
     written: Option<Arc<Mutex<(u64, Sha256)>>>,
+    /// The metadata written before the rows (JSON) or in the sidecar: proof type, title,
+    /// collected_at, platform, api_url, format, criteria, fields.
+    head: serde_json::Map<String, serde_json::Value>,
+    provenance: Provenance,
+    /// Pages and requests of earlier runs, counted in `provenance` (see `set_provenance`).
+    before: (u64, u64),
+    signer: Option<SigningKey>,
 }
 
 impl ProofWriter {
@@ -188,9 +207,10 @@ impl ProofWriter {
             }
             None => (Box::new(std::io::stdout()), Sink::Stdout),
         };
-        let mut w = ProofWriter::assemble(out, sink, format, fields, None);
+        let mut w = ProofWriter::assemble(out, sink, format, fields, None, head_of(meta, format, fields));
+        w.provenance.started_at = meta.collected_at.clone();
         w.hasher.update(b"[");
-        w.write_head(meta, fields)?;
+        w.write_head(fields)?;
         Ok(w)
     }
 
@@ -212,19 +232,30 @@ impl ProofWriter {
         let file = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
         let written = Arc::new(Mutex::new((0, Sha256::new())));
         let sink = Sink::Partial { partial, target: target.to_path_buf() };
-        let mut w = ProofWriter::assemble(Box::new(file), sink, format, fields, Some(written));
+        let mut w = ProofWriter::assemble(
+            Box::new(file),
+            sink,
+            format,
+            fields,
+            Some(written),
+            head_of(meta, format, fields),
+        );
+        w.provenance.started_at = meta.collected_at.clone();
         w.hasher.update(b"[");
-        w.write_head(meta, fields)?;
+        w.write_head(fields)?;
         Ok(w)
     }
 
     /// Continues a resumable proof from `state`: the partial file is cut back to the rows the
     /// state counts (anything written after it is dropped), checked against the state's hash,
     /// and read back to rebuild the digest; new rows are appended. Refuses a partial file that
-    /// is missing, shorter, or different.
+    /// is missing, shorter, or different. `meta` is the proof's as it started (a JSON proof's
+    /// is read back from its file and must agree); give the provenance so far with
+    /// [`ProofWriter::set_provenance`].
     pub fn resume(
         target: &Path,
         format: Format,
+        meta: &ProofMeta,
         fields: &[Field],
         state: &WriterState,
     ) -> anyhow::Result<ProofWriter> {
@@ -255,11 +286,23 @@ impl ProofWriter {
             state.rows,
             state.bytes
         );
+        let head = head_of(meta, format, fields);
+        if format == Format::Json {
+            std::io::Seek::seek(&mut &file, std::io::SeekFrom::Start(0))?;
+            let written_head = readback::json_head(&mut std::io::BufReader::new(&file))
+                .with_context(|| format!("reading back the head of {}", partial.display()))?;
+            anyhow::ensure!(
+                written_head == head,
+                "{} was started for other metadata than this run's; start the collect again",
+                partial.display()
+            );
+        }
         let written = Arc::new(Mutex::new((reading.bytes, reading.hasher)));
         let mut append = file;
         std::io::Seek::seek(&mut append, std::io::SeekFrom::End(0))?;
         let sink = Sink::Partial { partial, target: target.to_path_buf() };
-        let mut w = ProofWriter::assemble(Box::new(append), sink, format, fields, Some(written));
+        let mut w = ProofWriter::assemble(Box::new(append), sink, format, fields, Some(written), head);
+        w.provenance.started_at = meta.collected_at.clone();
         w.hasher = hasher;
         w.rows = rows;
         w.warnings = state.warnings.clone();
@@ -294,6 +337,7 @@ impl ProofWriter {
         format: Format,
         fields: &[Field],
         written: Option<Arc<Mutex<(u64, Sha256)>>>,
+        head: serde_json::Map<String, serde_json::Value>,
     ) -> ProofWriter {
         let open = Arc::new(AtomicBool::new(true));
         let out: Box<dyn Write + Send> =
@@ -310,23 +354,48 @@ impl ProofWriter {
             line: Vec::with_capacity(4096),
             csv: None,
             written,
+            head,
+            provenance: Provenance::default(),
+            before: (0, 0),
+            signer: None,
         }
     }
 
-    fn write_head(&mut self, meta: &ProofMeta, fields: &[Field]) -> anyhow::Result<()> {
+    /// Sets the provenance so far: the connector, host and account, and for a resumed proof
+    /// the criteria applied, start time, pages and requests of the earlier runs (pages and
+    /// requests of this run are added to them as pages arrive).
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.before = (provenance.pages, provenance.requests);
+        self.provenance = provenance;
+    }
+
+    /// The provenance so far.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// The provenance so far, to complete (e.g. the account's role once known).
+    pub fn provenance_mut(&mut self) -> &mut Provenance {
+        &mut self.provenance
+    }
+
+    /// Signs the proof with `key` when it is finished. A JSON Lines or CSV proof must go to a
+    /// regular file: its signature goes in the sidecar.
+    pub fn set_signer(&mut self, key: SigningKey) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.format == Format::Json || matches!(self.sink, Sink::File { .. } | Sink::Partial { .. }),
+            "a signed {} proof needs an output file: its signature goes in FILE.proof.json",
+            self.format.name()
+        );
+        self.signer = Some(key);
+        Ok(())
+    }
+
+    fn write_head(&mut self, fields: &[Field]) -> anyhow::Result<()> {
         let out = self.out.as_mut().expect("set by assemble");
         match self.format {
             Format::Json => {
-                let head = serde_json::json!({
-                    "proof_type": meta.proof_type,
-                    "title": meta.title,
-                    "collected_at": meta.collected_at,
-                    "platform": meta.platform,
-                    "api_url": meta.api_url,
-                    "criteria": meta.criteria.iter().map(|(k, v)| serde_json::json!({"name": k, "value": v})).collect::<Vec<_>>(),
-                    "fields": fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind)})).collect::<Vec<_>>(),
-                });
-                let text = serde_json::to_string_pretty(&head)?;
+                let text = serde_json::to_string_pretty(&self.head)?;
                 // Open the object, then stream rows into it.
                 out.write_all(&text.as_bytes()[..text.len() - 2])?;
                 out.write_all(readback::JSON_ROWS_MARKER)?;
@@ -388,27 +457,43 @@ impl ProofWriter {
         self.rows
     }
 
-    /// Writes the trailer and makes the proof visible under its name.
+    /// Writes the trailer (with the provenance, and the signature when signing) and makes the
+    /// proof visible under its name; a JSON Lines or CSV proof file gets its sidecar.
     pub fn finish(mut self) -> anyhow::Result<ProofSummary> {
         self.hasher.update(b"]");
         let sha256 = hex::encode(self.hasher.clone().finalize());
+        if self.provenance.finished_at.is_none() {
+            self.provenance.finished_at = Some(crate::now_rfc3339());
+        }
+        let warnings: Vec<_> = self
+            .warnings
+            .iter()
+            .map(|(code, message)| serde_json::json!({"code": code, "message": message}))
+            .collect();
+        let mut tail = serde_json::Map::new();
+        tail.insert("row_count".into(), self.rows.into());
+        tail.insert("warnings".into(), warnings.into());
+        tail.insert("sha256".into(), sha256.clone().into());
+        tail.insert("provenance".into(), self.provenance.to_json());
+        let mut statement = self.head.clone();
+        statement.extend(tail.clone());
+        let signature = match &self.signer {
+            Some(key) => Some(SignatureBlock::sign(key, &statement)?),
+            None => None,
+        };
+        if let Some(s) = &signature {
+            tail.insert("signature".into(), s.to_json());
+            statement.insert("signature".into(), s.to_json());
+        }
         let mut out = match self.csv.take() {
             Some(c) => c.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?,
             None => self.out.take().expect("writer present"),
         };
         if self.format == Format::Json {
-            let warnings: Vec<_> = self
-                .warnings
-                .iter()
-                .map(|(code, message)| serde_json::json!({"code": code, "message": message}))
-                .collect();
-            let tail = format!(
-                "{}],\n  \"row_count\": {},\n  \"warnings\": {},\n  \"sha256\": \"{}\"\n}}\n",
-                if self.rows > 0 { "\n  " } else { "" },
-                self.rows,
-                serde_json::to_string(&warnings)?,
-                sha256
-            );
+            // The tail's members, indented as the head's: `],` closes the rows.
+            let text = serde_json::to_string_pretty(&tail)?;
+            let members = &text[2..text.len() - 1];
+            let tail = format!("{}],\n{members}}}\n", if self.rows > 0 { "\n  " } else { "" });
             out.write_all(tail.as_bytes())?;
         }
         out.flush()?;
@@ -429,19 +514,44 @@ impl ProofWriter {
             Sink::Special(target) => Some(target),
             Sink::Stdout => None,
         };
-        Ok(ProofSummary { row_count: self.rows, sha256, path, warnings: std::mem::take(&mut self.warnings) })
+        let sidecar = match (&path, self.format) {
+            (Some(target), Format::Jsonl | Format::Csv) if !is_special(target) => {
+                let sidecar = crate::proof::sidecar_path(target);
+                let text = serde_json::to_string_pretty(&statement)? + "\n";
+                write_atomic(&sidecar, text.as_bytes())?;
+                Some(sidecar)
+            }
+            _ => None,
+        };
+        Ok(ProofSummary {
+            row_count: self.rows,
+            sha256,
+            path,
+            warnings: std::mem::take(&mut self.warnings),
+            provenance: self.provenance.clone(),
+            signed_by: signature.map(|s| s.key_id),
+            sidecar,
+        })
     }
 }
 
 impl PageSink for ProofWriter {
+    /// Writes the rows and warnings, and keeps the provenance current: the criteria applied
+    /// (from the proof's first page), pages and requests.
     fn write_page(
         &mut self,
         rows: &[Vec<Value>],
         warnings: &[Warning],
-        _: &PageContext<'_>,
+        at: &PageContext<'_>,
     ) -> anyhow::Result<()> {
+        let first_of_proof = self.rows == 0 && at.pages == 1;
         self.write_rows(rows)?;
         self.add_warnings(warnings);
+        if first_of_proof && self.provenance.criteria_applied.is_none() {
+            self.provenance.criteria_applied = Some(at.applied_criteria.to_vec());
+        }
+        self.provenance.pages = self.before.0 + at.pages;
+        self.provenance.requests = self.before.1 + at.requests;
         Ok(())
     }
 }
@@ -514,6 +624,25 @@ fn make_readable(file: &File) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = file;
     Ok(())
+}
+
+/// The metadata before the rows: proof type, title, collected_at, platform, api_url, format,
+/// criteria (as given), fields.
+fn head_of(meta: &ProofMeta, format: Format, fields: &[Field]) -> serde_json::Map<String, serde_json::Value> {
+    let head = serde_json::json!({
+        "proof_type": meta.proof_type,
+        "title": meta.title,
+        "collected_at": meta.collected_at,
+        "platform": meta.platform,
+        "api_url": meta.api_url,
+        "format": format.name(),
+        "criteria": meta.criteria.iter().map(|(k, v)| serde_json::json!({"name": k, "value": v})).collect::<Vec<_>>(),
+        "fields": fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind)})).collect::<Vec<_>>(),
+    });
+    match head {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("an object"),
+    }
 }
 
 /// The stable name of a field kind.

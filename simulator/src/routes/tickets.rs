@@ -5,7 +5,7 @@
 
 use http::Response;
 
-use crate::data::{account_seed, cves, iso, parse_iso, real_now, ticket};
+use crate::data::{account_seed, cves, iso, parse_iso, real_now, ticket_on};
 use crate::errors::error_in_root;
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
@@ -111,7 +111,7 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
     // Ticket numbers are 10,000 + 3i + i%2: start just below `since` instead of at 0.
     let first = since.saturating_sub(10_000) / 3;
     for i in first.saturating_sub(1)..config.sizes.tickets {
-        let t = ticket(seed, i, config.sizes.tickets);
+        let t = ticket_on(seed, i, config.sizes.tickets, config.day);
         if t.number < since || t.number > until {
             continue;
         }

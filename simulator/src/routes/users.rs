@@ -4,7 +4,7 @@
 
 use http::Response;
 
-use crate::data::{account_seed, user};
+use crate::data::{account_seed, user_indices, user_on};
 use crate::errors::error_in_root;
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
@@ -34,8 +34,8 @@ pub fn user_list(config: &SimConfig, req: &ApiRequest) -> Response<SimBody> {
     // the simulator's own.
     x.comment("This is an evaluation version of the Qualys API; data may be incomplete.");
     x.open("USER_LIST_OUTPUT").open("USER_LIST");
-    for i in 0..config.sizes.users.max(1) {
-        let u = user(seed, &a.login, &a.role, &a.business_unit, i);
+    for i in user_indices(config.sizes.users.max(1), config.day) {
+        let u = user_on(seed, &a.login, &a.role, &a.business_unit, i, config.day);
         let visible = match a.role.as_str() {
             "Manager" => true,
             "Unit Manager" => u.unit == a.business_unit,

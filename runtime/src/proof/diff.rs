@@ -1,0 +1,525 @@
+//! What changed between two proofs of the same proof type: rows added, removed, and changed
+//! (with each changed field's old and new value), matched by the proof type's natural key.
+//!
+//! Memory stays bounded whatever the proofs' size: each proof's rows are sorted by key with an
+//! external sort ([`super::sort`]: chunks of at most a budget, spilled to temporary files) and
+//! the two sorted streams are merged. Works across formats: rows are compared as canonical rows.
+//!
+//! Keys ([`KeyRule`]): one field (a user's login, a ticket's number, a scan's reference), or the
+//! first present of two (an asset's asset id, else its host id). Rows whose key is null are
+//! matched only with identical rows. With two key fields, rows left unmatched by the first
+//! are matched by the second when one of the two lacks the first (an asset that gained or lost
+//! its asset id); those pairs are reported after the others. Duplicate keys within a proof
+//! (none is expected) are paired in order and counted.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::file::ProofFile;
+use super::sort::{Record, Sorted, Sorter};
+use crate::bindings::types::Field;
+use crate::output::readback::ReadError;
+
+/// How rows are matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRule {
+    /// By one field.
+    Field(String),
+    /// By `primary` when present, else by `secondary`.
+    Either {
+        /// The key field used when present.
+        primary: String,
+        /// The key field used when `primary` is null.
+        secondary: String,
+    },
+}
+
+impl KeyRule {
+    /// The key fields.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            KeyRule::Field(f) => vec![f],
+            KeyRule::Either { primary, secondary } => vec![primary, secondary],
+        }
+    }
+
+    /// In words.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyRule::Field(f) => f.clone(),
+            KeyRule::Either { primary, secondary } => format!("{primary}, else {secondary}"),
+        }
+    }
+}
+
+/// One proof to compare.
+#[derive(Debug, Clone)]
+pub struct DiffInput {
+    /// Where it is.
+    pub file: ProofFile,
+    /// Proof type and fields for a rows file without its sidecar (recognised by the caller).
+    pub fallback: Option<(String, Vec<Field>)>,
+}
+
+/// Limits of a diff.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Memory for sorting, in bytes (about the diff's peak above its baseline).
+    pub memory_budget: usize,
+    /// Where sorted runs are spilled (the system's temporary folder when `None`).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions { memory_budget: 64 << 20, temp_dir: None }
+    }
+}
+
+/// One side of a diff.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// The file.
+    pub path: String,
+    /// Its format's name.
+    pub format: &'static str,
+    /// When it was collected, when its metadata says.
+    pub collected_at: Option<String>,
+    /// Rows read.
+    pub rows: u64,
+    /// SHA-256 of its canonical rows, recomputed.
+    pub sha256: String,
+}
+
+/// What is compared.
+#[derive(Debug, Clone)]
+pub struct DiffHeader {
+    /// The proof type of both.
+    pub proof_type: String,
+    /// How rows are matched.
+    pub key: KeyRule,
+    /// The older proof.
+    pub old: Side,
+    /// The newer proof.
+    pub new: Side,
+    /// Fields only the old proof has (not compared).
+    pub only_old: Vec<String>,
+    /// Fields only the new proof has (not compared).
+    pub only_new: Vec<String>,
+}
+
+/// A field's change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    /// The field.
+    pub field: String,
+    /// Its old value.
+    pub old: Value,
+    /// Its new value.
+    pub new: Value,
+}
+
+/// One row's change. A key is the key fields' names and values (empty for a row without one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A row only the new proof has.
+    Added {
+        /// Its key.
+        key: Vec<(String, Value)>,
+        /// The row.
+        row: Map<String, Value>,
+    },
+    /// A row only the old proof has.
+    Removed {
+        /// Its key.
+        key: Vec<(String, Value)>,
+        /// The row.
+        row: Map<String, Value>,
+    },
+    /// A row both have, with different values.
+    Changed {
+        /// Its key.
+        key: Vec<(String, Value)>,
+        /// The fields that differ.
+        fields: Vec<FieldChange>,
+    },
+}
+
+/// The counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffSummary {
+    /// Rows added.
+    pub added: u64,
+    /// Rows removed.
+    pub removed: u64,
+    /// Rows changed.
+    pub changed: u64,
+    /// Rows alike in both.
+    pub unchanged: u64,
+    /// Rows of the old proof whose key an earlier row of it already had (paired in order).
+    pub duplicate_keys_old: u64,
+    /// Rows of the new proof whose key an earlier row of it already had (paired in order).
+    pub duplicate_keys_new: u64,
+}
+
+/// Receives a diff as it is found.
+pub trait DiffSink {
+    /// Before the first change.
+    fn begin(&mut self, header: &DiffHeader) -> anyhow::Result<()>;
+    /// Each change.
+    fn change(&mut self, change: &Change) -> anyhow::Result<()>;
+    /// After the last.
+    fn end(&mut self, summary: &DiffSummary) -> anyhow::Result<()>;
+}
+
+/// Why a diff could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// The two proofs are of different proof types.
+    #[error(
+        "{old_path} is a {old} proof and {new_path} a {new} proof: only proofs of the same proof type can be compared"
+    )]
+    DifferentTypes {
+        /// The old proof's type.
+        old: String,
+        /// The new proof's type.
+        new: String,
+        /// The old file.
+        old_path: String,
+        /// The new file.
+        new_path: String,
+    },
+    /// A proof cannot be read as one.
+    #[error("{path}: {error:#}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        error: anyhow::Error,
+    },
+    /// Anything else (temporary files, the sink).
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// Compares `old` and `new`, matching rows by the key `key_rule` gives for their proof type.
+pub fn diff(
+    old: &DiffInput,
+    new: &DiffInput,
+    key_rule: &dyn Fn(&str, &[Field]) -> anyhow::Result<KeyRule>,
+    options: &DiffOptions,
+    sink: &mut dyn DiffSink,
+) -> Result<DiffSummary, DiffError> {
+    let (old_type, old_fields) = identify(old)?;
+    let (new_type, new_fields) = identify(new)?;
+    if old_type != new_type {
+        return Err(DiffError::DifferentTypes {
+            old: old_type,
+            new: new_type,
+            old_path: old.file.display(),
+            new_path: new.file.display(),
+        });
+    }
+    let rule = key_rule(&old_type, &old_fields).map_err(DiffError::Other)?;
+    for (input, fields) in [(old, &old_fields), (new, &new_fields)] {
+        for k in rule.fields() {
+            if !fields.iter().any(|f| f.name == k) {
+                return Err(DiffError::Unreadable {
+                    path: input.file.display(),
+                    error: anyhow::anyhow!("it has no `{k}` field to match rows by"),
+                });
+            }
+        }
+    }
+    let budget = options.memory_budget;
+    let (old_side, mut old_rows) = sort_side(old, &rule, budget / 2, options)?;
+    let (new_side, mut new_rows) = sort_side(new, &rule, budget / 2, options)?;
+    let names = |f: &[Field]| f.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    let (old_names, new_names) = (names(&old_fields), names(&new_fields));
+    let header = DiffHeader {
+        proof_type: old_type,
+        key: rule.clone(),
+        only_old: old_names.iter().filter(|n| !new_names.contains(n)).cloned().collect(),
+        only_new: new_names.iter().filter(|n| !old_names.contains(n)).cloned().collect(),
+        old: old_side,
+        new: new_side,
+    };
+    let common: Vec<String> = new_names.iter().filter(|n| old_names.contains(n)).cloned().collect();
+    sink.begin(&header)?;
+
+    let mut merger = Merger { rule: &rule, common: &common, sink, summary: DiffSummary::default() };
+    let second = match &rule {
+        KeyRule::Either { secondary, .. } => Some(secondary.as_str()),
+        KeyRule::Field(_) => None,
+    };
+    let mut left_old = Sorter::new(budget / 8, options.temp_dir.clone());
+    let mut left_new = Sorter::new(budget / 8, options.temp_dir.clone());
+    let io = |e: std::io::Error| DiffError::Other(anyhow::Error::new(e).context("sorting rows"));
+    let (mut last_old, mut last_new): (Option<Vec<u8>>, Option<Vec<u8>>) = (None, None);
+    loop {
+        let order = match (old_rows.peek_key(), new_rows.peek_key()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => a.cmp(b),
+        };
+        let (a, b) = match order {
+            std::cmp::Ordering::Less => (old_rows.take().map_err(io)?, None),
+            std::cmp::Ordering::Greater => (None, new_rows.take().map_err(io)?),
+            std::cmp::Ordering::Equal => (old_rows.take().map_err(io)?, new_rows.take().map_err(io)?),
+        };
+        for (record, last, count) in [
+            (&a, &mut last_old, &mut merger.summary.duplicate_keys_old),
+            (&b, &mut last_new, &mut merger.summary.duplicate_keys_new),
+        ] {
+            if let Some((key, _)) = record {
+                if last.as_deref() == Some(key.as_slice()) {
+                    *count += 1;
+                }
+                *last = Some(key.clone());
+            }
+        }
+        match (a, b) {
+            (Some((_, a)), Some((_, b))) => merger.pair(&a, &b, None)?,
+            (Some((_, row)), None) => {
+                let parsed = parse(&row)?;
+                match second.and_then(|s| key_bytes(b'2', parsed.get(s))) {
+                    Some(k) => left_old.push(k, row).map_err(io)?,
+                    None => merger.emit_lone(false, parsed)?,
+                }
+            }
+            (None, Some((_, row))) => {
+                let parsed = parse(&row)?;
+                match second.and_then(|s| key_bytes(b'2', parsed.get(s))) {
+                    Some(k) => left_new.push(k, row).map_err(io)?,
+                    None => merger.emit_lone(true, parsed)?,
+                }
+            }
+            (None, None) => unreachable!("a side was peeked"),
+        }
+    }
+    if let KeyRule::Either { primary, secondary } = &rule {
+        merger.reconcile(
+            left_old.finish().map_err(io)?,
+            left_new.finish().map_err(io)?,
+            primary,
+            secondary,
+        )?;
+    }
+    let summary = merger.summary.clone();
+    merger.sink.end(&summary)?;
+    Ok(summary)
+}
+
+/// The proof type and fields of an input, from its metadata or the caller's fallback.
+fn identify(input: &DiffInput) -> Result<(String, Vec<Field>), DiffError> {
+    let unreadable = |error: anyhow::Error| DiffError::Unreadable { path: input.file.display(), error };
+    let head = input.file.head().map_err(|e| unreadable(anyhow::anyhow!(e)))?;
+    match (head, &input.fallback) {
+        (Some(head), _) => {
+            let proof_type = head
+                .get("proof_type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| unreadable(anyhow::anyhow!("its metadata names no proof_type")))?;
+            let fields = crate::output::readback::fields_of(&head).map_err(unreadable)?;
+            Ok((proof_type.to_string(), fields))
+        }
+        (None, Some((t, f))) => Ok((t.clone(), f.clone())),
+        (None, None) => Err(unreadable(anyhow::anyhow!(
+            "it has no {} beside it, and its fields are not those of a known proof type",
+            super::file::SIDECAR_SUFFIX
+        ))),
+    }
+}
+
+/// Reads one proof into a sorter, keyed by the rule.
+fn sort_side(
+    input: &DiffInput,
+    rule: &KeyRule,
+    budget: usize,
+    options: &DiffOptions,
+) -> Result<(Side, Sorted), DiffError> {
+    let mut sorter = Sorter::new(budget, options.temp_dir.clone());
+    let fallback_fields = input.fallback.as_ref().map(|(_, f)| f.as_slice());
+    let read = input.file.read(fallback_fields, &mut |_, _| Ok(()), &mut |row| {
+        let parsed: Map<String, Value> = serde_json::from_slice(row)?;
+        let key = row_key(rule, &parsed, row);
+        sorter.push(key, row.to_vec())?;
+        Ok(())
+    });
+    let unreadable = |error: anyhow::Error| DiffError::Unreadable { path: input.file.display(), error };
+    let read = match read {
+        Ok(r) => r,
+        Err(ReadError::Metadata(e) | ReadError::Rows(e)) => return Err(unreadable(e)),
+    };
+    let sorted =
+        sorter.finish().map_err(|e| unreadable(anyhow::Error::new(e).context("sorting its rows")))?;
+    let side = Side {
+        path: input.file.display(),
+        format: input.file.format.name(),
+        collected_at: read
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("collected_at"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        rows: read.rows,
+        sha256: read.sha256,
+    };
+    Ok((side, sorted))
+}
+
+/// The sort key of a row: its first key field present (tagged `1`), else its second (tagged
+/// `2`), else its content (tagged `9`: it matches only an identical row).
+fn row_key(rule: &KeyRule, row: &Map<String, Value>, bytes: &[u8]) -> Vec<u8> {
+    let found = match rule {
+        KeyRule::Field(f) => key_bytes(b'1', row.get(f)),
+        KeyRule::Either { primary, secondary } => {
+            key_bytes(b'1', row.get(primary)).or_else(|| key_bytes(b'2', row.get(secondary)))
+        }
+    };
+    found.unwrap_or_else(|| {
+        let mut k = vec![b'9'];
+        k.extend_from_slice(&Sha256::digest(bytes));
+        k
+    })
+}
+
+/// A key value as bytes that sort as the values do (integers numerically, texts by bytes).
+fn key_bytes(tag: u8, value: Option<&Value>) -> Option<Vec<u8>> {
+    let mut out = vec![tag];
+    match value? {
+        Value::Null => return None,
+        Value::Number(n) if n.as_i64().is_some() => {
+            out.push(b'I');
+            let biased = (n.as_i64().expect("checked") as u64) ^ (1 << 63);
+            out.extend_from_slice(&biased.to_be_bytes());
+        }
+        Value::String(s) => {
+            out.push(b'S');
+            out.extend_from_slice(s.as_bytes());
+        }
+        other => {
+            out.push(b'J');
+            out.extend_from_slice(other.to_string().as_bytes());
+        }
+    }
+    Some(out)
+}
+
+fn parse(row: &[u8]) -> Result<Map<String, Value>, DiffError> {
+    serde_json::from_slice(row)
+        .map_err(|e| DiffError::Other(anyhow::anyhow!("a sorted row is not an object: {e}")))
+}
+
+struct Merger<'a> {
+    rule: &'a KeyRule,
+    common: &'a [String],
+    sink: &'a mut dyn DiffSink,
+    summary: DiffSummary,
+}
+
+impl Merger<'_> {
+    /// The key shown for a row.
+    fn key_of(&self, row: &Map<String, Value>) -> Vec<(String, Value)> {
+        let present = |f: &str| row.get(f).filter(|v| !v.is_null()).map(|v| (f.to_string(), v.clone()));
+        match self.rule {
+            KeyRule::Field(f) => present(f).into_iter().collect(),
+            KeyRule::Either { primary, secondary } => {
+                present(primary).or_else(|| present(secondary)).into_iter().collect()
+            }
+        }
+    }
+
+    /// Two rows matched by key: changed or alike. `key_field` names the key when the pair was
+    /// matched by the second key field.
+    fn pair(&mut self, old: &[u8], new: &[u8], key_field: Option<&str>) -> Result<(), DiffError> {
+        if old == new {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        let (a, b) = (parse(old)?, parse(new)?);
+        let fields: Vec<FieldChange> = self
+            .common
+            .iter()
+            .filter_map(|f| {
+                let (x, y) = (a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null));
+                (x != y).then(|| FieldChange { field: f.clone(), old: x.clone(), new: y.clone() })
+            })
+            .collect();
+        if fields.is_empty() {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        self.summary.changed += 1;
+        let key = match key_field {
+            Some(f) => vec![(f.to_string(), b.get(f).cloned().unwrap_or(Value::Null))],
+            None => self.key_of(&b),
+        };
+        self.sink.change(&Change::Changed { key, fields })?;
+        Ok(())
+    }
+
+    fn emit_lone(&mut self, added: bool, row: Map<String, Value>) -> Result<(), DiffError> {
+        let key = self.key_of(&row);
+        let change = if added {
+            self.summary.added += 1;
+            Change::Added { key, row }
+        } else {
+            self.summary.removed += 1;
+            Change::Removed { key, row }
+        };
+        self.sink.change(&change)?;
+        Ok(())
+    }
+
+    /// Rows unmatched by the first key field, matched by the second when one of the two lacks
+    /// the first; the rest are removed or added.
+    fn reconcile(
+        &mut self,
+        mut old: Sorted,
+        mut new: Sorted,
+        primary: &str,
+        secondary: &str,
+    ) -> Result<(), DiffError> {
+        let io = |e: std::io::Error| DiffError::Other(anyhow::Error::new(e).context("sorting rows"));
+        loop {
+            let key = match (old.peek_key(), new.peek_key()) {
+                (None, None) => return Ok(()),
+                (Some(a), None) => a.to_vec(),
+                (None, Some(b)) => b.to_vec(),
+                (Some(a), Some(b)) => a.min(b).to_vec(),
+            };
+            let group = |s: &mut Sorted| -> std::io::Result<Vec<Record>> {
+                let mut g = Vec::new();
+                while s.peek_key() == Some(key.as_slice()) {
+                    g.extend(s.take()?);
+                }
+                Ok(g)
+            };
+            let (olds, news) = (group(&mut old).map_err(io)?, group(&mut new).map_err(io)?);
+            let lacks = |row: &Map<String, Value>| row.get(primary).is_none_or(Value::is_null);
+            let news: Vec<(Vec<u8>, Map<String, Value>)> =
+                news.into_iter().map(|(_, r)| parse(&r).map(|p| (r, p))).collect::<Result<_, _>>()?;
+            let mut taken = vec![false; news.len()];
+            for (_, row) in olds {
+                let parsed = parse(&row)?;
+                let partner = (0..news.len()).find(|&i| !taken[i] && (lacks(&parsed) || lacks(&news[i].1)));
+                match partner {
+                    Some(i) => {
+                        taken[i] = true;
+                        self.pair(&row, &news[i].0, Some(secondary))?;
+                    }
+                    None => self.emit_lone(false, parsed)?,
+                }
+            }
+            for (i, (_, parsed)) in news.into_iter().enumerate() {
+                if !taken[i] {
+                    self.emit_lone(true, parsed)?;
+                }
+            }
+        }
+    }
+}

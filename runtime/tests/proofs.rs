@@ -1,0 +1,340 @@
+//! Proofs an auditor can trust: provenance in every format, signatures that catch a changed
+//! row, a changed metadata field or another key, and diffs by natural key across formats.
+
+use std::path::{Path, PathBuf};
+
+use connector_runtime::PageContext;
+use connector_runtime::PageSink as _;
+use connector_runtime::proof::diff::{Change, DiffHeader, DiffSink, DiffSummary, FieldChange};
+use connector_runtime::proof::{
+    AccountInfo, DiffInput, DiffOptions, KeyRule, ProofFile, Provenance, Verdict, signature, verify,
+};
+use connector_runtime::types::{Field, FieldKind, Value};
+use connector_runtime::{Format, ProofMeta, ProofWriter};
+use serde_json::json;
+
+fn field(name: &str, kind: FieldKind) -> Field {
+    Field { name: name.into(), label: name.into(), kind, description: String::new() }
+}
+
+fn ticket_fields() -> Vec<Field> {
+    vec![
+        field("ticket_number", FieldKind::Integer),
+        field("state", FieldKind::Text),
+        field("tags", FieldKind::TextList),
+        field("overdue", FieldKind::Boolean),
+    ]
+}
+
+fn ticket(n: i64, state: &str) -> Vec<Value> {
+    vec![
+        Value::Integer(n),
+        Value::Text(state.into()),
+        Value::TextList(vec!["a \"quoted\" tag".into(), "é".into()]),
+        Value::Boolean(n % 2 == 0),
+    ]
+}
+
+fn meta(proof_type: &str) -> ProofMeta {
+    ProofMeta {
+        proof_type: proof_type.into(),
+        title: "A proof".into(),
+        collected_at: "2026-11-20T08:00:00Z".into(),
+        platform: "US1".into(),
+        api_url: "https://qualysapi.qualys.com".into(),
+        criteria: vec![("states".into(), "OPEN,RESOLVED".into())],
+    }
+}
+
+/// Writes a proof page by page as a collect does; returns its path.
+fn write(
+    dir: &Path,
+    name: &str,
+    format: Format,
+    proof_type: &str,
+    fields: &[Field],
+    rows: &[Vec<Value>],
+    key: Option<&connector_runtime::proof::SigningKey>,
+) -> PathBuf {
+    let path = dir.join(name);
+    let mut w = ProofWriter::create(Some(&path), format, &meta(proof_type), fields).unwrap();
+    w.set_provenance(Provenance {
+        account: AccountInfo { login: Some("auditor_1".into()), ..AccountInfo::default() },
+        started_at: "2026-11-20T08:00:00Z".into(),
+        ..Provenance::default()
+    });
+    if let Some(k) = key {
+        w.set_signer(k.clone()).unwrap();
+    }
+    let applied = vec![("states".to_string(), "OPEN,RESOLVED".to_string())];
+    for (i, page) in rows.chunks(2).enumerate() {
+        let at = PageContext {
+            next_cursor: None,
+            pages: i as u64 + 1,
+            rows: 0,
+            requests: 2 * (i as u64 + 1),
+            applied_criteria: if i == 0 { &applied } else { &[] },
+        };
+        w.write_page(page, &[], &at).unwrap();
+    }
+    w.finish().unwrap();
+    path
+}
+
+fn rows() -> Vec<Vec<Value>> {
+    (0..5).map(|i| ticket(10_000 + i, "OPEN")).collect()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn every_format_carries_provenance_and_a_signed_proof_verifies_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = signature::generate().unwrap();
+    for (name, format) in [("t.json", Format::Json), ("t.jsonl", Format::Jsonl), ("t.csv", Format::Csv)] {
+        let path =
+            write(dir.path(), name, format, "remediation-tickets", &ticket_fields(), &rows(), Some(&key));
+        let meta_path =
+            if format == Format::Json { path.clone() } else { connector_runtime::proof::sidecar_path(&path) };
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+        let p = &metadata["provenance"];
+        assert_eq!(p["criteria_applied"], json!([{"name": "states", "value": "OPEN,RESOLVED"}]), "{name}");
+        assert_eq!((p["pages"].as_u64(), p["requests"].as_u64()), (Some(3), Some(6)), "{name}");
+        assert_eq!(p["account"]["login"], "auditor_1");
+        assert!(p["finished_at"].is_string() && p["started_at"] == "2026-11-20T08:00:00Z");
+        assert_eq!(metadata["format"], format.name());
+        assert!(!metadata.to_string().contains("PRIVATE"), "no private key in any output");
+
+        let v = verify(&path, Some(&key.verifying_key())).unwrap();
+        assert_eq!(v.verdict, Verdict::Verified, "{name}: {}", v.reason);
+        assert_eq!(v.rows, 5);
+        // The sidecar names the same proof.
+        if format != Format::Json {
+            assert_eq!(verify(&meta_path, Some(&key.verifying_key())).unwrap().verdict, Verdict::Verified);
+        }
+    }
+}
+
+#[test]
+fn a_changed_row_a_changed_metadata_field_another_key_and_no_signature_each_fail_with_their_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = signature::generate().unwrap();
+    let trusted = key.verifying_key();
+    for (ext, format) in [("json", Format::Json), ("jsonl", Format::Jsonl), ("csv", Format::Csv)] {
+        let fields = ticket_fields();
+        let signed =
+            |name: &str| write(dir.path(), name, format, "remediation-tickets", &fields, &rows(), Some(&key));
+
+        let row = signed(&format!("row.{ext}"));
+        edit(&row, "10003", "10033");
+        let v = verify(&row, Some(&trusted)).unwrap();
+        assert_eq!(v.verdict, Verdict::RowsChanged, "{ext}: {}", v.reason);
+        assert!(v.reason.starts_with("rows changed"), "{}", v.reason);
+
+        let meta = signed(&format!("meta.{ext}"));
+        let meta_file =
+            if format == Format::Json { meta.clone() } else { connector_runtime::proof::sidecar_path(&meta) };
+        edit(&meta_file, "\"US1\"", "\"EU1\"");
+        let v = verify(&meta, Some(&trusted)).unwrap();
+        assert_eq!(v.verdict, Verdict::MetadataChanged, "{ext}: {}", v.reason);
+
+        let other = signature::generate().unwrap();
+        let wrong = signed(&format!("wrong.{ext}"));
+        let v = verify(&wrong, Some(&other.verifying_key())).unwrap();
+        assert_eq!(v.verdict, Verdict::WrongKey, "{ext}: {}", v.reason);
+        let v = verify(&wrong, None).unwrap();
+        assert_eq!(v.verdict, Verdict::Untrusted, "{ext}: without a trusted key: {}", v.reason);
+
+        let unsigned = write(
+            dir.path(),
+            &format!("unsigned.{ext}"),
+            format,
+            "remediation-tickets",
+            &fields,
+            &rows(),
+            None,
+        );
+        let v = verify(&unsigned, Some(&trusted)).unwrap();
+        assert_eq!(v.verdict, Verdict::Unsigned, "{ext}: {}", v.reason);
+    }
+}
+
+#[test]
+fn a_json_proof_reformatted_without_changing_a_value_still_verifies_but_a_duplicated_member_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = signature::generate().unwrap();
+    let path = write(
+        dir.path(),
+        "t.json",
+        Format::Json,
+        "remediation-tickets",
+        &ticket_fields(),
+        &rows(),
+        Some(&key),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+    assert_eq!(verify(&path, Some(&key.verifying_key())).unwrap().verdict, Verdict::Verified);
+
+    // A second `state` in a row: readers that keep the first and readers that keep the last
+    // would see different rows; the proof is refused.
+    edit(&path, "\"state\":\"OPEN\"", "\"state\":\"OPEN\",\"state\":\"CLOSED\"");
+    assert_eq!(verify(&path, Some(&key.verifying_key())).unwrap().verdict, Verdict::RowsChanged);
+}
+
+#[derive(Default)]
+struct Collected {
+    header: Option<DiffHeader>,
+    changes: Vec<Change>,
+    summary: Option<DiffSummary>,
+}
+
+impl DiffSink for Collected {
+    fn begin(&mut self, header: &DiffHeader) -> anyhow::Result<()> {
+        self.header = Some(header.clone());
+        Ok(())
+    }
+    fn change(&mut self, change: &Change) -> anyhow::Result<()> {
+        self.changes.push(change.clone());
+        Ok(())
+    }
+    fn end(&mut self, summary: &DiffSummary) -> anyhow::Result<()> {
+        self.summary = Some(summary.clone());
+        Ok(())
+    }
+}
+
+fn input(path: &Path) -> DiffInput {
+    DiffInput { file: ProofFile::locate(path).unwrap(), fallback: None }
+}
+
+fn tickets_key(_: &str, _: &[Field]) -> anyhow::Result<KeyRule> {
+    Ok(KeyRule::Field("ticket_number".into()))
+}
+
+#[test]
+fn a_diff_across_formats_reports_rows_added_removed_and_changed_by_key_in_any_order_and_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let old: Vec<_> = (0..300).map(|i| ticket(10_000 + i, "OPEN")).collect();
+    // New: rows in another order, ticket 10,007 resolved, 10,010 gone, 20,000 new.
+    let mut new: Vec<_> =
+        old.iter().rev().filter(|r| !matches!(r[0], Value::Integer(10_010))).cloned().collect();
+    for r in new.iter_mut() {
+        if matches!(r[0], Value::Integer(10_007)) {
+            r[1] = Value::Text("RESOLVED".into());
+        }
+    }
+    new.push(ticket(20_000, "OPEN"));
+    let old_path =
+        write(dir.path(), "old.csv", Format::Csv, "remediation-tickets", &ticket_fields(), &old, None);
+    let new_path =
+        write(dir.path(), "new.json", Format::Json, "remediation-tickets", &ticket_fields(), &new, None);
+    // A budget small enough to spill many runs, and one that keeps everything in memory.
+    for budget in [1, 64 << 20] {
+        let mut got = Collected::default();
+        let options = DiffOptions { memory_budget: budget, temp_dir: Some(dir.path().to_path_buf()) };
+        let summary = connector_runtime::proof::diff::diff(
+            &input(&old_path),
+            &input(&new_path),
+            &tickets_key,
+            &options,
+            &mut got,
+        )
+        .unwrap();
+        assert_eq!((summary.added, summary.removed, summary.changed, summary.unchanged), (1, 1, 1, 298));
+        let key = |n: i64| vec![("ticket_number".to_string(), json!(n))];
+        assert!(got.changes.contains(&Change::Changed {
+            key: key(10_007),
+            fields: vec![FieldChange { field: "state".into(), old: json!("OPEN"), new: json!("RESOLVED") }],
+        }));
+        assert!(got.changes.iter().any(|c| matches!(c, Change::Removed { key: k, .. } if *k == key(10_010))));
+        assert!(got.changes.iter().any(|c| matches!(c, Change::Added { key: k, .. } if *k == key(20_000))));
+        let header = got.header.unwrap();
+        assert_eq!((header.old.format, header.new.format), ("csv", "json"));
+    }
+}
+
+#[test]
+fn assets_match_by_asset_id_else_host_id_and_an_asset_that_gains_its_asset_id_is_one_change() {
+    let fields = vec![
+        field("source", FieldKind::Text),
+        field("host_id", FieldKind::Integer),
+        field("asset_id", FieldKind::Integer),
+        field("os", FieldKind::Text),
+    ];
+    let asset = |host: Option<i64>, asset: Option<i64>, os: &str| {
+        vec![
+            Value::Text("vm".into()),
+            host.map_or(Value::Null, Value::Integer),
+            asset.map_or(Value::Null, Value::Integer),
+            Value::Text(os.into()),
+        ]
+    };
+    let old = vec![
+        asset(Some(1), Some(101), "Linux"), // unchanged
+        asset(Some(2), None, "Windows"),    // gains asset id 102
+        asset(None, Some(103), "macOS"),    // agent only; gains host id 3, OS updated
+        asset(Some(4), None, "BSD"),        // host only, removed
+        asset(Some(5), Some(105), "IOS"),   // replaced by another asset on host 5
+    ];
+    let new = vec![
+        asset(Some(1), Some(101), "Linux"),
+        asset(Some(2), Some(102), "Windows"),
+        asset(Some(3), Some(103), "macOS 15"),
+        asset(Some(5), Some(205), "IOS"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let old_path = write(dir.path(), "old.jsonl", Format::Jsonl, "assets", &fields, &old, None);
+    let new_path = write(dir.path(), "new.jsonl", Format::Jsonl, "assets", &fields, &new, None);
+    let rule = |_: &str, _: &[Field]| {
+        Ok(KeyRule::Either { primary: "asset_id".into(), secondary: "host_id".into() })
+    };
+    let mut got = Collected::default();
+    let summary = connector_runtime::proof::diff::diff(
+        &input(&old_path),
+        &input(&new_path),
+        &rule,
+        &DiffOptions::default(),
+        &mut got,
+    )
+    .unwrap();
+    assert_eq!(
+        (summary.added, summary.removed, summary.changed, summary.unchanged),
+        (1, 2, 2, 1),
+        "{:#?}",
+        got.changes
+    );
+    assert!(got.changes.contains(&Change::Changed {
+        key: vec![("host_id".into(), json!(2))],
+        fields: vec![FieldChange { field: "asset_id".into(), old: json!(null), new: json!(102) }],
+    }));
+    assert!(got.changes.contains(&Change::Changed {
+        key: vec![("asset_id".into(), json!(103))],
+        fields: vec![
+            FieldChange { field: "host_id".into(), old: json!(null), new: json!(3) },
+            FieldChange { field: "os".into(), old: json!("macOS"), new: json!("macOS 15") },
+        ],
+    }));
+}
+
+#[test]
+fn a_diff_of_two_proof_types_is_refused_before_reading_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.json", Format::Json, "remediation-tickets", &ticket_fields(), &rows(), None);
+    let b = write(dir.path(), "b.csv", Format::Csv, "users", &ticket_fields(), &rows(), None);
+    let err = connector_runtime::proof::diff::diff(
+        &input(&a),
+        &input(&b),
+        &tickets_key,
+        &DiffOptions::default(),
+        &mut Collected::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, connector_runtime::proof::diff::DiffError::DifferentTypes { .. }), "{err}");
+    assert!(err.to_string().contains("remediation-tickets proof") && err.to_string().contains("users proof"));
+}
