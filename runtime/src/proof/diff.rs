@@ -343,9 +343,10 @@ fn sort_side(
 ) -> Result<(Side, Sorted), DiffError> {
     let mut sorter = Sorter::new(budget, options.temp_dir.clone());
     let fallback_fields = input.fallback.as_ref().map(|(_, f)| f.as_slice());
+    let names = rule.fields();
     let read = input.file.read(fallback_fields, &mut |_, _| Ok(()), &mut |row| {
-        let parsed: Map<String, Value> = serde_json::from_slice(row)?;
-        let key = row_key(rule, &parsed, row);
+        let values = key_values(row, &names)?;
+        let key = row_key(rule, &values, row);
         sorter.push(key, row.to_vec())?;
         Ok(())
     });
@@ -371,13 +372,60 @@ fn sort_side(
     Ok((side, sorted))
 }
 
+/// The values of the key fields `names` in a canonical row (the other members are skipped
+/// without being decoded).
+fn key_values(row: &[u8], names: &[&str]) -> anyhow::Result<Vec<Option<Value>>> {
+    struct Keys<'n>(&'n [&'n str]);
+    impl<'de> serde::de::Visitor<'de> for Keys<'_> {
+        type Value = Vec<Option<Value>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a row object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = vec![None; self.0.len()];
+            while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
+                match self.0.iter().position(|n| *n == name) {
+                    Some(i) => found[i] = Some(map.next_value::<Value>()?),
+                    None => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(found)
+        }
+    }
+    /// A member name, borrowed from the row when it has no escapes.
+    struct Name<'de>(std::borrow::Cow<'de, str>);
+    impl<'de> serde::Deserialize<'de> for Name<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Name<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+                    Ok(Name(v.into()))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+                    Ok(Name(v.to_string().into()))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    use serde::Deserializer as _;
+    Ok(serde_json::Deserializer::from_slice(row).deserialize_map(Keys(names))?)
+}
+
 /// The sort key of a row: its first key field present (tagged `1`), else its second (tagged
-/// `2`), else its content (tagged `9`: it matches only an identical row).
-fn row_key(rule: &KeyRule, row: &Map<String, Value>, bytes: &[u8]) -> Vec<u8> {
+/// `2`), else its content (tagged `9`: it matches only an identical row). `values` are the
+/// rule's key fields' values, in [`KeyRule::fields`] order.
+fn row_key(rule: &KeyRule, values: &[Option<Value>], bytes: &[u8]) -> Vec<u8> {
     let found = match rule {
-        KeyRule::Field(f) => key_bytes(b'1', row.get(f)),
-        KeyRule::Either { primary, secondary } => {
-            key_bytes(b'1', row.get(primary)).or_else(|| key_bytes(b'2', row.get(secondary)))
+        KeyRule::Field(_) => key_bytes(b'1', values[0].as_ref()),
+        KeyRule::Either { .. } => {
+            key_bytes(b'1', values[0].as_ref()).or_else(|| key_bytes(b'2', values[1].as_ref()))
         }
     };
     found.unwrap_or_else(|| {
