@@ -55,6 +55,10 @@ struct Args {
     /// Write the CA certificate (PEM) to this file, for `connector-host --ca-file FILE`.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca_out: Option<std::path::PathBuf>,
+    /// Send response bodies at most this fast, as a server across the internet does (default:
+    /// as fast as loopback allows).
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    body_rate: Option<u64>,
 }
 
 #[tokio::main]
@@ -76,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
         rate_limit: a.rate_limit.map(|calls| RateLimit { calls, window_secs: 3600 }),
         concurrency_limit: a.concurrency_limit,
         tls: a.tls.then(|| SimTls { ca_out: a.ca_out.clone(), ..SimTls::default() }),
+        body_rate: a.body_rate,
         ..SimConfig::default()
     };
     let sim = Simulator::start(config).await?;

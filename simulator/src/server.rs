@@ -56,6 +56,10 @@ pub struct SimConfig {
     /// The data day: 0 is the data set as generated; a later day changes known users and
     /// tickets (`data::user_indices` says which), for tests of what changed between collects.
     pub day: u32,
+    /// Send every response body at most this many bytes per second, as a server across the
+    /// internet does (`None`: as fast as loopback allows, the default). The body is generated
+    /// first, then paced; its length is still announced.
+    pub body_rate: Option<u64>,
 }
 
 /// An exact response served, after authentication, for every request to a path.
@@ -90,6 +94,7 @@ impl Default for SimConfig {
             fixtures: Vec::new(),
             tls: None,
             day: 0,
+            body_rate: None,
         }
     }
 }
@@ -248,10 +253,40 @@ impl Simulator {
     }
 }
 
-/// The response body type: whole, or streamed (slow drips, resets, huge bodies).
+/// The response body type: whole, or streamed (slow drips, resets, huge bodies), or paced
+/// (a whole body sent at a bounded rate, its length announced).
 pub enum SimBody {
     Full(Option<Bytes>),
     Stream(mpsc::Receiver<Result<Bytes, std::io::Error>>),
+    Paced { rx: mpsc::Receiver<Bytes>, len: u64 },
+}
+
+/// Bytes sent at a time by a paced body.
+const PACED_CHUNK: usize = 16 * 1024;
+
+impl SimBody {
+    /// This body sent at `rate` bytes per second (whole bodies only; streamed ones keep their
+    /// own pace).
+    fn paced(self, rate: u64) -> SimBody {
+        let SimBody::Full(Some(bytes)) = self else { return self };
+        let (tx, rx) = mpsc::channel(4);
+        let len = bytes.len() as u64;
+        tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
+            let mut sent = 0u64;
+            for start in (0..bytes.len()).step_by(PACED_CHUNK) {
+                let chunk = bytes.slice(start..(start + PACED_CHUNK).min(bytes.len()));
+                sent += chunk.len() as u64;
+                if tx.send(chunk).await.is_err() {
+                    return;
+                }
+                // On a schedule from the first byte, so timer granularity does not add up.
+                let due = std::time::Duration::from_secs_f64(sent as f64 / rate.max(1) as f64);
+                tokio::time::sleep_until(started + due).await;
+            }
+        });
+        SimBody::Paced { rx, len }
+    }
 }
 
 impl Body for SimBody {
@@ -265,6 +300,7 @@ impl Body for SimBody {
         match self.get_mut() {
             SimBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             SimBody::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            SimBody::Paced { rx, .. } => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
         }
     }
 
@@ -273,6 +309,7 @@ impl Body for SimBody {
             SimBody::Full(Some(b)) => hyper::body::SizeHint::with_exact(b.len() as u64),
             SimBody::Full(None) => hyper::body::SizeHint::with_exact(0),
             SimBody::Stream(_) => hyper::body::SizeHint::default(),
+            SimBody::Paced { len, .. } => hyper::body::SizeHint::with_exact(*len),
         }
     }
 }
@@ -458,7 +495,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
         }
         resp
     };
-    let mut response = response;
+    let mut response = match config.body_rate {
+        Some(rate) => response.map(|body| body.paced(rate)),
+        None => response,
+    };
     if !qps {
         add_limit_headers(&state, &config, &mut response, record.login.as_deref(), &path);
     }
