@@ -12,9 +12,6 @@ use std::io::BufRead;
 use quick_xml::Reader;
 use quick_xml::errors::SyntaxError;
 use quick_xml::events::{BytesStart, Event};
-// Column lookups happen for every element; keys are our own static paths, so no DoS-resistant
-// hash is needed and Fx is several times cheaper than SipHash (measured in the benchmark).
-use rustc_hash::FxHashMap;
 
 use crate::error::Error;
 use crate::model::{Kind, ProofSpec, Row, Value};
@@ -116,25 +113,260 @@ pub fn read_error_body(body: &mut dyn BufRead, http_status: u16) -> Result<(), E
     read_captures(body, &ANY, Some(http_status)).map(|_| ())
 }
 
+/// The body as quick-xml reads it. quick-xml calls `fill_buf` and `consume` several times
+/// per event; on the caller's `&mut dyn BufRead` each is an indirect call that cannot be
+/// inlined (in wasm a `call_indirect` with its checks). Copying each chunk of the body into a
+/// buffer of our own makes those calls direct and inlinable, for one dynamic call and one bulk
+/// copy per chunk instead of several dynamic calls per event.
+struct Chunks<'a> {
+    inner: &'a mut dyn BufRead,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+}
+
+/// Bytes taken from the body at a time (the transport reads 64 KiB at a time too).
+const CHUNK: usize = 64 * 1024;
+
+impl<'a> Chunks<'a> {
+    fn new(inner: &'a mut dyn BufRead) -> Chunks<'a> {
+        Chunks { inner, buf: Vec::new(), pos: 0, len: 0 }
+    }
+
+    /// Takes the next chunk; kept out of line so that `fill_buf` inlines into quick-xml.
+    #[inline(never)]
+    fn refill(&mut self) -> std::io::Result<()> {
+        let available = self.inner.fill_buf()?;
+        let n = available.len().min(CHUNK);
+        if self.buf.len() < n {
+            self.buf.resize(CHUNK.min(n.next_power_of_two()), 0);
+        }
+        self.buf[..n].copy_from_slice(&available[..n]);
+        self.inner.consume(n);
+        (self.pos, self.len) = (0, n);
+        Ok(())
+    }
+}
+
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Chunks<'_> {
+    #[inline]
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos == self.len {
+            self.refill()?;
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    #[inline]
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.len);
+    }
+}
+
+/// One element of a map: the map's paths merged into a tree, so that each element of the
+/// document is matched by one lookup among its parent's mapped children, and every element
+/// below an unmapped one is skipped without any lookup.
+struct Node {
+    name: &'static str,
+    children: Children,
+    /// Where the element's text goes.
+    text: Option<Target>,
+    /// Where its attributes go, by attribute name.
+    attrs: Vec<(&'static str, Target)>,
+    /// Index in the map's required paths.
+    required: Option<usize>,
+    /// The repeated record element.
+    record: bool,
+}
+
+/// The mapped children of a node: a small open-addressing table keyed by [`NameKey`], so
+/// that a lookup is a hash, a probe or two and at most one compare of a name's tail, however
+/// many children the node has (a host list's HOST has 23 mapped ones, and documents carry as
+/// many more that are not mapped, each of which must be looked up to be found missing).
+#[derive(Default)]
+struct Children {
+    /// Power-of-two slots of (key, node); node `usize::MAX` marks an empty slot.
+    slots: Vec<(NameKey, usize)>,
+    len: usize,
+}
+
+/// A name's length and first 8 bytes: equal keys mean equal names up to 8 bytes long, and
+/// equal length and start for longer ones (whose tails are then compared).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NameKey {
+    head: u64,
+    len: usize,
+}
+
+impl NameKey {
+    #[inline]
+    fn of(name: &[u8]) -> NameKey {
+        let n = name.len();
+        let word = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let head = if n >= 8 {
+            u64::from_le_bytes([name[0], name[1], name[2], name[3], name[4], name[5], name[6], name[7]])
+        } else if n >= 4 {
+            // Two overlapping words: the bytes they share are the same bytes at the same places.
+            word(name) | word(&name[n - 4..]) << (8 * (n - 4))
+        } else {
+            name.iter().enumerate().fold(0, |k, (i, b)| k | u64::from(*b) << (8 * i))
+        };
+        NameKey { head, len: n }
+    }
+
+    #[inline]
+    fn slot(&self, mask: usize) -> usize {
+        // Fibonacci hashing of the head and the length; the top bits are the best mixed.
+        let h = (self.head ^ (self.len as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 40) as usize & mask
+    }
+}
+
+impl Children {
+    fn insert(&mut self, key: NameKey, node: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(NameKey { head: 0, len: 0 }, usize::MAX); (old.len() * 2).max(4)];
+            self.len = 0;
+            for (k, n) in old.into_iter().filter(|(_, n)| *n != usize::MAX) {
+                self.insert(k, n);
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key.slot(mask);
+        while self.slots[i].1 != usize::MAX {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key, node);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn find(&self, key: NameKey, name: &[u8], nodes: &[Node]) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key.slot(mask);
+        loop {
+            let (k, node) = self.slots[i];
+            if node == usize::MAX {
+                return None;
+            }
+            if k == key && (key.len <= 8 || nodes[node].name.as_bytes()[8..] == name[8..]) {
+                return Some(node);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// The tree of a [`RecordMap`]; node 0 is the root element.
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    fn new(map: &RecordMap, spec: &ProofSpec) -> Tree {
+        let mut tree = Tree { nodes: vec![Node::new(map.root)] };
+        let record = if map.record.is_empty() { None } else { Some(tree.walk(0, map.record).0) };
+        if let Some(r) = record {
+            tree.nodes[r].record = true;
+            for (path, field) in map.columns {
+                tree.set(r, path, Target::Column(spec.index(field)));
+            }
+        }
+        for (i, path) in map.captures.iter().enumerate() {
+            tree.set(0, path, Target::Capture(i));
+        }
+        for (i, path) in map.required.iter().enumerate() {
+            let (node, _) = tree.walk(0, path);
+            tree.nodes[node].required = Some(i);
+        }
+        tree
+    }
+
+    /// The node of `path` below `from` (made as needed), and the attribute it ends in, if any.
+    fn walk(&mut self, from: usize, path: &'static str) -> (usize, Option<&'static str>) {
+        let mut node = from;
+        if path.is_empty() {
+            return (node, None);
+        }
+        for part in path.split('/') {
+            if let Some(attr) = part.strip_prefix('@') {
+                return (node, Some(attr));
+            }
+            node = match self.child(node, part) {
+                Some(child) => child,
+                None => {
+                    self.nodes.push(Node::new(part));
+                    let child = self.nodes.len() - 1;
+                    self.nodes[node].children.insert(NameKey::of(part.as_bytes()), child);
+                    child
+                }
+            };
+        }
+        (node, None)
+    }
+
+    fn set(&mut self, from: usize, path: &'static str, target: Target) {
+        match self.walk(from, path) {
+            (node, Some(attr)) => self.nodes[node].attrs.push((attr, target)),
+            (node, None) => self.nodes[node].text = Some(target),
+        }
+    }
+
+    /// The mapped child of `parent` named `name`.
+    #[inline]
+    fn child(&self, parent: usize, name: &str) -> Option<usize> {
+        let name = name.as_bytes();
+        self.nodes[parent].children.find(NameKey::of(name), name, &self.nodes)
+    }
+}
+
+impl Node {
+    fn new(name: &'static str) -> Node {
+        Node {
+            name,
+            children: Children::default(),
+            text: None,
+            attrs: Vec::new(),
+            required: None,
+            record: false,
+        }
+    }
+}
+
 struct Doc<'a> {
-    reader: Reader<&'a mut dyn BufRead>,
+    reader: Reader<Chunks<'a>>,
     map: &'a RecordMap,
     spec: &'a ProofSpec,
-    columns: FxHashMap<&'static str, usize>,
-    has_attr_columns: bool,
+    tree: Tree,
+    /// Whether the map is one of Qualys' error documents (whose `ERROR` is no inner error).
+    error_document: bool,
     max_rows: usize,
-    /// Absolute path of the current element, "ROOT/A/B".
-    path: String,
-    /// Length of `path` before each open element, to pop in O(1).
-    stack: Vec<usize>,
-    record_path: String,
-    /// Elements in `record_path`: most elements are rejected by depth without a compare.
-    record_depth: usize,
+    /// The tree node of each open element; `None` below the first element the map does not
+    /// name (nothing below it is read).
+    stack: Vec<Option<usize>>,
+    /// The root element's name as the document spells it (for messages).
+    root_name: String,
+    /// The first unmapped element on the stack and its depth (0: none), for messages.
+    unmapped: String,
+    unmapped_at: usize,
     row: Option<Row>,
     active: Option<(Target, usize)>,
     text: String,
     out: Parsed,
-    scratch: String,
     /// Which of the map's required paths were seen.
     seen: Vec<bool>,
     /// An `ERROR` element inside the normal root, once one opened.
@@ -148,11 +380,7 @@ impl<'a> Doc<'a> {
         spec: &'a ProofSpec,
         max_rows: usize,
     ) -> Result<Doc<'a>, Error> {
-        let mut columns = FxHashMap::with_capacity_and_hasher(map.columns.len(), Default::default());
-        for (path, field) in map.columns {
-            columns.insert(*path, spec.index(field));
-        }
-        let mut reader = Reader::from_reader(body);
+        let mut reader = Reader::from_reader(Chunks::new(body));
         let config = reader.config_mut();
         config.check_end_names = true;
         config.expand_empty_elements = false;
@@ -160,18 +388,17 @@ impl<'a> Doc<'a> {
             reader,
             map,
             spec,
-            has_attr_columns: map.columns.iter().any(|(p, _)| p.contains('@')),
-            columns,
+            tree: Tree::new(map, spec),
+            error_document: qualys_error::error_root(map.root).is_some(),
             max_rows,
-            path: String::with_capacity(128),
             stack: Vec::with_capacity(16),
-            record_path: record_path(map),
-            record_depth: depth_of(map),
+            root_name: String::new(),
+            unmapped: String::new(),
+            unmapped_at: 0,
             row: None,
             active: None,
             text: String::new(),
             out: Parsed { rows: Vec::new(), captures: vec![None; map.captures.len()] },
-            scratch: String::new(),
             seen: vec![false; map.required.len()],
             error: None,
         })
@@ -226,7 +453,7 @@ impl<'a> Doc<'a> {
             // The connection ended mid-document: a network fault, so the request may be retried.
             return Err(Error::Transport(format!(
                 "the response ended before the document was complete (inside <{}>); the connection was probably cut",
-                self.path
+                self.path()
             )));
         }
         if let Some(error_kind) = qualys_error::error_root(self.map.root) {
@@ -251,144 +478,153 @@ impl<'a> Doc<'a> {
     fn open(&mut self, e: &BytesStart<'_>, seen_root: &mut bool) -> Result<(), Error> {
         let name = e.name();
         let name = name.as_ref();
-        if self.stack.is_empty() {
-            if *seen_root {
-                return Err(Error::malformed(format!("a second root element <{name}> follows the document")));
+        let node = match self.stack.last() {
+            None => {
+                self.open_root(name, seen_root)?;
+                Some(0)
             }
-            *seen_root = true;
-            if self.map.root == ANY_ROOT && qualys_error::error_root(name).is_none() {
-                // Any root: only an ERROR element inside it can make it an error.
-            } else if name != self.map.root {
-                // An error document (or something else) instead of the expected one.
-                self.map = qualys_error::map_for_root(name, self.map.root)?;
-                self.columns.clear();
-                self.has_attr_columns = false;
-                self.record_path = record_path(self.map);
-                self.record_depth = depth_of(self.map);
-                self.out.captures = vec![None; self.map.captures.len()];
-                self.seen.clear();
-            }
-        }
+            Some(Some(parent)) => self.tree.child(*parent, name),
+            Some(None) => None,
+        };
         if self.stack.len() >= MAX_DEPTH {
             return Err(Error::malformed(format!(
                 "elements nest deeper than {MAX_DEPTH} levels; this is not a Qualys document"
             )));
         }
-        self.stack.push(self.path.len());
-        if !self.path.is_empty() {
-            self.path.push('/');
-        }
-        self.path.push_str(name);
-
-        let record_len = self.record_path.len();
-        if self.stack.len() == self.record_depth && self.path == self.record_path {
+        self.stack.push(node);
+        let depth = self.stack.len();
+        let Some(n) = node else {
+            if self.unmapped_at == 0 {
+                self.unmapped.clear();
+                self.unmapped.push_str(name);
+                self.unmapped_at = depth;
+            }
+            if self.row.is_none() {
+                self.maybe_error_element(e, name)?;
+            }
+            return Ok(());
+        };
+        if self.tree.nodes[n].record {
             if self.out.rows.len() >= self.max_rows {
                 return Err(Error::malformed(format!(
                     "the page holds more than {} records, more than was asked for",
                     self.max_rows
                 )));
             }
-            self.row = Some(vec![Value::Null; self.spec.fields.len()]);
+            // `resize_with` writes each Null in place; `vec![Value::Null; n]` clones it n times
+            // through an out-of-line `Clone`.
+            let mut row = Vec::with_capacity(self.spec.fields.len());
+            row.resize_with(self.spec.fields.len(), || Value::Null);
+            self.row = Some(row);
             self.active = None;
-            if self.has_attr_columns {
-                self.record_attributes(e, record_len)?;
-            }
+            self.attributes(e, n)?;
         } else if self.row.is_some() {
-            let rel = &self.path[record_len + 1..];
-            if let Some(&i) = self.columns.get(rel) {
-                self.active = Some((Target::Column(i), self.stack.len()));
+            if let Some(target) = self.tree.nodes[n].text {
+                self.active = Some((target, depth));
                 self.text.clear();
             }
-            if self.has_attr_columns {
-                self.record_attributes(e, record_len)?;
-            }
+            self.attributes(e, n)?;
         } else {
-            if name == "ERROR" && self.stack.len() > 1 && self.error.is_none() && !self.is_error_document() {
-                // A failed call inside the normal root (the v1 API's `ERROR`): whatever else
-                // the document holds, it is not a result.
-                let mut found = ErrorElement::default();
-                for attr in e.attributes() {
-                    let attr = attr.map_err(|err| Error::malformed(format!("bad attribute: {err}")))?;
-                    if attr.key.as_ref() == "number" {
-                        let value = attr
-                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                            .map_err(|err| Error::malformed(format!("bad attribute value: {err}")))?;
-                        found.number = Some(value.trim().to_string());
-                    }
-                }
-                self.error = Some(found);
-                self.active = Some((Target::Error, self.stack.len()));
-                self.text.clear();
+            if self.maybe_error_element(e, name)? {
                 return Ok(());
             }
-            let rel = self.rel_to_root();
-            if let Some(i) = self.map.required.iter().position(|c| *c == rel) {
+            if let Some(i) = self.tree.nodes[n].required {
                 self.seen[i] = true;
             }
-            let rel = self.rel_to_root();
-            if let Some(i) = self.map.captures.iter().position(|c| *c == rel) {
-                self.active = Some((Target::Capture(i), self.stack.len()));
+            if let Some(target) = self.tree.nodes[n].text {
+                self.active = Some((target, depth));
                 self.text.clear();
             }
-            self.capture_attributes(e)?;
+            self.attributes(e, n)?;
         }
         Ok(())
     }
 
-    fn is_error_document(&self) -> bool {
-        qualys_error::error_root(self.map.root).is_some()
+    /// The root element: the expected one, any root, or an error document (whose map then
+    /// replaces the expected one).
+    fn open_root(&mut self, name: &str, seen_root: &mut bool) -> Result<(), Error> {
+        if *seen_root {
+            return Err(Error::malformed(format!("a second root element <{name}> follows the document")));
+        }
+        *seen_root = true;
+        self.root_name = name.to_string();
+        if self.map.root == ANY_ROOT && qualys_error::error_root(name).is_none() {
+            // Any root: only an ERROR element inside it can make it an error.
+        } else if name != self.map.root {
+            // An error document (or something else) instead of the expected one.
+            self.map = qualys_error::map_for_root(name, self.map.root)?;
+            self.tree = Tree::new(self.map, self.spec);
+            self.error_document = qualys_error::error_root(self.map.root).is_some();
+            self.out.captures = vec![None; self.map.captures.len()];
+            self.seen.clear();
+        }
+        Ok(())
     }
 
-    fn rel_to_root(&self) -> &str {
-        let root = self.root_len();
-        if self.path.len() > root { &self.path[root + 1..] } else { "" }
-    }
-
-    /// Length of the root element's name in `path` (the map's root, or any root).
-    fn root_len(&self) -> usize {
-        self.path.find('/').unwrap_or(self.path.len())
-    }
-
-    fn record_attributes(&mut self, e: &BytesStart<'_>, record_len: usize) -> Result<(), Error> {
+    /// An `ERROR` element below the root, outside the records, makes the document a failed
+    /// call (the v1 API's `ERROR` inside the normal root), whatever else it holds.
+    fn maybe_error_element(&mut self, e: &BytesStart<'_>, name: &str) -> Result<bool, Error> {
+        if name != "ERROR" || self.stack.len() <= 1 || self.error.is_some() || self.error_document {
+            return Ok(false);
+        }
+        let mut found = ErrorElement::default();
         for attr in e.attributes() {
             let attr = attr.map_err(|err| Error::malformed(format!("bad attribute: {err}")))?;
-            self.scratch.clear();
-            if self.path.len() > record_len {
-                self.scratch.push_str(&self.path[record_len + 1..]);
-                self.scratch.push('/');
-            }
-            self.scratch.push('@');
-            self.scratch.push_str(attr.key.as_ref());
-            if let Some(&i) = self.columns.get(self.scratch.as_str()) {
+            if attr.key.as_ref() == "number" {
                 let value = attr
                     .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map_err(|err| Error::malformed(format!("bad attribute value: {err}")))?;
-                self.store_column(i, &value)?;
+                found.number = Some(value.trim().to_string());
             }
         }
-        Ok(())
+        self.error = Some(found);
+        self.active = Some((Target::Error, self.stack.len()));
+        self.text.clear();
+        Ok(true)
     }
 
-    fn capture_attributes(&mut self, e: &BytesStart<'_>) -> Result<(), Error> {
-        if !self.map.captures.iter().any(|c| c.contains('@')) {
+    /// The attributes of a mapped element that the map reads (record columns or captures).
+    fn attributes(&mut self, e: &BytesStart<'_>, node: usize) -> Result<(), Error> {
+        if self.tree.nodes[node].attrs.is_empty() {
             return Ok(());
         }
         for attr in e.attributes() {
             let attr = attr.map_err(|err| Error::malformed(format!("bad attribute: {err}")))?;
-            let rel = self.rel_to_root();
-            let key = if rel.is_empty() {
-                format!("@{}", attr.key.as_ref())
-            } else {
-                format!("{rel}/@{}", attr.key.as_ref())
+            let key = attr.key.as_ref();
+            let Some(&(_, target)) = self.tree.nodes[node].attrs.iter().find(|(name, _)| *name == key) else {
+                continue;
             };
-            if let Some(i) = self.map.captures.iter().position(|c| *c == key) {
-                let value = attr
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .map_err(|err| Error::malformed(format!("bad attribute value: {err}")))?;
-                self.out.captures[i] = Some(value.trim().to_string());
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| Error::malformed(format!("bad attribute value: {err}")))?;
+            match target {
+                Target::Column(i) => self.store_column(i, &value)?,
+                Target::Capture(i) => self.out.captures[i] = Some(value.trim().to_string()),
+                Target::Error => {}
             }
         }
         Ok(())
+    }
+
+    /// The path of the open element, "ROOT/A/B", for messages (elements below the first one
+    /// the map does not name are shown as "…").
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for (i, node) in self.stack.iter().enumerate() {
+            if i > 0 {
+                path.push('/');
+            }
+            match node {
+                Some(0) => path.push_str(&self.root_name),
+                Some(n) => path.push_str(self.tree.nodes[*n].name),
+                None if i + 1 == self.unmapped_at => path.push_str(&self.unmapped),
+                None => {
+                    path.push('…');
+                    break;
+                }
+            }
+        }
+        path
     }
 
     fn close(&mut self) -> Result<(), Error> {
@@ -414,22 +650,28 @@ impl<'a> Doc<'a> {
             }
             self.text = text;
         }
-        // Records never nest (one opened only where the path equals the record path), so the
-        // element closing at the record's depth while a row is open is the record itself.
-        if self.row.is_some() && self.stack.len() == self.record_depth {
-            let row = self.row.take().expect("checked above");
+        // Records never nest (one opens only at the record's node), so the record's node
+        // closing while a row is open is the record itself.
+        if let Some(Some(n)) = self.stack.pop()
+            && self.tree.nodes[n].record
+            && let Some(row) = self.row.take()
+        {
             self.out.rows.push(row);
         }
-        let len = self.stack.pop().unwrap_or(0);
-        self.path.truncate(len);
+        if self.unmapped_at == depth {
+            self.unmapped_at = 0;
+        }
         Ok(())
     }
 
     fn store_column(&mut self, i: usize, text: &str) -> Result<(), Error> {
         let field = &self.spec.fields[i];
+        if self.row.is_none() {
+            return Ok(());
+        }
+        let value = values::convert(field.kind, trim(text))
+            .map_err(|why| Error::malformed(format!("<{}> for field {}: {why}", self.path(), field.name)))?;
         let Some(row) = self.row.as_mut() else { return Ok(()) };
-        let value = values::convert(field.kind, text.trim())
-            .map_err(|why| Error::malformed(format!("<{}> for field {}: {why}", self.path, field.name)))?;
         match (&mut row[i], value) {
             (_, Value::Null) => {}
             (Value::TextList(list), Value::TextList(more)) => list.extend(more),
@@ -450,7 +692,8 @@ impl<'a> Doc<'a> {
         if self.text.len() + s.len() > MAX_TEXT_BYTES {
             return Err(Error::malformed(format!(
                 "<{}> holds more than {} bytes of text",
-                self.path, MAX_TEXT_BYTES
+                self.path(),
+                MAX_TEXT_BYTES
             )));
         }
         self.text.push_str(s);
@@ -475,24 +718,25 @@ impl<'a> Doc<'a> {
                 | SyntaxError::UnclosedDoubleQuotedAttributeValue,
             ) if !self.stack.is_empty() => Error::Transport(format!(
                 "the response ended before the document was complete (inside <{}>); the connection was probably cut",
-                self.path
+                self.path()
             )),
             other => Error::malformed(format!(
                 "invalid XML at byte {} (inside <{}>): {other}",
                 self.reader.buffer_position(),
-                if self.path.is_empty() { "document" } else { &self.path }
+                if self.stack.is_empty() { "document".to_string() } else { self.path() }
             )),
         }
     }
 }
 
-/// Elements in the record's absolute path; 0 (never matched) when the map has no records.
-fn depth_of(map: &RecordMap) -> usize {
-    if map.record.is_empty() { 0 } else { 2 + map.record.matches('/').count() }
-}
-
-fn record_path(map: &RecordMap) -> String {
-    if map.record.is_empty() { String::new() } else { format!("{}/{}", map.root, map.record) }
+/// `str::trim`, without its char-by-char scan when the text starts and ends with a visible
+/// ASCII character (nearly every Qualys value).
+#[inline]
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// Resolves `&name;`: only the predefined entities and character references exist here.

@@ -2,7 +2,7 @@
 //! pollable for waits, and WASI random for jitter. The response body is handed to the parser
 //! as a reader over the incoming stream, so it is never buffered whole.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::time::Duration;
 
 use super::{Method, Request, Response, Timeouts, Transport};
@@ -18,7 +18,8 @@ use crate::bindings::wasi::io::streams::{InputStream, StreamError};
 use crate::bindings::wasi::random::random;
 use crate::error::Error;
 
-/// Read size for the response stream.
+/// Most bytes asked of the response stream per read. The host answers with what it has
+/// (at most one network frame), so this only caps how much one read can hand over.
 const CHUNK: u64 = 64 * 1024;
 
 /// WASI HTTP, as the host allows it.
@@ -93,12 +94,14 @@ impl Transport for WasiTransport {
             .collect();
         let incoming = response.consume().map_err(|()| bad("response body"))?;
         let stream = incoming.stream().map_err(|()| bad("response stream"))?;
-        let reader = BodyReader { stream: Some(stream), body: Some(incoming), _response: response };
-        Ok(Response {
-            status,
-            headers,
-            body: Box::new(BufReader::with_capacity(CHUNK as usize, reader)) as Box<dyn BufRead>,
-        })
+        let reader = BodyReader {
+            chunk: Vec::new(),
+            pos: 0,
+            stream: Some(stream),
+            body: Some(incoming),
+            _response: response,
+        };
+        Ok(Response { status, headers, body: Box::new(reader) as Box<dyn BufRead> })
     }
 
     fn sleep(&self, duration: Duration) {
@@ -114,22 +117,25 @@ impl Transport for WasiTransport {
     }
 }
 
-/// Reads the incoming body stream. Fields drop in declaration order: the stream before its
-/// body, the body before its response, as WASI requires of child resources.
+/// Reads the incoming body stream. Each read hands over a buffer the host filled (the
+/// canonical ABI allocates it in our memory); the reader serves it in place, without copying
+/// it into a buffer of its own. Fields drop in declaration order: the stream before its body,
+/// the body before its response, as WASI requires of child resources.
 struct BodyReader {
+    /// The last chunk read, served from `pos`.
+    chunk: Vec<u8>,
+    pos: usize,
     stream: Option<InputStream>,
     body: Option<IncomingBody>,
     _response: IncomingResponse,
 }
 
-impl Read for BodyReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(stream) = &self.stream else { return Ok(0) };
-        match stream.blocking_read(CHUNK.min(buf.len() as u64)) {
-            Ok(bytes) => {
-                buf[..bytes.len()].copy_from_slice(&bytes);
-                Ok(bytes.len())
-            }
+impl BodyReader {
+    /// The next chunk of the body; `None` at its end.
+    fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let Some(stream) = &self.stream else { return Ok(None) };
+        match stream.blocking_read(CHUNK) {
+            Ok(bytes) => Ok(Some(bytes)),
             Err(StreamError::Closed) => {
                 self.stream = None;
                 if let Some(body) = self.body.take() {
@@ -144,13 +150,42 @@ impl Read for BodyReader {
                         return Err(io::Error::new(kind, describe(&code)));
                     }
                 }
-                Ok(0)
+                Ok(None)
             }
             Err(StreamError::LastOperationFailed(e)) => {
                 self.stream = None;
                 Err(read_failure(&e))
             }
         }
+    }
+}
+
+impl BufRead for BodyReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos >= self.chunk.len() {
+            match self.next_chunk()? {
+                Some(chunk) => (self.chunk, self.pos) = (chunk, 0),
+                None => {
+                    (self.chunk, self.pos) = (Vec::new(), 0);
+                    break;
+                }
+            }
+        }
+        Ok(&self.chunk[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.chunk.len());
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
