@@ -181,6 +181,10 @@ impl Simulator {
                     _ = &mut rx => break,
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
+                        // As HTTP servers do: a response's last partial segment is not held back
+                        // until the client acknowledges the previous ones (Nagle's algorithm
+                        // against delayed ACKs stalled paced bodies for 40 ms).
+                        let _ = stream.set_nodelay(true);
                         let st = st.clone();
                         let acceptor = acceptor.clone();
                         tokio::spawn(async move {
