@@ -3,11 +3,12 @@
 //! collect that fails keeps what it had: the cursor of the next page and the counts so far,
 //! so the embedder can resume from there.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bindings::types::{ConnectorError, ProofType, Value, Warning};
+use crate::bindings::types::{ConnectorError, Page, ProofType, Value, Warning};
 use crate::error::CallError;
-use crate::runtime::{Runtime, Tenant};
+use crate::runtime::{CallReport, Runtime, Tenant};
 
 /// Where collected pages go: a proof file, a database, a queue.
 pub trait PageSink: Send {
@@ -120,6 +121,13 @@ pub struct CollectRequest<'a> {
 }
 
 /// Collects every page of a proof, from the request's cursor, into `sink`.
+///
+/// Pages overlap: once a page has arrived, the call for the next one starts (on a task of its
+/// own) before this page is handed to the sink, so the sink writes while the component fetches
+/// and parses. The sink still sees every page in order, one at a time, and at most one call is
+/// in flight (Qualys allows two per account). The next call is not started after the last page,
+/// nor past `max_pages`; when the sink fails, the call in flight is stopped and the collect
+/// reports the cursor of the page the sink could not keep, as before.
 pub async fn collect_proof(
     runtime: &Runtime,
     tenant: &Tenant,
@@ -129,9 +137,19 @@ pub async fn collect_proof(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<CollectStats, Box<CollectError>> {
     let CollectRequest { proof, criteria, mut cursor } = request;
+    let fetcher = Fetcher {
+        runtime: runtime.clone(),
+        tenant: tenant.clone(),
+        proof: Arc::from(proof.id.as_str()),
+        criteria: Arc::from(criteria),
+    };
     let mut stats = CollectStats::default();
+    let mut next: Option<InFlight> = None;
     loop {
-        let report = runtime.collect_page(tenant, &proof.id, criteria, cursor.as_deref()).await;
+        let report = match next.take() {
+            Some(call) => call.finish().await,
+            None => fetcher.fetch(cursor.clone()).await,
+        };
         stats.requests += u64::from(report.requests);
         stats.bytes += report.bytes_received;
         stats.peak_memory_bytes = stats.peak_memory_bytes.max(report.peak_memory_bytes);
@@ -141,6 +159,10 @@ pub async fn collect_proof(
         };
         match report.result {
             Ok(page) => {
+                let last_wanted = options.max_pages.is_some_and(|max| stats.pages + 1 >= max);
+                if let Some(at) = page.next_cursor.as_ref().filter(|_| !last_wanted) {
+                    next = Some(fetcher.start(at.clone()));
+                }
                 let at = PageContext {
                     next_cursor: page.next_cursor.as_deref(),
                     pages: stats.pages + 1,
@@ -149,6 +171,9 @@ pub async fn collect_proof(
                     applied_criteria: &page.applied_criteria,
                 };
                 if let Err(e) = sink.write_page(&page.rows, &page.warnings, &at) {
+                    if let Some(call) = next.take() {
+                        call.stop();
+                    }
                     return fail(CallError::host("writing the proof", e), stats, cursor);
                 }
                 stats.pages += 1;
@@ -162,7 +187,7 @@ pub async fn collect_proof(
                 if cursor.is_none() {
                     return Ok(stats);
                 }
-                if options.max_pages.is_some_and(|max| stats.pages >= max) {
+                if last_wanted {
                     stats.next_cursor = cursor;
                     return Ok(stats);
                 }
@@ -187,5 +212,51 @@ pub async fn collect_proof(
             }
             Err(e) => return fail(e, stats, cursor),
         }
+    }
+}
+
+/// What a page call needs, owned, so the next page's call can run on a task of its own.
+struct Fetcher {
+    runtime: Runtime,
+    tenant: Tenant,
+    proof: Arc<str>,
+    criteria: Arc<[(String, String)]>,
+}
+
+impl Fetcher {
+    async fn fetch(&self, cursor: Option<String>) -> CallReport<Page> {
+        self.runtime.collect_page(&self.tenant, &self.proof, &self.criteria, cursor.as_deref()).await
+    }
+
+    /// Starts the call for the page at `cursor` on a task of its own.
+    fn start(&self, cursor: String) -> InFlight {
+        let (runtime, tenant, proof, criteria) =
+            (self.runtime.clone(), self.tenant.clone(), self.proof.clone(), self.criteria.clone());
+        InFlight(tokio::spawn(async move {
+            runtime.collect_page(&tenant, &proof, &criteria, Some(&cursor)).await
+        }))
+    }
+}
+
+/// The call for the next page, running while the current page is written.
+struct InFlight(tokio::task::JoinHandle<CallReport<Page>>);
+
+impl InFlight {
+    async fn finish(self) -> CallReport<Page> {
+        match self.0.await {
+            Ok(report) => report,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => CallReport {
+                result: Err(CallError::host("collecting the next page", e)),
+                requests: 0,
+                bytes_received: 0,
+                peak_memory_bytes: 0,
+            },
+        }
+    }
+
+    /// Stops the call: its store is dropped, and with it the request in flight.
+    fn stop(self) {
+        self.0.abort();
     }
 }
