@@ -52,7 +52,8 @@ impl Default for RuntimeOptions {
 pub struct LoadInfo {
     /// Cache outcome.
     pub cache: CacheOutcome,
-    /// Time to compile or to load the precompiled artifact.
+    /// Time to compile, or to check and map the precompiled artifact (the component's SHA-256,
+    /// which the load info holds whether or not there is a cache, is computed before).
     pub load_time: Duration,
     /// SHA-256 of the component bytes.
     pub component_sha256: String,
@@ -136,8 +137,11 @@ impl Runtime {
     /// [`crate::engine::configure`] (component model, epoch interruption).
     pub fn with_engine(engine: &Engine, bytes: &[u8], options: &RuntimeOptions) -> anyhow::Result<Runtime> {
         let network = Network::new(options.network.clone())?;
+        // The component's identity: in the load info, and the key of its cached artifact.
+        let component_sha256 = hex::encode(Sha256::digest(bytes));
         let started = Instant::now();
-        let (component, cache) = crate::cache::load_component(engine, bytes, options.cache_dir.as_deref())?;
+        let (component, cache) =
+            crate::cache::load(engine, bytes, &component_sha256, options.cache_dir.as_deref())?;
         let load_time = started.elapsed();
         let mut linker: Linker<TenantState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(to_anyhow)?;
@@ -147,12 +151,7 @@ impl Runtime {
             .map_err(to_anyhow)
             .context("the component does not fit the connector world this host provides")?;
         let pre = ConnectorWorldPre::new(instance_pre).map_err(to_anyhow)?;
-        let info = LoadInfo {
-            cache,
-            load_time,
-            component_sha256: hex::encode(Sha256::digest(bytes)),
-            component_bytes: bytes.len(),
-        };
+        let info = LoadInfo { cache, load_time, component_sha256, component_bytes: bytes.len() };
         let ticker = options.tick_epochs.then(|| Arc::new(Ticker::start(engine.clone())));
         Ok(Runtime { engine: engine.clone(), pre, info, network: Arc::new(network), _ticker: ticker })
     }
