@@ -32,7 +32,8 @@ pub struct PackageInfo {
     pub version: String,
     pub description: String,
     pub license: Option<String>,
-    /// Where the source is published (`repository` in plugin/Cargo.toml, else the git remote).
+    /// Where the source is published (`repository` in plugin/Cargo.toml, else the git remote
+    /// when it is a network URL).
     pub repository: Option<String>,
     /// The git commit built, with `-dirty` when the component's sources differ from it.
     pub revision: Option<String>,
@@ -61,9 +62,35 @@ pub fn package_info(root: &Path) -> Result<PackageInfo> {
         description: text("description")
             .context("plugin/Cargo.toml needs a description: it goes into the component's metadata")?,
         license: text("license"),
-        repository: text("repository").or_else(|| git(root, &["remote", "get-url", "origin"])),
+        repository: text("repository")
+            .or_else(|| git(root, &["remote", "get-url", "origin"]).and_then(|r| published_source(&r))),
         revision: revision(root),
     })
+}
+
+/// The git remote as a source URL others can reach, or `None` for a local one (a path or
+/// `file:` URL: a clean clone's remote is the directory it came from, which names nothing
+/// published). Credentials in the remote (`https://user:token@host/...`) never reach the
+/// metadata; `user@host:path` remotes become `ssh://host/path`.
+pub fn published_source(remote: &str) -> Option<String> {
+    let mut url = match url::Url::parse(remote) {
+        Ok(url) => url,
+        Err(_) => {
+            // scp-like syntax: `[user@]host:path`, with no slash before the colon.
+            let (host, path) = remote.split_once(':')?;
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            if host.is_empty() || host.contains('/') || path.is_empty() {
+                return None;
+            }
+            url::Url::parse(&format!("ssh://{host}/{}", path.trim_start_matches('/'))).ok()?
+        }
+    };
+    if !matches!(url.scheme(), "https" | "http" | "ssh" | "git") || url.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    url.set_username("").ok()?;
+    url.set_password(None).ok()?;
+    Some(url.to_string())
 }
 
 /// Every path whose change changes the component.
@@ -81,4 +108,29 @@ fn revision(root: &Path) -> Option<String> {
 fn git(root: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git").current_dir(root).args(args).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::published_source;
+
+    #[test]
+    fn given_a_local_clone_remote_when_read_then_no_source_is_recorded() {
+        assert_eq!(published_source("/check/repo.git"), None);
+        assert_eq!(published_source("../repo"), None);
+        assert_eq!(published_source("file:///srv/git/repo.git"), None);
+        assert_eq!(published_source("C:\\src\\repo"), None);
+    }
+
+    #[test]
+    fn given_a_network_remote_when_read_then_it_is_recorded_without_credentials() {
+        assert_eq!(
+            published_source("https://ci:s3cret-token@git.example.org/team/connector.git").as_deref(),
+            Some("https://git.example.org/team/connector.git")
+        );
+        assert_eq!(
+            published_source("git@git.example.org:team/connector.git").as_deref(),
+            Some("ssh://git.example.org/team/connector.git")
+        );
+    }
 }

@@ -84,7 +84,8 @@ pub fn run(out: &Path) -> Result<()> {
     if info.repository.is_none() {
         println!(
             "note: no source URL in the metadata: set `repository` in plugin/Cargo.toml (or a git \
-             remote `origin`); the revision is recorded"
+             remote `origin` with a network URL; a local path is not recorded); the revision is \
+             recorded"
         );
     }
     println!(
