@@ -111,6 +111,22 @@ async fn given_each_asset_criterion_when_collecting_then_only_matching_assets_ar
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn given_a_page_size_when_collecting_assets_then_host_list_calls_ask_for_it_and_every_host_arrives_once()
+ {
+    let sim = simulator(sized(2500, 0)).await;
+    let proof =
+        collect(&tenant(&sim, "demo_manager"), "assets", &criteria(&[("page_size", "400")])).await.unwrap();
+    assert_eq!(proof.rows.len(), 2500);
+    let host_ids: HashSet<i64> = ints(&proof, "host_id").into_iter().collect();
+    assert_eq!(host_ids.len(), 2500, "no host twice, none lost at a page boundary");
+    let host_calls: Vec<_> = sim.requests().into_iter().filter(|r| r.path.contains("/asset/host/")).collect();
+    assert_eq!(host_calls.len(), 7, "2,500 hosts at 400 a page");
+    for call in &host_calls {
+        assert!(call.params.iter().any(|(k, v)| k == "truncation_limit" && v == "400"), "{:?}", call.params);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn given_invalid_asset_criteria_when_collecting_then_refused_before_any_request() {
     let sim = simulator(sized(10, 10)).await;
     let t = tenant(&sim, "demo_manager");
@@ -119,6 +135,9 @@ async fn given_invalid_asset_criteria_when_collecting_then_refused_before_any_re
         ("os_pattern", "(unclosed"),
         ("include_cloud_agents", "perhaps"),
         ("vm_scan_since", "last year"),
+        ("page_size", "0"),
+        ("page_size", "10001"),
+        ("page_size", "ten"),
     ] {
         let err = connector_error(page(&t, "assets", &criteria(&[(name, value)]), None).await.unwrap_err());
         let ConnectorError::InvalidCriteria(c) = err else { panic!("{name}: {err:?}") };

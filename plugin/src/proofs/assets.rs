@@ -9,9 +9,11 @@
 //!   (doc). The guide's own sample names another host and API version than the call made, so
 //!   only its `id_min` is read: the next request is built here, on the configured API server,
 //!   with the endpoint version in use and the same parameters. A server-given origin is never
-//!   followed. `show_trurisk=1` adds TRURISK_SCORE and ASSET_CRITICALITY_SCORE; subscriptions
-//!   that refuse the parameter (a public client notes some editions do) are asked again without
-//!   it, with a warning.
+//!   followed. The page size is the `page_size` criterion (`truncation_limit`; the guide documents
+//!   pages larger than its default of 1,000 without naming a maximum, so 10,000 here is the
+//!   connector's own bound, unverified with Qualys). `show_trurisk=1` adds TRURISK_SCORE and
+//!   ASSET_CRITICALITY_SCORE; subscriptions that refuse the parameter (a public client notes
+//!   some editions do) are asked again without it, with a warning.
 //! - Cloud Agent assets: Qualys Asset Management and Tagging API v2 User Guide, "Search Host
 //!   Assets" — `POST /qps/rest/2.0/search/am/hostasset` with a ServiceRequest; pages with
 //!   `hasMoreRecords` / `lastId`, continued by `<Criteria field="id" operator="GREATER">`.
@@ -37,8 +39,11 @@ use crate::xml::{self, RecordMap};
 
 use super::ProofType;
 
-/// VM hosts per page: Qualys' default truncation limit (bounded memory, few calls).
+/// VM hosts per page by default: Qualys' default truncation limit.
 pub const VM_PAGE_SIZE: usize = 1000;
+/// Largest VM page accepted: Qualys documents larger pages (e.g. 10,000) but not their maximum,
+/// so this bound is the connector's own; a page holds its rows in the component's memory.
+pub const MAX_VM_PAGE_SIZE: usize = 10_000;
 /// Cloud Agent assets per page: the QPS maximum.
 pub const QPS_PAGE_SIZE: usize = 1000;
 
@@ -148,6 +153,18 @@ static CRITERIA: &[CriterionSpec] = &[
         allowed: &[],
         default: None,
         description: "Only assets scanned for vulnerabilities at or after this date.",
+    },
+    CriterionSpec {
+        name: "page_size",
+        kind: Integer,
+        required: false,
+        allowed: &[],
+        default: Some("1000"),
+        description: "VM hosts per host-list call (Qualys' truncation_limit), 1 to 10,000. Larger pages \
+                      spend fewer of the account's API calls (300 an hour) and hold more rows in \
+                      memory at once. Qualys documents pages larger than its default of 1,000 without \
+                      naming a maximum: 10,000 is this connector's bound, unverified with Qualys. Cloud \
+                      Agent assets always come 1,000 a call, the Asset Management API's maximum.",
     },
 ];
 
@@ -270,10 +287,22 @@ impl Assets {
             .transpose()
     }
 
+    /// The host list page size the criteria ask for, within 1..=[`MAX_VM_PAGE_SIZE`].
+    pub fn page_size(criteria: &Criteria) -> Result<usize, Error> {
+        let Some(text) = criteria.get("page_size") else { return Ok(VM_PAGE_SIZE) };
+        match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_VM_PAGE_SIZE).contains(&n) => Ok(n),
+            _ => Err(Error::criteria(
+                "page_size",
+                format!("{text} is out of range; use 1 to {MAX_VM_PAGE_SIZE} (default {VM_PAGE_SIZE})"),
+            )),
+        }
+    }
+
     /// A VM host list call: the first page, or the page from `id_min` on. Every page is the
     /// same request with a different `id_min`, always on the configured API server.
     pub fn vm_call(criteria: &Criteria, id_min: Option<i64>, trurisk: bool) -> Call {
-        let limit = VM_PAGE_SIZE.to_string();
+        let limit = Self::page_size(criteria).unwrap_or(VM_PAGE_SIZE).to_string();
         let id_min = id_min.map(|id| id.to_string());
         let mut params: Vec<(&str, &str)> = vec![
             ("action", "list"),
@@ -310,9 +339,16 @@ impl Assets {
         Call::post_xml(endpoints::HOST_ASSET_SEARCH, body)
     }
 
-    /// Parses a host list page: rows, and the next page's `id_min` when Qualys said more follow.
+    /// Parses a host list page of the default size: rows, and the next page's `id_min` when
+    /// Qualys said more follow.
     pub fn parse_vm(body: &mut dyn BufRead) -> Result<(Vec<Row>, Option<i64>), Error> {
-        let parsed = xml::read_records(body, &VM_MAP, &SPEC, None, VM_PAGE_SIZE * 2)?;
+        Self::parse_vm_page(body, VM_PAGE_SIZE)
+    }
+
+    /// Parses a host list page asked for with `page_size`; a server that sends more than twice
+    /// as many hosts is refused (memory stays bounded by the page size).
+    pub fn parse_vm_page(body: &mut dyn BufRead, page_size: usize) -> Result<(Vec<Row>, Option<i64>), Error> {
+        let parsed = xml::read_records(body, &VM_MAP, &SPEC, None, page_size * 2)?;
         let next = match (
             parsed.capture(&VM_MAP, "RESPONSE/WARNING/CODE"),
             parsed.capture(&VM_MAP, "RESPONSE/WARNING/URL"),
@@ -438,6 +474,7 @@ impl Assets {
         at: &Resume<'_>,
     ) -> Result<SourcePage, Error> {
         Self::os_filter(criteria)?;
+        let page_size = Self::page_size(criteria)?;
         let id_min = match at.position {
             Position::From { id } => Some(*id),
             _ => None,
@@ -446,7 +483,7 @@ impl Assets {
         let mut warnings = Vec::new();
         let mut memo = None;
         let (rows, next) = match client
-            .call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm(body))
+            .call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm_page(body, page_size))
         {
             Err(e) if trurisk && refuses_trurisk(&e) => {
                 trurisk = false;
@@ -458,7 +495,9 @@ impl Assets {
                     ),
                 });
                 memo = Some(memo_with(at.memo, MEMO_NO_TRURISK));
-                client.call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm(body))?
+                client.call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| {
+                    Self::parse_vm_page(body, page_size)
+                })?
             }
             other => other?,
         };
@@ -565,6 +604,8 @@ impl ProofType for Assets {
     }
 
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
+        // Refused before any source is asked anything.
+        Self::page_size(criteria)?;
         match at.source {
             SOURCE_QPS => self.fetch_qps(client, criteria, at),
             SOURCE_VM => self.fetch_vm(client, criteria, at),
