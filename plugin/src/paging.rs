@@ -27,6 +27,18 @@ pub enum Position {
     Window { from: i64, to: i64 },
 }
 
+/// How a person reads a position in an error message.
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::Start => f.write_str("the first page"),
+            Position::From { id } => write!(f, "records from id {id}"),
+            Position::After { id } => write!(f, "records after id {id}"),
+            Position::Window { from, to } => write!(f, "the window {from}..{to} (epoch seconds)"),
+        }
+    }
+}
+
 impl Position {
     /// Whether `next` moves forward from `self`.
     fn advances_from(&self, prev: &Position) -> bool {
@@ -203,7 +215,7 @@ pub fn collect_page(
         Some(pos) => {
             if !pos.advances_from(&current.pos) {
                 return Err(Error::malformed(format!(
-                    "{}: Qualys' next-page pointer does not move forward ({:?} after {:?}); stopped instead of looping",
+                    "{}: Qualys' next-page pointer does not move forward ({} after {}); stopped instead of looping",
                     spec.title, pos, current.pos
                 )));
             }

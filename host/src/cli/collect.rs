@@ -61,12 +61,8 @@ pub async fn run(
             return exit::CONFIG;
         }
     };
-    let (tenant, network) = match (target.tenant(ui), target.network_policy(ui)) {
-        (Ok(t), Ok(n)) => (t, n),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
-    let runtime = match loader.load(ui, network) {
-        Ok(r) => r,
+    let (tenant, runtime) = match target.open(ui, loader) {
+        Ok(opened) => opened,
         Err(code) => return code,
     };
     let mut account = AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() };

@@ -7,12 +7,8 @@ use super::target::Target;
 use super::{Ui, exit};
 
 pub async fn run(loader: &Loader, ui: &Ui, target: &Target) -> u8 {
-    let (tenant, network) = match (target.tenant(ui), target.network_policy(ui)) {
-        (Ok(t), Ok(n)) => (t, n),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
-    let runtime = match loader.load(ui, network) {
-        Ok(r) => r,
+    let (tenant, runtime) = match target.open(ui, loader) {
+        Ok(opened) => opened,
         Err(code) => return code,
     };
     match runtime.connect(&tenant).await.result {

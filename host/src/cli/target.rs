@@ -7,9 +7,10 @@ use std::sync::Arc;
 use clap::Args;
 use connector_runtime::sandbox::{RequestEvent, RequestObserver};
 use connector_runtime::types::Config;
-use connector_runtime::{NetworkPolicy, Origin, Tenant, TenantPolicy};
+use connector_runtime::{NetworkPolicy, Origin, Runtime, Tenant, TenantPolicy};
 use qualys_platforms::ApiBase;
 
+use super::component::Loader;
 use super::{Ui, credentials, exit, network};
 
 /// Which Qualys, and as whom.
@@ -48,6 +49,14 @@ impl Target {
         let mut t = tenant_for(&self.platform, self.api_url.as_deref(), creds.username, creds.password, ui)?;
         t.config.max_inline_wait_seconds = Some(self.max_inline_wait);
         Ok(t)
+    }
+
+    /// The tenant, and the component loaded under this run's network policy: what `connect`
+    /// and `collect` start from (the exit code is returned once the error is shown).
+    pub fn open(&self, ui: &Ui, loader: &Loader) -> Result<(Tenant, Runtime), u8> {
+        let tenant = self.tenant(ui)?;
+        let runtime = loader.load(ui, self.network_policy(ui)?)?;
+        Ok((tenant, runtime))
     }
 
     /// The operator's network policy for this run.
