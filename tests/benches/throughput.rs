@@ -1,28 +1,125 @@
 //! The benchmark: is the connector limited by the network or by itself? Prints figures, asserts
 //! nothing. Run: `cargo bench -p connector-tests --bench throughput` (add `-- --quick` for a
-//! smaller run). Everything runs on loopback against the in-process simulator.
+//! smaller run). Everything runs on loopback against the simulator, which runs on a tokio
+//! runtime of its own (threads `qualys-sim`) so that the host's CPU time can be told apart.
 //!
-//! 1. transfer limit: the same pages fetched with a plain HTTP/1.1 client, bodies discarded.
-//! 2. native: the plugin's own parsing and mapping code, compiled natively, on those bodies.
-//! 3. component: `collect` through the real component in the real host, rows written to JSONL.
-//! 4. memory: component peak linear memory and host peak RSS at 10k, 100k and 1M rows.
-//! 5. start: compile, precompiled load, instantiate; list-proof-types calls/s across tenants.
+//! 1. start: component size, compile, precompiled load, instantiate; list-proof-types calls/s.
+//! 2. memory: guest peak linear memory and host peak RSS at 10k, 100k and 1M tickets, and for
+//!    assets at the largest host-list page size.
+//! 3. throughput on loopback: the transfer limit (the same pages fetched with a plain HTTP/1.1
+//!    client, bodies discarded), native parse (the plugin's own parsing and mapping code,
+//!    compiled natively, on those bodies) and the component end to end (`collect_proof`
+//!    through the real component in the real host, rows written to JSON Lines), with the
+//!    host's CPU seconds per 100,000 rows.
+//! 4. bounded rate: transfer limit and component when the server sends bodies at a bounded
+//!    rate, as a server across the internet does.
+//! 5. calls per 100,000 records, per proof type, at the default and the largest page size.
+//!
+//! Options: `--quick` (20,000 rows, one run per figure, no 1M-row run); `--only
+//! start,memory,throughput,rate,calls`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
+//! `--profile assets|tickets|native-assets|native-tickets|instantiate` runs one collect (or
+//! parse, or `BENCH_ROWS` instantiations) of `BENCH_ROWS` rows (default 100,000) with a perf
+//! map, for `perf record`. `BENCH_COMPONENT`
+//! names another component file to run (for before/after comparisons).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
 use base64::prelude::*;
-use connector_runtime::{Runtime, RuntimeOptions};
-use connector_tests::{PASSWORD, collect, simulator, tenant};
+use connector_runtime::{CollectRequest, Format, ProofMeta, ProofWriter, Runtime, RuntimeOptions, Tenant};
+use connector_tests::{PASSWORD, tenant};
 use qualys_connector::proofs::assets::Assets;
 use qualys_connector::proofs::tickets::Tickets;
-use qualys_simulator::{SimConfig, Sizes};
+use qualys_simulator::{SimConfig, Simulator, Sizes};
+
+/// Thread name of the simulator's runtime: its CPU time is not the host's.
+const SIM_THREADS: &str = "qualys-sim";
+
+struct Args {
+    quick: bool,
+    only: Option<Vec<String>>,
+    rate: u64,
+    profile: Option<String>,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let args: Vec<String> = std::env::args().collect();
+        let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        Args {
+            quick: args.iter().any(|a| a == "--quick"),
+            only: value("--only").map(|v| v.split(',').map(str::to_string).collect()),
+            rate: value("--rate").and_then(|v| v.parse().ok()).unwrap_or(20_000_000),
+            profile: value("--profile"),
+        }
+    }
+
+    fn runs(&self, section: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| o.iter().any(|s| s == section))
+    }
+}
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(run(quick));
+    let args = Args::parse();
+    let host = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(SIM_THREADS)
+        .enable_all()
+        .build()
+        .unwrap();
+    let bench = Bench { sim_rt: sim.handle().clone(), component: component_bytes() };
+    match &args.profile {
+        Some(what) => host.block_on(bench.profile(what)),
+        None => host.block_on(bench.run(&args)),
+    }
+}
+
+fn component_bytes() -> Vec<u8> {
+    let path = std::env::var("BENCH_COMPONENT").unwrap_or_else(|_| connector_tests::COMPONENT.to_string());
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading the component {path}: {e}"))
+}
+
+struct Bench {
+    sim_rt: tokio::runtime::Handle,
+    component: Vec<u8>,
+}
+
+/// CPU seconds (user + system) of this process and of the simulator's threads; /proc counts
+/// in clock ticks (1/100 s), so runs of a second or more are needed for 1 % resolution.
+#[derive(Clone, Copy)]
+struct Cpu {
+    process: f64,
+    sim: f64,
+}
+
+impl Cpu {
+    fn now() -> Cpu {
+        let ticks = |stat: &str| -> f64 {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let n = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            (n(11) + n(12)) / 100.0
+        };
+        let process = ticks(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default());
+        let mut sim = 0.0;
+        for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim_end().starts_with(SIM_THREADS) {
+                sim += ticks(&std::fs::read_to_string(task.path().join("stat")).unwrap_or_default());
+            }
+        }
+        Cpu { process, sim }
+    }
+
+    /// (host, simulator) CPU seconds since `self`.
+    fn since(self) -> (f64, f64) {
+        let now = Cpu::now();
+        let sim = now.sim - self.sim;
+        (now.process - self.process - sim, sim)
+    }
 }
 
 struct Fetched {
@@ -56,11 +153,13 @@ fn between<'a>(hay: &'a str, start: &str, end: &str) -> Option<&'a str> {
 
 /// Fetches every host list page the way the connector asks for them (the same parameters,
 /// `id_min` read from the WARNING URL by substring search, no XML parse).
-fn fetch_hosts(addr: &str) -> Fetched {
+fn fetch_hosts(addr: &str, page_size: u64) -> Fetched {
     let started = Instant::now();
-    let first = "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1\
-                 &truncation_limit=1000&show_trurisk=1";
-    let mut path = first.to_string();
+    let first = format!(
+        "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1\
+         &truncation_limit={page_size}&show_trurisk=1"
+    );
+    let mut path = first.clone();
     let mut bodies = Vec::new();
     loop {
         let body = http(addr, "GET", &path, "");
@@ -102,6 +201,13 @@ fn fetch_tickets(addr: &str) -> Fetched {
     }
 }
 
+fn fetch(addr: &str, what: Set) -> Fetched {
+    match what {
+        Set::Assets => fetch_hosts(addr, 1000),
+        Set::Tickets => fetch_tickets(addr),
+    }
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -111,200 +217,433 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-async fn run(quick: bool) {
-    let n: u64 = if quick { 20_000 } else { 100_000 };
-    println!(
-        "machine: {} cores; {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        if quick { "quick run" } else { "full run" }
-    );
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Set {
+    Assets,
+    Tickets,
+}
 
-    // 5. Start-up.
-    let plugin = std::fs::read(connector_tests::COMPONENT).expect("component built");
-    let t = Instant::now();
-    let compiled =
-        Runtime::from_bytes(&plugin, &RuntimeOptions { cache_dir: None, ..RuntimeOptions::default() })
-            .unwrap();
-    let compile = t.elapsed();
-    let dir = tempfile::tempdir().unwrap();
-    let cached = RuntimeOptions {
-        cache_dir: Some(dir.path().to_path_buf()),
-        network: connector_tests::loopback_policy(),
-        ..RuntimeOptions::default()
-    };
-    Runtime::from_bytes(&plugin, &cached).unwrap();
-    let runtime = Runtime::from_bytes(&plugin, &cached).unwrap();
-    let load = runtime.info().load_time;
-    let inst = runtime.time_instantiation(1000).await.unwrap() / 1000;
-    drop(compiled);
-    println!("\n== start ==");
-    println!("component size          {:>10} bytes", plugin.len());
-    println!("compile (Component::new){:>10.1} ms", compile.as_secs_f64() * 1e3);
-    println!(
-        "precompiled load        {:>10.2} ms  (cache {:?})",
-        load.as_secs_f64() * 1e3,
-        runtime.info().cache
-    );
-    println!("instantiate (warm)      {:>10.1} µs", inst.as_secs_f64() * 1e6);
-    for tenants in [1usize, 8, 64] {
-        let calls = 2000;
-        let t = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..tenants {
-            let r = runtime.clone();
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..calls / tenants {
-                    r.list_proof_types().await.unwrap();
-                }
-            }));
+impl Set {
+    fn name(self) -> &'static str {
+        match self {
+            Set::Assets => "assets",
+            Set::Tickets => "tickets",
         }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        println!(
-            "list-proof-types, {tenants:>2} concurrent tenants: {:>8.0} calls/s",
-            (calls / tenants * tenants) as f64 / t.elapsed().as_secs_f64()
-        );
     }
 
-    // 4. Memory, flat in proof size?
-    println!("\n== memory (remediation tickets, 1,000 per page) ==");
-    println!("{:>9} {:>7} {:>22} {:>18}", "rows", "pages", "guest peak memory", "host peak RSS");
-    let sizes: &[u64] = if quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
-    for &rows in sizes {
-        let sim = simulator(SimConfig {
-            sizes: Sizes { tickets: rows, ..Sizes::default() },
-            ..SimConfig::default()
-        })
-        .await;
-        let proof = connector_host_collect_memory(&runtime, &sim).await;
-        println!(
-            "{rows:>9} {:>7} {:>17.2} MiB {:>14.1} MiB",
-            proof.0,
-            proof.1 as f64 / 1048576.0,
-            peak_rss_mb()
-        );
+    fn proof_type(self) -> &'static str {
+        match self {
+            Set::Assets => "assets",
+            Set::Tickets => "remediation-tickets",
+        }
     }
 
-    // 1-3. Throughput.
-    let sim = simulator(SimConfig {
-        sizes: Sizes { hosts: n, agents: 0, tickets: n, ..Sizes::default() },
-        ..SimConfig::default()
-    })
-    .await;
-    let addr = sim.addr().to_string();
-    println!("\n== throughput, {n} VM hosts (details=All) and {n} tickets ==");
-    println!("{:<28} {:>8} {:>10} {:>10} {:>12}", "stage", "pages", "MB", "seconds", "rows/s");
-    let mut rows_per_sec = Vec::new();
-    for (what, fetched) in [
-        (
-            "assets",
-            tokio::task::spawn_blocking({
-                let a = addr.clone();
-                move || fetch_hosts(&a)
-            })
-            .await
-            .unwrap(),
-        ),
-        (
-            "tickets",
-            tokio::task::spawn_blocking({
-                let a = addr.clone();
-                move || fetch_tickets(&a)
-            })
-            .await
-            .unwrap(),
-        ),
-    ] {
-        let transfer = n as f64 / fetched.secs;
-        println!(
-            "{:<28} {:>8} {:>10.1} {:>10.2} {:>12.0}   ({:.0} pages/s, {:.0} MB/s)",
-            format!("{what}: transfer limit"),
-            fetched.pages,
-            fetched.bytes as f64 / 1e6,
-            fetched.secs,
-            transfer,
-            fetched.pages as f64 / fetched.secs,
-            fetched.bytes as f64 / 1e6 / fetched.secs
-        );
-        let t = Instant::now();
-        let mut parsed = 0usize;
-        for body in &fetched.bodies {
-            parsed += if what == "assets" {
-                Assets::parse_vm(&mut &body[..]).unwrap().0.len()
-            } else {
-                Tickets::parse(&mut &body[..], 0).unwrap().0.len()
-            };
+    fn criteria(self, page_size: Option<u64>) -> Vec<(String, String)> {
+        let mut c = Vec::new();
+        if self == Set::Assets {
+            c.push(("include_cloud_agents".to_string(), "false".to_string()));
+            if let Some(size) = page_size {
+                c.push(("page_size".to_string(), size.to_string()));
+            }
         }
-        let native_secs = t.elapsed().as_secs_f64();
-        assert_eq!(parsed as u64, n);
-        let native = n as f64 / native_secs;
-        println!(
-            "{:<28} {:>8} {:>10.1} {:>10.2} {:>12.0}",
-            format!("{what}: native parse"),
-            fetched.pages,
-            fetched.bytes as f64 / 1e6,
-            native_secs,
-            native
-        );
-        drop(fetched);
-        let ten = tenant(&sim, "demo_manager");
-        let crit = if what == "assets" {
-            vec![("include_cloud_agents".to_string(), "false".to_string())]
-        } else {
-            vec![]
-        };
-        let id = if what == "assets" { "assets" } else { "remediation-tickets" };
-        let t = Instant::now();
-        let proof = collect(&ten, id, &crit).await.unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        assert_eq!(proof.rows.len() as u64, n);
-        let component = n as f64 / secs;
-        println!(
-            "{:<28} {:>8} {:>10} {:>10.2} {:>12.0}",
-            format!("{what}: component end to end"),
-            proof.pages,
-            "",
-            secs,
-            component
-        );
-        rows_per_sec.push((what, transfer, native, component));
+        c
     }
-    println!("\n== ratios ==");
-    for (what, transfer, native, component) in rows_per_sec {
-        println!(
-            "{what:<8} component/transfer {:.2}   component/native {:.2}",
-            component / transfer,
-            component / native
-        );
+
+    fn sizes(self, n: u64) -> Sizes {
+        match self {
+            Set::Assets => Sizes { hosts: n, agents: 0, ..Sizes::default() },
+            Set::Tickets => Sizes { tickets: n, ..Sizes::default() },
+        }
+    }
+
+    fn parse_native(self, body: &[u8]) -> usize {
+        match self {
+            Set::Assets => Assets::parse_vm(&mut &body[..]).unwrap().0.len(),
+            Set::Tickets => Tickets::parse(&mut &body[..], 0).unwrap().0.len(),
+        }
     }
 }
 
-/// Collects all tickets through the component, rows written to a file; (pages, peak guest bytes).
-async fn connector_host_collect_memory(runtime: &Runtime, sim: &qualys_simulator::Simulator) -> (u64, usize) {
-    let t = tenant(sim, "demo_manager");
-    let proof = connector_tests::proof_type("remediation-tickets").await;
-    let dir = tempfile::tempdir().unwrap();
-    let meta = connector_runtime::ProofMeta {
-        proof_type: proof.id.clone(),
-        title: proof.title.clone(),
-        collected_at: connector_runtime::now_rfc3339(),
-        platform: "US1".into(),
-        api_url: sim.url(),
-        criteria: vec![],
-    };
-    let mut writer = connector_runtime::ProofWriter::create(
-        Some(&dir.path().join("p.jsonl")),
-        connector_runtime::Format::Jsonl,
-        &meta,
-        &proof.fields,
-    )
-    .unwrap();
-    let request = connector_runtime::CollectRequest { proof: &proof, criteria: &[], cursor: None };
-    let stats =
-        connector_runtime::collect_proof(runtime, &t, request, &mut writer, &Default::default(), &mut |_| {})
-            .await
+/// What one collect through the component did.
+struct Collected {
+    rows: u64,
+    pages: u64,
+    requests: u64,
+    secs: f64,
+    host_cpu: f64,
+    sim_cpu: f64,
+    peak_guest: usize,
+    sha256: String,
+}
+
+/// Median, and the spread as (min, max).
+fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn spread(v: Vec<f64>, unit: &str, scale: f64, decimals: usize) -> String {
+    let (m, lo, hi) = stats(v.clone());
+    if v.len() == 1 {
+        format!("{:.*} {unit}", decimals, m * scale)
+    } else {
+        format!(
+            "{:.*} {unit} ({:.*}–{:.*}, {} runs)",
+            decimals,
+            m * scale,
+            decimals,
+            lo * scale,
+            decimals,
+            hi * scale,
+            v.len()
+        )
+    }
+}
+
+impl Bench {
+    fn runtime(&self, perf_map: bool) -> Runtime {
+        let mut options = connector_tests::options(connector_tests::loopback_policy());
+        options.engine.perf_map = perf_map;
+        Runtime::from_bytes(&self.component, &options).expect("the component loads")
+    }
+
+    /// A simulator on its own runtime.
+    async fn simulator(&self, config: SimConfig) -> Simulator {
+        self.sim_rt.spawn(connector_tests::simulator(config)).await.expect("simulator starts")
+    }
+
+    /// Collects a whole proof of one of the benchmark's data sets.
+    async fn collect(
+        &self,
+        runtime: &Runtime,
+        tenant: &Tenant,
+        set: Set,
+        page_size: Option<u64>,
+    ) -> Collected {
+        self.collect_id(runtime, tenant, set.proof_type(), set.criteria(page_size)).await
+    }
+
+    /// Collects a whole proof through the component into a JSON Lines file.
+    async fn collect_id(
+        &self,
+        runtime: &Runtime,
+        tenant: &Tenant,
+        id: &str,
+        criteria: Vec<(String, String)>,
+    ) -> Collected {
+        let proof = runtime.list_proof_types().await.unwrap().into_iter().find(|p| p.id == id).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let meta = ProofMeta {
+            proof_type: proof.id.clone(),
+            title: proof.title.clone(),
+            collected_at: "2026-11-01T00:00:00Z".into(),
+            platform: "US1".into(),
+            api_url: tenant.config.api_url.clone().unwrap_or_default(),
+            criteria: criteria.clone(),
+        };
+        let mut writer =
+            ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &proof.fields)
+                .unwrap();
+        let cpu = Cpu::now();
+        let started = Instant::now();
+        let request = CollectRequest { proof: &proof, criteria: &criteria, cursor: None };
+        let stats = connector_runtime::collect_proof(
+            runtime,
+            tenant,
+            request,
+            &mut writer,
+            &Default::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        let summary = writer.finish().unwrap();
+        let secs = started.elapsed().as_secs_f64();
+        let (host_cpu, sim_cpu) = cpu.since();
+        Collected {
+            rows: stats.rows,
+            pages: stats.pages,
+            requests: stats.requests,
+            secs,
+            host_cpu,
+            sim_cpu,
+            peak_guest: stats.peak_memory_bytes,
+            sha256: summary.sha256,
+        }
+    }
+
+    /// One collect (or native parse) for `perf record`, with a perf map.
+    async fn profile(&self, what: &str) {
+        let n: u64 = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        if what == "instantiate" {
+            let runtime = self.runtime(true);
+            let t = runtime.time_instantiation(n as u32).await.unwrap();
+            println!("instantiate: {:.2} µs", t.as_secs_f64() * 1e6 / n as f64);
+            return;
+        }
+        let (native, name) = match what.strip_prefix("native-") {
+            Some(rest) => (true, rest),
+            None => (false, what),
+        };
+        let set = if name == "assets" { Set::Assets } else { Set::Tickets };
+        let sim = self.simulator(SimConfig { sizes: set.sizes(n), ..SimConfig::default() }).await;
+        if native {
+            let addr = sim.addr().to_string();
+            let fetched = tokio::task::spawn_blocking(move || fetch(&addr, set)).await.unwrap();
+            let t = Instant::now();
+            for _ in 0..5 {
+                for body in &fetched.bodies {
+                    set.parse_native(body);
+                }
+            }
+            println!("native {name}: {:.0} rows/s", 5.0 * n as f64 / t.elapsed().as_secs_f64());
+            return;
+        }
+        let runtime = self.runtime(true);
+        let c = self.collect(&runtime, &tenant(&sim, "demo_manager"), set, None).await;
+        println!(
+            "{name}: {} rows in {:.2} s = {:.0} rows/s; host CPU {:.2} s; sha256 {}",
+            c.rows,
+            c.secs,
+            c.rows as f64 / c.secs,
+            c.host_cpu,
+            c.sha256
+        );
+    }
+
+    async fn run(&self, args: &Args) {
+        println!(
+            "machine: {} cores; {}",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            if args.quick { "quick run" } else { "full run" }
+        );
+        let runtime = self.runtime(false);
+        if args.runs("start") {
+            self.start(&runtime, args.quick).await;
+        }
+        if args.runs("memory") {
+            self.memory(&runtime, args.quick).await;
+        }
+        if args.runs("throughput") {
+            self.throughput(&runtime, args.quick).await;
+        }
+        if args.runs("rate") {
+            self.rate(&runtime, args.rate, args.quick).await;
+        }
+        if args.runs("calls") {
+            self.calls(&runtime, args.quick).await;
+        }
+    }
+
+    async fn start(&self, runtime: &Runtime, quick: bool) {
+        let t = Instant::now();
+        Runtime::from_bytes(
+            &self.component,
+            &RuntimeOptions { cache_dir: None, ..RuntimeOptions::default() },
+        )
+        .unwrap();
+        let compile = t.elapsed();
+        let dir = tempfile::tempdir().unwrap();
+        let cached = RuntimeOptions {
+            cache_dir: Some(dir.path().to_path_buf()),
+            network: connector_tests::loopback_policy(),
+            ..RuntimeOptions::default()
+        };
+        Runtime::from_bytes(&self.component, &cached).unwrap();
+        // A host starts long after its artifact was written; one changed within the last
+        // moments is checked in full (`connector_runtime::cache::SETTLED`).
+        std::thread::sleep(connector_runtime::cache::SETTLED + std::time::Duration::from_millis(100));
+        let engine = runtime.engine().clone();
+        let (mut loads, mut ready) = (Vec::new(), Vec::new());
+        for _ in 0..if quick { 5 } else { 20 } {
+            let t = Instant::now();
+            let r = Runtime::with_engine(
+                &engine,
+                &self.component,
+                &RuntimeOptions { tick_epochs: false, ..cached.clone() },
+            )
             .unwrap();
-    writer.finish().unwrap();
-    (stats.pages, stats.peak_memory_bytes)
+            ready.push(t.elapsed().as_secs_f64());
+            assert_eq!(r.info().cache, connector_runtime::CacheOutcome::Hit);
+            loads.push(r.info().load_time.as_secs_f64());
+        }
+        let mut inst = Vec::new();
+        for _ in 0..5 {
+            inst.push((runtime.time_instantiation(2000).await.unwrap() / 2000).as_secs_f64());
+        }
+        println!("\n== start ==");
+        println!("component size           {:>10} bytes", self.component.len());
+        println!("compile (Component::new) {:>10.1} ms", compile.as_secs_f64() * 1e3);
+        println!("precompiled load         {}", spread(loads, "ms", 1e3, 2));
+        println!("runtime ready (engine given; hash, load, link) {}", spread(ready, "ms", 1e3, 2));
+        println!("instantiate (warm)       {}", spread(inst, "µs", 1e6, 1));
+        for tenants in [1usize, 8, 64] {
+            let calls = 2000;
+            let t = Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..tenants {
+                let r = runtime.clone();
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..calls / tenants {
+                        r.list_proof_types().await.unwrap();
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            println!(
+                "list-proof-types, {tenants:>2} concurrent tenants: {:>8.0} calls/s",
+                (calls / tenants * tenants) as f64 / t.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    async fn memory(&self, runtime: &Runtime, quick: bool) {
+        println!("\n== memory ==");
+        println!(
+            "{:<34} {:>9} {:>7} {:>18} {:>14}",
+            "proof", "rows", "pages", "guest peak memory", "host peak RSS"
+        );
+        let sizes: &[u64] = if quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
+        let runs =
+            sizes.iter().map(|&n| (Set::Tickets, n, None)).chain([(Set::Assets, 100_000, Some(10_000))]);
+        for (set, rows, page_size) in runs {
+            let sim = self.simulator(SimConfig { sizes: set.sizes(rows), ..SimConfig::default() }).await;
+            let c = self.collect(runtime, &tenant(&sim, "demo_manager"), set, page_size).await;
+            let label = match page_size {
+                Some(p) => format!("{} ({p} per page)", set.name()),
+                None => format!("{} (1,000 per page)", set.name()),
+            };
+            println!(
+                "{label:<34} {:>9} {:>7} {:>14.2} MiB {:>10.1} MiB",
+                c.rows,
+                c.pages,
+                c.peak_guest as f64 / 1048576.0,
+                peak_rss_mb()
+            );
+        }
+    }
+
+    async fn throughput(&self, runtime: &Runtime, quick: bool) {
+        let n: u64 = if quick { 20_000 } else { 100_000 };
+        let runs = if quick { 1 } else { 3 };
+        println!(
+            "\n== throughput on loopback, {n} VM hosts (details=All) and {n} tickets, {runs} run(s) each =="
+        );
+        let mut ratios = Vec::new();
+        for set in [Set::Assets, Set::Tickets] {
+            let sim = self.simulator(SimConfig { sizes: set.sizes(n), ..SimConfig::default() }).await;
+            let addr = sim.addr().to_string();
+            let (mut transfer, mut native, mut component, mut cpu, mut sim_cpu) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut shape = (0, 0);
+            for _ in 0..runs {
+                let a = addr.clone();
+                let fetched = tokio::task::spawn_blocking(move || fetch(&a, set)).await.unwrap();
+                shape = (fetched.pages, fetched.bytes);
+                transfer.push(n as f64 / fetched.secs);
+                let t = Instant::now();
+                let parsed: usize = fetched.bodies.iter().map(|b| set.parse_native(b)).sum();
+                native.push(n as f64 / t.elapsed().as_secs_f64());
+                assert_eq!(parsed as u64, n);
+            }
+            let mut digest = String::new();
+            for _ in 0..runs {
+                let c = self.collect(runtime, &tenant(&sim, "demo_manager"), set, None).await;
+                assert_eq!(c.rows, n);
+                component.push(n as f64 / c.secs);
+                cpu.push(c.host_cpu / n as f64 * 100_000.0);
+                sim_cpu.push(c.sim_cpu / n as f64 * 100_000.0);
+                digest = c.sha256;
+            }
+            println!("{} ({} pages, {:.1} MB):", set.name(), shape.0, shape.1 as f64 / 1e6);
+            println!("  transfer limit           {}", spread(transfer.clone(), "rows/s", 1.0, 0));
+            println!("  native parse             {}", spread(native.clone(), "rows/s", 1.0, 0));
+            println!("  component, end to end   {}", spread(component.clone(), "rows/s", 1.0, 0));
+            println!("  host CPU per 100k rows   {}", spread(cpu, "s", 1.0, 2));
+            println!("  (simulator CPU per 100k  {})", spread(sim_cpu, "s", 1.0, 2));
+            println!("  proof sha256             {digest}");
+            let (t, nat, c) = (stats(transfer).0, stats(native).0, stats(component).0);
+            ratios.push((set, c / t, c / nat));
+        }
+        println!("\n== ratios (medians) ==");
+        for (set, vs_transfer, vs_native) in ratios {
+            println!(
+                "{:<8} component/transfer {vs_transfer:.2}   component/native {vs_native:.2}",
+                set.name()
+            );
+        }
+    }
+
+    async fn rate(&self, runtime: &Runtime, rate: u64, quick: bool) {
+        let n: u64 = if quick { 10_000 } else { 30_000 };
+        println!("\n== bounded rate: bodies sent at {:.0} MB/s, {n} rows ==", rate as f64 / 1e6);
+        for set in [Set::Assets, Set::Tickets] {
+            let sim = self
+                .simulator(SimConfig { sizes: set.sizes(n), body_rate: Some(rate), ..SimConfig::default() })
+                .await;
+            let addr = sim.addr().to_string();
+            let fetched = tokio::task::spawn_blocking(move || fetch(&addr, set)).await.unwrap();
+            let transfer = n as f64 / fetched.secs;
+            let c = self.collect(runtime, &tenant(&sim, "demo_manager"), set, None).await;
+            let component = n as f64 / c.secs;
+            println!(
+                "{:<8} transfer limit {:>7.0} rows/s ({:.1} MB/s)   component {:>7.0} rows/s   component/transfer {:.2}",
+                set.name(),
+                transfer,
+                fetched.bytes as f64 / 1e6 / fetched.secs,
+                component,
+                component / transfer
+            );
+        }
+    }
+
+    /// Calls per 100,000 records for every proof type the component lists, at its default page
+    /// size and, where a `page_size` criterion exists, at the largest value it accepts.
+    async fn calls(&self, runtime: &Runtime, quick: bool) {
+        let n = if quick { 20_000 } else { 100_000 };
+        println!("\n== calls per 100,000 records ({n} records of each kind) ==");
+        let sim = self
+            .simulator(SimConfig {
+                sizes: Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n },
+                ..SimConfig::default()
+            })
+            .await;
+        let t = tenant(&sim, "demo_manager");
+        for proof in runtime.list_proof_types().await.unwrap() {
+            let mut runs = vec![("default".to_string(), Vec::new())];
+            if proof.criteria.iter().any(|c| c.name == "page_size") {
+                // The plugin's own bound (the WIT carries no range); a new paged proof type
+                // names its bound here.
+                let largest = match proof.id.as_str() {
+                    "assets" => qualys_connector::proofs::assets::MAX_VM_PAGE_SIZE,
+                    other => {
+                        panic!("{other} has a page_size criterion: add its largest value to the benchmark")
+                    }
+                };
+                runs.push((
+                    format!("page_size={largest}"),
+                    vec![("page_size".to_string(), largest.to_string())],
+                ));
+            }
+            for (label, criteria) in runs {
+                let c = self.collect_id(runtime, &t, &proof.id, criteria).await;
+                println!(
+                    "{:<20} {:<17} {:>5} calls for {:>6} rows ({:>5.0} per 100,000), {:.2} s, guest peak {:.1} MiB",
+                    proof.id,
+                    label,
+                    c.requests,
+                    c.rows,
+                    c.requests as f64 / c.rows.max(1) as f64 * 100_000.0,
+                    c.secs,
+                    c.peak_guest as f64 / 1048576.0
+                );
+            }
+        }
+        println!(
+            "(users: /msp/user_list.php has no paging, one call whatever the count; scan lists: one call \
+             per 30-day launch window, whatever the number of scans, 3 for the 90-day default)"
+        );
+    }
 }
