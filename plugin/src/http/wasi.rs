@@ -269,7 +269,10 @@ fn describe(code: &ErrorCode) -> String {
         }
         ErrorCode::HttpResponseTimeout => "the API server did not answer in time".to_string(),
         ErrorCode::HttpResponseBodySize(_) => {
-            "the response is larger than the host allows; ask for smaller pages".to_string()
+            "the response is larger than the host allows for one response; ask for smaller pages \
+             where the proof type has a page_size criterion, or ask the operator to raise the host's \
+             response limit"
+                .to_string()
         }
         ErrorCode::DnsTimeout => "resolving the API server's name timed out".to_string(),
         ErrorCode::DestinationNotFound => {
