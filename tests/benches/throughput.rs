@@ -436,6 +436,10 @@ impl Bench {
     }
 
     async fn start(&self, runtime: &Runtime, quick: bool) {
+        let mut inst = Vec::new();
+        for _ in 0..5 {
+            inst.push((runtime.time_instantiation(2000).await.unwrap() / 2000).as_secs_f64());
+        }
         let t = Instant::now();
         Runtime::from_bytes(
             &self.component,
@@ -466,10 +470,6 @@ impl Bench {
             ready.push(t.elapsed().as_secs_f64());
             assert_eq!(r.info().cache, connector_runtime::CacheOutcome::Hit);
             loads.push(r.info().load_time.as_secs_f64());
-        }
-        let mut inst = Vec::new();
-        for _ in 0..5 {
-            inst.push((runtime.time_instantiation(2000).await.unwrap() / 2000).as_secs_f64());
         }
         println!("\n== start ==");
         println!("component size           {:>10} bytes", self.component.len());
