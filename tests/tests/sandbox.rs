@@ -85,3 +85,23 @@ async fn given_a_panicking_component_when_called_then_the_call_ends_as_a_trap_wi
     let ok = hostile().collect_page(&t, "ok", &[], None).await.result.expect("ok");
     assert_eq!(only_text(ok), "fine");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_tenant_that_leaves_a_secret_in_memory_when_the_next_call_scans_all_memory_then_it_finds_nothing()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    let (a, b) = (tenant(&sim, "demo_manager"), tenant(&sim, "demo_reader"));
+    let marker = format!("tenant-a-secret-{}", std::process::id());
+    let crit = criteria(&[("marker", &marker)]);
+    // The scan works: the call that leaves the secret finds it in its own memory.
+    let left =
+        only_text(hostile().collect_page(&a, "leave-secret", &crit, None).await.result.expect("leaves"));
+    assert_eq!(left, "left; in this instance: FOUND");
+    // Later calls reuse the pool slot (its memory partly kept resident and reset in place)
+    // and see none of it, whichever tenant makes them.
+    for t in [&b, &a] {
+        let found =
+            only_text(hostile().collect_page(t, "find-secret", &crit, None).await.result.expect("scans"));
+        assert_eq!(found, "clean");
+    }
+}

@@ -109,11 +109,62 @@ impl bindings::exports::evidence::connector::connector::Guest for Hostile {
                     std::hint::black_box(&hog);
                 }
             }
+            // Leaves a tenant's secret in linear memory: on the heap, and in a static (data
+            // segment), stored XOR 0x5A so the plain marker in the criteria never matches.
+            "leave-secret" => {
+                let secret = disguised(&arg("marker"));
+                // 6 MiB: past the pages a pool slot keeps resident, into those it releases.
+                let copies = (6 << 20) / secret.len().max(1);
+                let heap: &'static mut Vec<u8> = Box::leak(Box::new(secret.repeat(copies)));
+                std::hint::black_box(&heap);
+                // SAFETY: single-threaded guest; only this arm writes the static.
+                unsafe { LEFT_BEHIND[..secret.len()].copy_from_slice(&secret) };
+                std::hint::black_box(&raw const LEFT_BEHIND);
+                let found = if memory_holds(&secret) { "FOUND" } else { "clean" };
+                report(format!("left; in this instance: {found}"))
+            }
+            // Scans all of linear memory for a secret an earlier call may have left.
+            "find-secret" => {
+                let needle = disguised(&arg("marker"));
+                // Grow memory as far as the leaver did, so the pages it wrote are scanned too.
+                let room = vec![0u8; 8 << 20];
+                std::hint::black_box(&room);
+                report(if memory_holds(&needle) { "FOUND".into() } else { "clean".into() })
+            }
             "panic" => panic!("deliberate panic; password {}", config.password),
             "ok" => report("fine".into()),
             other => Err(ConnectorError::InvalidConfig(format!("unknown misbehaviour {other}"))),
         }
     }
+}
+
+/// Where `leave-secret` copies its secret in the module's data (bss) segment.
+static mut LEFT_BEHIND: [u8; 256] = [0; 256];
+
+/// The marker as it is written to memory: each byte XOR 0x5A.
+fn disguised(marker: &str) -> Vec<u8> {
+    marker.bytes().map(|b| b ^ 0x5a).collect()
+}
+
+/// Whether `needle` occurs anywhere in linear memory other than in `needle` itself.
+#[cfg(target_arch = "wasm32")]
+fn memory_holds(needle: &[u8]) -> bool {
+    let size = core::arch::wasm32::memory_size(0) * 65536;
+    let own = needle.as_ptr() as usize;
+    if needle.is_empty() {
+        return false;
+    }
+    // Address 0 is never read (a null pointer in Rust); everything else is plain memory.
+    (1..size.saturating_sub(needle.len())).any(|at| {
+        at != own
+            // SAFETY: every address below memory_size is readable linear memory.
+            && (0..needle.len()).all(|i| unsafe { core::ptr::read_volatile((at + i) as *const u8) } == needle[i])
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_holds(_needle: &[u8]) -> bool {
+    false
 }
 
 #[cfg(target_arch = "wasm32")]
