@@ -130,6 +130,9 @@ pub struct ApiRequest {
     pub base_url: String,
     /// Index of this request among all the simulator served (0-based).
     pub index: u64,
+    /// Where a list route sends its document while still writing it, when the response may
+    /// stream (`None`: the route's whole response is sent once it is written).
+    pub stream: Option<Arc<Streamer>>,
 }
 
 impl ApiRequest {
@@ -318,13 +321,66 @@ impl Body for SimBody {
     }
 }
 
+/// Bytes a streamed document collects before they are sent as one chunk.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// A list document sent while it is written (HTTP/1.1 chunked, no length announced), so the
+/// client reads and parses the first records while the server generates the rest, as a server
+/// that streams its output does. Used only when no fault and no bounded rate applies: faults
+/// rewrite whole bodies and a paced body announces its length.
+pub struct Streamer {
+    /// The response head, sent on the first chunk (or the whole response if none was sent).
+    head: Mutex<Option<oneshot::Sender<Response<SimBody>>>>,
+    body: Mutex<Option<mpsc::Receiver<Result<Bytes, std::io::Error>>>>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl Streamer {
+    fn new() -> (Arc<Streamer>, oneshot::Receiver<Response<SimBody>>) {
+        let (head_tx, head_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::channel(4);
+        let streamer = Streamer { head: Mutex::new(Some(head_tx)), body: Mutex::new(Some(rx)), tx };
+        (Arc::new(streamer), head_rx)
+    }
+
+    /// Sends `out` once it holds a chunk's worth. Only a route that is writing a successful
+    /// (HTTP 200) document calls this: the head goes out with the first chunk.
+    pub fn flush(&self, out: &mut String) {
+        if out.len() < STREAM_CHUNK {
+            return;
+        }
+        if let Some(head) = self.head.lock().expect("head").take()
+            && let Some(rx) = self.body.lock().expect("body").take()
+        {
+            let _ = head.send(xml_head(200).body(SimBody::Stream(rx)).expect("valid response"));
+        }
+        // The client may have gone: the rest is generated and dropped (one page at most).
+        let _ = self.tx.blocking_send(Ok(Bytes::from(std::mem::take(out))));
+    }
+
+    /// Ends the route's response: the whole of it if nothing was streamed, else its last bytes.
+    fn finish(&self, response: Response<SimBody>) {
+        match self.head.lock().expect("head").take() {
+            Some(head) => {
+                let _ = head.send(response);
+            }
+            None => {
+                debug_assert_eq!(response.status(), 200, "only successful documents stream");
+                if let SimBody::Full(Some(rest)) = response.into_body() {
+                    let _ = self.tx.blocking_send(Ok(rest));
+                }
+            }
+        }
+    }
+}
+
+fn xml_head(status: u16) -> http::response::Builder {
+    Response::builder().status(status).header("content-type", "text/xml;charset=UTF-8")
+}
+
 /// A response with an XML body.
 pub fn xml_response(status: u16, body: String) -> Response<SimBody> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/xml;charset=UTF-8")
-        .body(SimBody::Full(Some(Bytes::from(body))))
-        .expect("valid response")
+    xml_head(status).body(SimBody::Full(Some(Bytes::from(body)))).expect("valid response")
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<SimBody>, Infallible> {
@@ -486,9 +542,20 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             account: account.clone(),
             base_url: base.clone(),
             index,
+            stream: None,
         };
         let mut resp = match config.fixtures.iter().find(|f| f.path == path) {
             Some(f) => xml_response(f.status, f.body.clone()),
+            None if fault.is_none() && config.body_rate.is_none() => {
+                let (streamer, head) = Streamer::new();
+                let api = ApiRequest { stream: Some(streamer.clone()), ..api };
+                let config = config.clone();
+                tokio::task::spawn_blocking(move || streamer.finish(routes::route(&config, &api, None)));
+                match head.await {
+                    Ok(resp) => resp,
+                    Err(_) => simple_return(500, 999, "The simulator's route failed.", &base),
+                }
+            }
             None => routes::route(&config, &api, fault.as_ref().map(|r| &r.fault)),
         };
         if !qps {

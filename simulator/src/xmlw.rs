@@ -95,6 +95,15 @@ impl Xml {
         self
     }
 
+    /// Sends what is written so far when the response streams and a chunk's worth is ready
+    /// (called between records of a successful list).
+    pub fn flush(&mut self, req: &crate::server::ApiRequest) -> &mut Self {
+        if let Some(stream) = &req.stream {
+            stream.flush(&mut self.out);
+        }
+        self
+    }
+
     /// Raw, already-valid XML.
     pub fn raw(&mut self, xml: &str) -> &mut Self {
         self.out.push_str(xml);

@@ -151,6 +151,7 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
         }
         ids.push(h.id);
         write_host(&mut x, &h, Show { all, asset_id: show_asset_id, tags: show_tags, trurisk: show_trurisk });
+        x.flush(req);
     }
     if !ids.is_empty() {
         x.close("HOST_LIST");

@@ -127,6 +127,7 @@ pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBod
         x.text("trackingMethod", "QAGENT");
         x.text("address", &a.address);
         x.close("HostAsset");
+        x.flush(req);
     }
     x.close("data").close("ServiceResponse");
     xml_response(200, x.out)

@@ -131,6 +131,7 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
             listed = true;
         }
         write_ticket(&mut x, &t);
+        x.flush(req);
         returned += 1;
         last = Some(t.number);
     }
