@@ -337,3 +337,35 @@ async fn the_binary_copied_alone_to_an_empty_folder_lists_proof_types_and_runs_t
         assert!(dir.path().join(format!("proofs/{id}.json")).is_file(), "{id}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_response_over_max_response_mib_is_denied_naming_the_limit_and_a_larger_limit_collects_it() {
+    // Users come in one unpaged response: 5,000 users are a few MB.
+    let config = SimConfig {
+        accounts: vec![Account::manager("cli_user", PASSWORD)],
+        sizes: Sizes { users: 5000, ..Sizes::default() },
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let collect = |limit: &str| -> Vec<String> {
+        ["collect", "--api-url", &sim.url(), "--proof-type", "users", "--format", "jsonl", "--output"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.display().to_string(), "--max-response-mib".into(), limit.into()])
+            .collect()
+    };
+    let o = run_async(collect("1"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(8), "denied: {}", all_output(&o));
+    let text = all_output(&o);
+    assert!(text.contains("larger than the host allows") && text.contains("response limit"), "{text}");
+    assert!(!out.exists(), "no proof from a response that was cut: {}", out.display());
+
+    let o = run_async(collect("16"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 5000);
+
+    let o = run_async(collect("0"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(2), "0 MiB is a usage error: {}", all_output(&o));
+}

@@ -30,6 +30,10 @@ pub struct Target {
     /// come back to the CLI, which waits and resumes.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub max_inline_wait: u32,
+    /// Largest response the connector may receive in one call, in MiB. Users come in one
+    /// unpaged response (about 0.8 KB a user), so very large subscriptions may need more.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_response_mib: u64,
     #[command(flatten)]
     pub network: network::NetworkArgs,
 }
@@ -48,6 +52,7 @@ impl Target {
         })?;
         let mut t = tenant_for(&self.platform, self.api_url.as_deref(), creds.username, creds.password, ui)?;
         t.config.max_inline_wait_seconds = Some(self.max_inline_wait);
+        t.policy.max_response_bytes = self.max_response_mib << 20;
         Ok(t)
     }
 
