@@ -31,7 +31,7 @@ pub struct Target {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub max_inline_wait: u32,
     /// Largest response the connector may receive in one call, in MiB. Users come in one
-    /// unpaged response (about 0.8 KB a user), so very large subscriptions may need more.
+    /// unpaged response (about 1.4 KB a user), so subscriptions past some 45,000 users need more.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_response_mib: u64,
     #[command(flatten)]
