@@ -327,7 +327,8 @@ const STREAM_CHUNK: usize = 64 * 1024;
 /// A list document sent while it is written (HTTP/1.1 chunked, no length announced), so the
 /// client reads and parses the first records while the server generates the rest, as a server
 /// that streams its output does. Used only when no fault and no bounded rate applies: faults
-/// rewrite whole bodies and a paced body announces its length.
+/// rewrite whole bodies and a paced body announces its length. unverified: whether Qualys
+/// sends its pages chunked or with a length (the field notes say neither); clients read both.
 pub struct Streamer {
     /// The response head, sent on the first chunk (or the whole response if none was sent).
     head: Mutex<Option<oneshot::Sender<Response<SimBody>>>>,
