@@ -299,10 +299,11 @@ impl Assets {
         }
     }
 
-    /// A VM host list call: the first page, or the page from `id_min` on. Every page is the
-    /// same request with a different `id_min`, always on the configured API server.
-    pub fn vm_call(criteria: &Criteria, id_min: Option<i64>, trurisk: bool) -> Call {
-        let limit = Self::page_size(criteria).unwrap_or(VM_PAGE_SIZE).to_string();
+    /// A VM host list call of `page_size` hosts (from [`Self::page_size`]): the first page, or
+    /// the page from `id_min` on. Every page is the same request with a different `id_min`,
+    /// always on the configured API server.
+    pub fn vm_call(criteria: &Criteria, page_size: usize, id_min: Option<i64>, trurisk: bool) -> Call {
+        let limit = page_size.to_string();
         let id_min = id_min.map(|id| id.to_string());
         let mut params: Vec<(&str, &str)> = vec![
             ("action", "list"),
@@ -483,8 +484,9 @@ impl Assets {
         let mut warnings = Vec::new();
         let mut memo = None;
         let (rows, next) = match client
-            .call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| Self::parse_vm_page(body, page_size))
-        {
+            .call(&Self::vm_call(criteria, page_size, id_min, trurisk), &mut |body| {
+                Self::parse_vm_page(body, page_size)
+            }) {
             Err(e) if trurisk && refuses_trurisk(&e) => {
                 trurisk = false;
                 warnings.push(Warning {
@@ -495,7 +497,7 @@ impl Assets {
                     ),
                 });
                 memo = Some(memo_with(at.memo, MEMO_NO_TRURISK));
-                client.call(&Self::vm_call(criteria, id_min, trurisk), &mut |body| {
+                client.call(&Self::vm_call(criteria, page_size, id_min, trurisk), &mut |body| {
                     Self::parse_vm_page(body, page_size)
                 })?
             }
