@@ -360,6 +360,7 @@ async fn a_response_over_max_response_mib_is_denied_naming_the_limit_and_a_large
     assert_eq!(o.status.code(), Some(8), "denied: {}", all_output(&o));
     let text = all_output(&o);
     assert!(text.contains("larger than the host allows") && text.contains("response limit"), "{text}");
+    assert!(!text.contains(PASSWORD), "password printed");
     assert!(!out.exists(), "no proof from a response that was cut: {}", out.display());
 
     let o = run_async(collect("16"), "cli_user", PASSWORD).await;
