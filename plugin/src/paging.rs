@@ -4,7 +4,6 @@
 //! counts) records repeated across pages for sources ordered by a numeric key.
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 
 use crate::criteria::Criteria;
 use crate::error::Error;
@@ -13,8 +12,7 @@ use crate::model::{Page, Row, Value, Warning};
 use crate::proofs::ProofType;
 
 /// Where the next page of a source starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
     /// The first page.
     Start,
@@ -74,8 +72,10 @@ pub struct Resume<'a> {
     pub memo: Option<&'a str>,
 }
 
-/// The cursor's content; encoded as base64url JSON so it is opaque and safe in any transport.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The cursor's content. Encoded as base64url of form-urlencoded `key=value` pairs, so it is
+/// opaque and safe in any transport; read with the URL codec the client needs anyway rather
+/// than a general-purpose deserializer (serde and serde_json were 70 KB of the component).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Cursor {
     /// Format version.
     v: u8,
@@ -90,19 +90,57 @@ struct Cursor {
     /// Highest key already returned from an ordered source.
     k: Option<i64>,
     /// The proof type's memo.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     m: Option<String>,
 }
 
-/// 2: host-list positions are `id_min` values, no longer next-page URLs.
-const VERSION: u8 = 2;
+/// 2: host-list positions are `id_min` values, no longer next-page URLs. 3: the same content
+/// as `key=value` pairs instead of JSON.
+const VERSION: u8 = 3;
 /// Cursors are small; anything longer was not made by this connector.
 const MAX_CURSOR_LEN: usize = 16 * 1024;
 
+impl Position {
+    /// The position as a cursor value: `start`, `from:ID`, `after:ID`, `window:FROM:TO`.
+    fn to_cursor_value(&self) -> String {
+        match self {
+            Position::Start => "start".to_string(),
+            Position::From { id } => format!("from:{id}"),
+            Position::After { id } => format!("after:{id}"),
+            Position::Window { from, to } => format!("window:{from}:{to}"),
+        }
+    }
+
+    fn from_cursor_value(text: &str) -> Option<Position> {
+        let mut parts = text.split(':');
+        let kind = parts.next()?;
+        let mut int = || parts.next()?.parse::<i64>().ok();
+        let pos = match kind {
+            "start" => Position::Start,
+            "from" => Position::From { id: int()? },
+            "after" => Position::After { id: int()? },
+            "window" => Position::Window { from: int()?, to: int()? },
+            _ => return None,
+        };
+        parts.next().is_none().then_some(pos)
+    }
+}
+
 impl Cursor {
     fn encode(&self) -> String {
-        let json = serde_json::to_vec(self).expect("cursor serialises");
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        let mut pairs = form_urlencoded::Serializer::new(String::new());
+        pairs
+            .append_pair("v", &self.v.to_string())
+            .append_pair("p", &self.p)
+            .append_pair("c", &self.c)
+            .append_pair("s", &self.s.to_string())
+            .append_pair("pos", &self.pos.to_cursor_value());
+        if let Some(k) = self.k {
+            pairs.append_pair("k", &k.to_string());
+        }
+        if let Some(m) = &self.m {
+            pairs.append_pair("m", m);
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pairs.finish())
     }
 
     fn decode(text: &str, proof: &str, criteria: &Criteria, sources: u8) -> Result<Cursor, Error> {
@@ -114,23 +152,41 @@ impl Cursor {
         if text.len() > MAX_CURSOR_LEN {
             return Err(bad("too long"));
         }
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text.trim())
             .map_err(|_| bad("not base64url"))?;
-        let cursor: Cursor = serde_json::from_slice(&json).map_err(|_| bad("unreadable"))?;
-        if cursor.v != VERSION {
+        // Versions 1 and 2 were JSON objects.
+        if bytes.first() == Some(&b'{') {
             return Err(bad("made by another connector version"));
         }
-        if cursor.p != proof {
-            return Err(bad(&format!("it belongs to proof type '{}'", cursor.p)));
+        let mut fields: [Option<String>; 7] = Default::default();
+        for (key, value) in form_urlencoded::parse(&bytes) {
+            let i = ["v", "p", "c", "s", "pos", "k", "m"].iter().position(|k| *k == key);
+            match i.map(|i| &mut fields[i]) {
+                Some(slot @ None) => *slot = Some(value.into_owned()),
+                _ => return Err(bad("unreadable")),
+            }
         }
-        if cursor.c != criteria.canonical() {
+        let [v, p, c, s, pos, k, m] = fields;
+        if v.as_deref() != Some(VERSION.to_string().as_str()) {
+            return Err(bad("made by another connector version"));
+        }
+        let (Some(p), Some(c), Some(s), Some(pos)) = (p, c, s, pos) else {
+            return Err(bad("unreadable"));
+        };
+        let s: u8 = s.parse().map_err(|_| bad("unreadable"))?;
+        let pos = Position::from_cursor_value(&pos).ok_or_else(|| bad("unreadable"))?;
+        let k = k.map(|k| k.parse::<i64>()).transpose().map_err(|_| bad("unreadable"))?;
+        if p != proof {
+            return Err(bad(&format!("it belongs to proof type '{p}'")));
+        }
+        if c != criteria.canonical() {
             return Err(bad("it belongs to other criteria"));
         }
-        if cursor.s >= sources {
+        if s >= sources {
             return Err(bad("unknown source"));
         }
-        Ok(cursor)
+        Ok(Cursor { v: VERSION, p, c, s, pos, k, m })
     }
 }
 
@@ -250,5 +306,62 @@ fn describe(c: &Cursor) -> String {
         Position::Window { from, .. } => {
             format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProofSpec;
+
+    static SPEC: ProofSpec = ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: &[] };
+
+    fn cursor(pos: Position, k: Option<i64>, m: Option<&str>) -> Cursor {
+        let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();
+        Cursor { v: VERSION, p: "t".into(), c: criteria.canonical(), s: 1, pos, k, m: m.map(Into::into) }
+    }
+
+    #[test]
+    fn every_position_key_and_memo_survives_a_round_trip() {
+        let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();
+        for pos in [
+            Position::Start,
+            Position::From { id: 42 },
+            Position::After { id: -7 },
+            Position::Window { from: 1_700_000_000, to: 1_702_592_000 },
+        ] {
+            for (k, m) in [(None, None), (Some(i64::MAX), Some("agents refused & more=1 ü"))] {
+                let c = cursor(pos.clone(), k, m);
+                assert_eq!(Cursor::decode(&c.encode(), "t", &criteria, 2).unwrap(), c);
+            }
+        }
+    }
+
+    #[test]
+    fn cursors_of_earlier_versions_and_tampered_ones_are_refused() {
+        let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let old = b64(r#"{"v":2,"p":"t","c":"","s":0,"pos":{"t":"start"},"k":null}"#);
+        let refused = |text: &str| match Cursor::decode(text, "t", &criteria, 2) {
+            Err(Error::InvalidCursor(m)) => m,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!(refused(&old).contains("another connector version"));
+        assert!(refused(&b64("v=2&p=t&c=&s=0&pos=start")).contains("another connector version"));
+        for tampered in [
+            "v=3&p=t&c=&s=0",
+            "v=3&p=t&c=&s=0&pos=start&pos=start",
+            "v=3&p=t&c=&s=0&pos=start&x=1",
+            "v=3&p=t&c=&s=0&pos=from",
+            "v=3&p=t&c=&s=0&pos=from:1:2",
+            "v=3&p=t&c=&s=0&pos=window:1",
+            "v=3&p=t&c=&s=256&pos=start",
+            "v=3&p=t&c=&s=0&pos=start&k=x",
+        ] {
+            assert!(refused(&b64(tampered)).contains("unreadable"), "{tampered}");
+        }
+        assert!(refused(&b64("v=3&p=t&c=&s=2&pos=start")).contains("unknown source"));
+        assert!(refused(&b64("v=3&p=u&c=&s=0&pos=start")).contains("proof type 'u'"));
+        assert!(refused(&b64("v=3&p=t&c=a%3D1&s=0&pos=start")).contains("other criteria"));
     }
 }
