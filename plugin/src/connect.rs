@@ -21,6 +21,7 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
 
     let mut warnings = Vec::new();
     let mut access = Vec::new();
+    let users_access;
     let (mut role, mut business_unit) = (None, None);
     // The caller's role is their own row in the user list (which is also the users probe).
     match client.call(&Call::get(endpoints::USER_LIST, &[]), &mut |body| Users::parse(body)) {
@@ -41,16 +42,19 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
                 Some(other) => Some(format!("a {other} sees only their own user; a Manager sees every user")),
             };
             let level = if reason.is_some() { Access::Partial } else { Access::Full };
-            access.push(ProofAccess { proof_type: "users", access: level, reason });
+            users_access = ProofAccess { proof_type: "users", access: level, reason };
         }
         Err(Error::Permission(m)) => {
-            access.push(ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) })
+            users_access = ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) };
         }
         Err(e) => return Err(e),
     }
+    // In the registry's order; the users probe ran above.
+    let mut users_access = Some(users_access);
     for p in REGISTRY {
         let id = p.spec().id;
         if id == "users" {
+            access.extend(users_access.take());
             continue;
         }
         let found = match p.probe(client) {
@@ -76,8 +80,6 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
             warnings.push(Warning { code, message: format!("{}: {reason}", a.proof_type) });
         }
     }
-    // Keep the registry's order.
-    access.sort_by_key(|a| REGISTRY.iter().position(|p| p.spec().id == a.proof_type));
     Ok(Account {
         login: settings.username.clone(),
         role,

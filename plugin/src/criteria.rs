@@ -42,10 +42,12 @@ impl Criteria {
 /// Checks every given criterion against the declaration; refuses unknown names, repeats, bad
 /// values, and missing required ones, naming the criterion and what is allowed.
 pub fn validate(spec: &ProofSpec, given: &[(String, String)]) -> Result<Criteria, Error> {
-    let mut out = Criteria::default();
+    // The given values by their criterion's place in the declaration, which is also their
+    // order in the result.
+    let mut by_place: Vec<Option<String>> = vec![None; spec.criteria.len()];
     for (name, value) in given {
         let name = name.trim();
-        let Some(c) = spec.criteria.iter().find(|c| c.name == name) else {
+        let Some(i) = spec.criteria.iter().position(|c| c.name == name) else {
             let known: Vec<&str> = spec.criteria.iter().map(|c| c.name).collect();
             return Err(Error::criteria(
                 name,
@@ -56,25 +58,22 @@ pub fn validate(spec: &ProofSpec, given: &[(String, String)]) -> Result<Criteria
                 ),
             ));
         };
-        if out.get(c.name).is_some() {
+        if by_place[i].is_some() {
             return Err(Error::criteria(name, "given more than once; give it once"));
         }
-        out.values.push((c.name, normalise(c, value.trim())?));
+        by_place[i] = Some(normalise(&spec.criteria[i], value.trim())?);
     }
-    for c in spec.criteria {
-        if out.get(c.name).is_some() {
-            continue;
-        }
-        match (c.default, c.required) {
-            (Some(d), _) => out.values.push((c.name, d.to_string())),
-            (None, true) => {
+    let mut out = Criteria::default();
+    for (c, value) in spec.criteria.iter().zip(by_place) {
+        match (value, c.default, c.required) {
+            (Some(v), _, _) => out.values.push((c.name, v)),
+            (None, Some(d), _) => out.values.push((c.name, d.to_string())),
+            (None, None, true) => {
                 return Err(Error::criteria(c.name, format!("is required: {}", c.description)));
             }
-            (None, false) => {}
+            (None, None, false) => {}
         }
     }
-    let order = |n: &str| spec.criteria.iter().position(|c| c.name == n);
-    out.values.sort_by_key(|(n, _)| order(n));
     Ok(out)
 }
 
