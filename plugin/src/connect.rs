@@ -21,10 +21,11 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
 
     let mut warnings = Vec::new();
     let mut access = Vec::new();
-    let users_access;
     let (mut role, mut business_unit) = (None, None);
     // The caller's role is their own row in the user list (which is also the users probe).
-    match client.call(&Call::get(endpoints::USER_LIST, &[]), &mut |body| Users::parse(body)) {
+    let users_access = match client
+        .call(&Call::get(endpoints::USER_LIST, &[]), &mut |body| Users::parse(body))
+    {
         Ok(rows) => {
             let login = Users::index("login");
             let me = rows
@@ -42,13 +43,13 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
                 Some(other) => Some(format!("a {other} sees only their own user; a Manager sees every user")),
             };
             let level = if reason.is_some() { Access::Partial } else { Access::Full };
-            users_access = ProofAccess { proof_type: "users", access: level, reason };
+            ProofAccess { proof_type: "users", access: level, reason }
         }
         Err(Error::Permission(m)) => {
-            users_access = ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) };
+            ProofAccess { proof_type: "users", access: Access::None, reason: Some(m) }
         }
         Err(e) => return Err(e),
-    }
+    };
     // In the registry's order; the users probe ran above.
     let mut users_access = Some(users_access);
     for p in REGISTRY {
