@@ -11,8 +11,8 @@ use std::path::Path;
 
 use connector_runtime::types::Config;
 use connector_runtime::{
-    CollectOptions, CollectRequest, Format, NetworkPolicy, Origin, ProofMeta, ProofSummary, ProofWriter,
-    Runtime, RuntimeOptions, Tenant, TenantPolicy, collect_proof,
+    CollectOptions, CollectRequest, Connections, Format, NetworkPolicy, Origin, ProofMeta, ProofSummary,
+    ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy, collect_proof,
 };
 
 /// Collects one proof type from `api_url` as `username` into `output` (stdout when `None`).
@@ -41,7 +41,12 @@ pub async fn run(
         timeouts: None,
         max_inline_wait_seconds: None,
     };
-    let tenant = Tenant { config, policy: TenantPolicy::for_origin(origin), observer: None };
+    let tenant = Tenant {
+        config,
+        policy: TenantPolicy::for_origin(origin),
+        observer: None,
+        connections: Connections::default(),
+    };
 
     let types = runtime.list_proof_types().await?;
     let proof =

@@ -36,7 +36,7 @@ pub use collect::{
 };
 pub use engine::EngineOptions;
 pub use error::CallError;
-pub use network::{AddressClass, NetworkPolicy, PolicyError, Refusal};
+pub use network::{AddressClass, Connections, NetworkPolicy, PolicyError, Refusal};
 pub use output::{Format, ProofMeta, ProofSummary, ProofWriter, WriterState};
 pub use policy::{Origin, TenantPolicy};
 pub use proof::Provenance;

@@ -17,7 +17,7 @@ use crate::bindings::ConnectorWorldPre;
 use crate::bindings::types::{Account, Config as ConnectorConfig, ConnectorError, Page, ProofType};
 use crate::engine::{EPOCH_TICK, EngineOptions, Ticker};
 use crate::error::{CallError, to_anyhow};
-use crate::network::{Network, NetworkPolicy};
+use crate::network::{Connections, Network, NetworkPolicy};
 use crate::policy::TenantPolicy;
 use crate::sandbox::{CallStats, RequestObserver, TenantState};
 
@@ -83,6 +83,9 @@ pub struct Tenant {
     pub policy: TenantPolicy,
     /// Receives each request event (never credentials); `None` for none.
     pub observer: Option<RequestObserver>,
+    /// The connections this tenant's calls keep open and reuse; never shared with another
+    /// tenant (give each its own `Connections::default()`).
+    pub connections: Connections,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Tenant {
             .field("api_url", &self.config.api_url)
             .field("username", &self.config.username)
             .field("policy", &self.policy)
+            .field("connections", &self.connections)
             .finish_non_exhaustive()
     }
 }
@@ -234,7 +238,12 @@ impl Runtime {
 
     /// The proof types the connector offers. Runs with no network at all.
     pub async fn list_proof_types(&self) -> Result<Vec<ProofType>, CallError> {
-        let tenant = Tenant { config: empty_config(), policy: TenantPolicy::deny_all(), observer: None };
+        let tenant = Tenant {
+            config: empty_config(),
+            policy: TenantPolicy::deny_all(),
+            observer: None,
+            connections: Connections::default(),
+        };
         let export = &self.exports.list_proof_types;
         self.call(&tenant, async |i, s| {
             invoke::<(), (Vec<ProofType>,)>(i, s, export, ()).await.map(|r| Ok(r.0))
@@ -276,8 +285,14 @@ impl Runtime {
         let policy = TenantPolicy::deny_all();
         let started = Instant::now();
         for _ in 0..n {
-            let state =
-                TenantState::new(&policy, self.network.clone(), 1000, Arc::new(CallStats::default()), None);
+            let state = TenantState::new(
+                &policy,
+                self.network.clone(),
+                1000,
+                Arc::new(CallStats::default()),
+                None,
+                Connections::default(),
+            );
             let mut store = Store::new(&self.engine, state);
             store.limiter(|s| &mut s.limits);
             store.set_epoch_deadline(1000);
@@ -300,8 +315,14 @@ impl Runtime {
         let policy = &tenant.policy;
         let stats = Arc::new(CallStats::default());
         let ticks = (policy.cpu_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        let state =
-            TenantState::new(policy, self.network.clone(), ticks, stats.clone(), tenant.observer.clone());
+        let state = TenantState::new(
+            policy,
+            self.network.clone(),
+            ticks,
+            stats.clone(),
+            tenant.observer.clone(),
+            tenant.connections.clone(),
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);

@@ -19,7 +19,7 @@ use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
 
-use crate::network::{Network, Refusal, SendError, send_request};
+use crate::network::{Connections, Network, Refusal, SendError, send_request};
 use crate::policy::{Origin, TenantPolicy};
 
 /// One outbound request as the host saw it; never carries headers or bodies.
@@ -76,6 +76,7 @@ impl TenantState {
         cpu_ticks: u64,
         stats: Arc<CallStats>,
         observer: Option<RequestObserver>,
+        connections: Connections,
     ) -> TenantState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let wasi = WasiCtxBuilder::new()
@@ -90,7 +91,7 @@ impl TenantState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: SandboxHooks { policy: policy.clone(), network, stats, observer },
+            hooks: SandboxHooks { policy: policy.clone(), network, stats, observer, connections },
             limits,
             cpu_ticks_left: cpu_ticks,
             stderr,
@@ -180,6 +181,7 @@ struct SandboxHooks {
     network: Arc<Network>,
     stats: Arc<CallStats>,
     observer: Option<RequestObserver>,
+    connections: Connections,
 }
 
 impl SandboxHooks {
@@ -245,9 +247,10 @@ impl WasiHttpHooks for SandboxHooks {
         let max_body = self.policy.max_response_bytes;
         let stats = self.stats.clone();
         let network = self.network.clone();
+        let connections = self.connections.clone();
         Box::new(async move {
             let started = Instant::now();
-            let result = send_request(network, request, options).await;
+            let result = send_request(network, connections, request, options).await;
             let duration = started.elapsed();
             let event = |status: Option<u16>, error: Option<String>| {
                 if let Some(o) = &observer {

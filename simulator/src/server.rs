@@ -19,7 +19,7 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::accounts::{Account, AccountState, default_accounts};
 use crate::data::Sizes;
@@ -156,7 +156,7 @@ pub struct Simulator {
     addr: SocketAddr,
     state: Arc<State>,
     ca_pem: Option<String>,
-    _shutdown: oneshot::Sender<()>,
+    _shutdown: watch::Sender<()>,
 }
 
 impl Simulator {
@@ -176,12 +176,15 @@ impl Simulator {
         });
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let acceptor = tls.map(|t| t.acceptor);
-        let (tx, mut rx) = oneshot::channel::<()>();
+        // Dropping the simulator drops the sender: the listener and every open connection
+        // (kept-alive ones too, as a stopped server's are) end.
+        let (tx, rx) = watch::channel(());
         let st = state.clone();
         tokio::spawn(async move {
+            let mut stopped = rx.clone();
             loop {
                 tokio::select! {
-                    _ = &mut rx => break,
+                    _ = stopped.changed() => break,
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
                         // As HTTP servers do: a response's last partial segment is not held back
@@ -190,20 +193,27 @@ impl Simulator {
                         let _ = stream.set_nodelay(true);
                         let st = st.clone();
                         let acceptor = acceptor.clone();
+                        let mut conn_stopped = rx.clone();
                         tokio::spawn(async move {
                             let service = service_fn(move |req| handle(st.clone(), req));
                             let http = hyper::server::conn::http1::Builder::new();
-                            match acceptor {
-                                // A client that does not trust the CA ends the handshake: no
-                                // request is served or recorded.
-                                Some(acceptor) => {
-                                    if let Ok(stream) = acceptor.accept(stream).await {
+                            let serve = async {
+                                match acceptor {
+                                    // A client that does not trust the CA ends the handshake:
+                                    // no request is served or recorded.
+                                    Some(acceptor) => {
+                                        if let Ok(stream) = acceptor.accept(stream).await {
+                                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                                        }
+                                    }
+                                    None => {
                                         let _ = http.serve_connection(TokioIo::new(stream), service).await;
                                     }
                                 }
-                                None => {
-                                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                                }
+                            };
+                            tokio::select! {
+                                _ = serve => {}
+                                _ = conn_stopped.changed() => {}
                             }
                         });
                     }

@@ -14,9 +14,11 @@
 //! 4. bounded rate: transfer limit and component when the server sends bodies at a bounded
 //!    rate, as a server across the internet does.
 //! 5. calls per 100,000 records, per proof type, at the default and the largest page size.
+//! 6. HTTPS: tickets page by page over the tenant's kept connection, and over a new
+//!    connection (TCP and TLS handshake) per page.
 //!
 //! Options: `--quick` (20,000 rows, one run per figure, no 1M-row run); `--only
-//! start,memory,throughput,rate,calls`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
+//! start,memory,throughput,rate,calls,tls`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
 //! `--profile assets|tickets|native-assets|native-tickets|instantiate` runs one collect (or
 //! parse, or `BENCH_ROWS` instantiations) of `BENCH_ROWS` rows (default 100,000) with a perf
 //! map, for `perf record`. `BENCH_COMPONENT`
@@ -271,6 +273,8 @@ struct Collected {
     rows: u64,
     pages: u64,
     requests: u64,
+    /// Connections opened for them (the rest reused the tenant's kept one).
+    connections: u64,
     secs: f64,
     host_cpu: f64,
     sim_cpu: f64,
@@ -346,6 +350,7 @@ impl Bench {
         let mut writer =
             ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &proof.fields)
                 .unwrap();
+        let opened = tenant.connections.opened();
         let cpu = Cpu::now();
         let started = Instant::now();
         let request = CollectRequest { proof: &proof, criteria: &criteria, cursor: None };
@@ -366,6 +371,7 @@ impl Bench {
             rows: stats.rows,
             pages: stats.pages,
             requests: stats.requests,
+            connections: tenant.connections.opened() - opened,
             secs,
             host_cpu,
             sim_cpu,
@@ -434,6 +440,67 @@ impl Bench {
         }
         if args.runs("calls") {
             self.calls(&runtime, args.quick).await;
+        }
+        if args.runs("tls") {
+            self.tls(args.quick).await;
+        }
+    }
+
+    /// Tickets over HTTPS, page by page: the tenant's kept connection against a new connection
+    /// (TCP and TLS handshake) for every page, alternating. On loopback the difference is the
+    /// handshakes' CPU and local round trips; across the internet each new connection also
+    /// waits two to three round trips more.
+    async fn tls(&self, quick: bool) {
+        let n: u64 = if quick { 20_000 } else { 50_000 };
+        let sim = self
+            .simulator(SimConfig {
+                sizes: Set::Tickets.sizes(n),
+                tls: Some(qualys_simulator::SimTls::default()),
+                ..SimConfig::default()
+            })
+            .await;
+        let ca = sim.ca_pem().expect("a TLS simulator has a CA").as_bytes();
+        let network = connector_tests::loopback_policy().add_trust_anchors_pem(ca).expect("the CA is PEM");
+        let runtime = Runtime::from_bytes(&self.component, &connector_tests::options(network)).unwrap();
+        println!("\n== HTTPS: {n} tickets page by page, kept connection vs one per page ==");
+        let (mut kept, mut fresh) = (Vec::new(), Vec::new());
+        for _ in 0..if quick { 2 } else { 3 } {
+            for per_page in [false, true] {
+                let t = tenant(&sim, "demo_manager");
+                let (mut rows, mut pages, mut cursor) = (0u64, 0u64, None::<String>);
+                let cpu = Cpu::now();
+                let started = Instant::now();
+                loop {
+                    let page_tenant = if per_page {
+                        Tenant { connections: Default::default(), ..t.clone() }
+                    } else {
+                        t.clone()
+                    };
+                    let page = runtime
+                        .collect_page(&page_tenant, Set::Tickets.proof_type(), &[], cursor.as_deref())
+                        .await
+                        .result
+                        .expect("an HTTPS page");
+                    rows += page.rows.len() as u64;
+                    pages += 1;
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => break,
+                    }
+                }
+                let secs = started.elapsed().as_secs_f64();
+                let (host_cpu, sim_cpu) = cpu.since();
+                let figures = (rows as f64 / secs, secs / pages as f64, (host_cpu + sim_cpu) / pages as f64);
+                if per_page { fresh.push(figures) } else { kept.push(figures) }
+            }
+        }
+        for (label, runs) in [("kept connection", &kept), ("new connection per page", &fresh)] {
+            println!(
+                "{label:<24} {:>7.0} rows/s, {:>5.2} ms a page, CPU (host + simulator) {:.2} ms a page",
+                stats(runs.iter().map(|r| r.0).collect()).0,
+                stats(runs.iter().map(|r| r.1).collect()).0 * 1e3,
+                stats(runs.iter().map(|r| r.2).collect()).0 * 1e3,
+            );
         }
     }
 
@@ -641,10 +708,11 @@ impl Bench {
             for (label, criteria) in runs {
                 let c = self.collect_id(runtime, &t, &proof.id, criteria).await;
                 println!(
-                    "{:<20} {:<17} {:>5} calls for {:>6} rows ({:>5.0} per 100,000), {:.2} s, guest peak {:.1} MiB",
+                    "{:<20} {:<17} {:>5} calls, {} new connection(s), for {:>6} rows ({:>5.0} per 100,000), {:.2} s, guest peak {:.1} MiB",
                     proof.id,
                     label,
                     c.requests,
+                    c.connections,
                     c.rows,
                     c.requests as f64 / c.rows.max(1) as f64 * 100_000.0,
                     c.secs,

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use connector_runtime::types::{Config, ConnectorError, Page, ProofType};
 use connector_runtime::{
-    AddressClass, CallError, CollectOptions, Format, NetworkPolicy, Origin, ProofMeta, ProofWriter, Runtime,
-    RuntimeOptions, Tenant, TenantPolicy,
+    AddressClass, CallError, CollectOptions, Connections, Format, NetworkPolicy, Origin, ProofMeta,
+    ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy,
 };
 use qualys_simulator::{SimConfig, Simulator};
 use serde_json::Value as Json;
@@ -75,6 +75,7 @@ pub fn tenant(sim: &Simulator, login: &str) -> Tenant {
         },
         policy: TenantPolicy::for_origin(Origin::parse(&url).expect("valid URL")),
         observer: None,
+        connections: Connections::default(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use connector_runtime::sandbox::{RequestEvent, RequestObserver};
 use connector_runtime::types::Config;
-use connector_runtime::{NetworkPolicy, Origin, Runtime, Tenant, TenantPolicy};
+use connector_runtime::{Connections, NetworkPolicy, Origin, Runtime, Tenant, TenantPolicy};
 use qualys_platforms::ApiBase;
 
 use super::component::Loader;
@@ -122,5 +122,10 @@ pub fn tenant_for(
             eprintln!("{} {} {} {}ms{}", e.method, e.target, status, e.duration.as_millis(), note);
         }) as RequestObserver
     });
-    Ok(Tenant { config, policy: TenantPolicy::for_origin(origin), observer })
+    Ok(Tenant {
+        config,
+        policy: TenantPolicy::for_origin(origin),
+        observer,
+        connections: Connections::default(),
+    })
 }

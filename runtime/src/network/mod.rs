@@ -7,6 +7,7 @@
 //! goes to a checked address; a refused request never opens a socket.
 
 pub mod address;
+mod pool;
 mod send;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 
 pub use address::{AddressClass, classify};
+pub use pool::Connections;
 pub use send::{BoxFuture, Connector, Io, Resolver, SystemResolver, TcpConnector};
 pub(crate) use send::{Network, SendError, send_request};
 

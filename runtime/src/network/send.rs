@@ -7,18 +7,21 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::Scheme;
 use http_body::Body;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
+use super::pool::{Connections, Key};
 use super::{NetworkPolicy, PolicyError, Refusal};
 
 /// A boxed, sendable future.
@@ -67,6 +70,9 @@ impl Connector for TcpConnector {
 
 /// The policy made ready for use: TLS configuration and proxy matcher built once.
 pub(crate) struct Network {
+    /// Unique per policy made ready, so a kept connection is reused only under the policy it
+    /// was checked against.
+    pub(crate) id: u64,
     pub(crate) policy: NetworkPolicy,
     tls: tokio_rustls::TlsConnector,
     proxy: Option<Matcher>,
@@ -91,7 +97,9 @@ impl Network {
             .proxy
             .as_ref()
             .map(|p| Matcher::builder().https(p.url.clone()).no(p.no_proxy.clone()).build());
-        Ok(Network { policy, tls: tokio_rustls::TlsConnector::from(Arc::new(config)), proxy })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(Network { id, policy, tls: tokio_rustls::TlsConnector::from(Arc::new(config)), proxy })
     }
 }
 
@@ -109,9 +117,11 @@ impl From<HttpError> for SendError {
     }
 }
 
-/// Sends `request` under the network policy. Refusals happen before any socket is opened.
+/// Sends `request` under the network policy, over one of the tenant's kept connections when
+/// one is ready, else over a new one. Refusals happen before any socket is opened.
 pub(crate) async fn send_request(
     network: Arc<Network>,
+    connections: Connections,
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
 ) -> Result<(http::Response<WasiBody>, IoFuture), SendError> {
@@ -120,20 +130,65 @@ pub(crate) async fn send_request(
     let host = uri.host().ok_or(HttpError::HttpRequestUriInvalid)?;
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    network.policy.check_host(&host).map_err(SendError::Refused)?;
+    let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
+    let between_bytes =
+        options.between_bytes_timeout.unwrap_or(Duration::from_secs(600)).max(Duration::from_nanos(1));
+
+    // The request line carries the path only; the Host header comes from the URI's authority.
+    *request.uri_mut() = http::Uri::builder()
+        .path_and_query(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .build()
+        .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+
+    let key = Key { network: network.id, https, host, port };
+    let (sender, response) = match connections.take(&key) {
+        Some(mut sender) => match tokio::time::timeout(first_byte, sender.try_send_request(request)).await {
+            Err(_) => return Err(HttpError::ConnectionReadTimeout.into()),
+            Ok(Ok(response)) => (sender, response),
+            // The server closed the kept connection before the request went out: a new one.
+            Ok(Err(mut e)) => match e.take_message() {
+                Some(request) => send_new(&network, &connections, &key, &uri, request, &options).await?,
+                None => return Err(HttpError::from(e.into_error()).into()),
+            },
+        },
+        None => send_new(&network, &connections, &key, &uri, request, &options).await?,
+    };
+    connections.keep(key, sender);
+
+    let mut interval = tokio::time::interval(between_bytes);
+    interval.reset();
+    let response = response
+        .map(|incoming| http_body_util::BodyExt::boxed_unsync(TimedBody { incoming, timeout: interval }));
+    // The connection is driven by its own task (it outlives this response when kept); its
+    // failures reach the guest through the response and its body.
+    let io: IoFuture = Box::new(async { Ok(()) });
+    Ok((response, io))
+}
+
+/// Opens a connection for `key` under the policy and sends `request` over it.
+async fn send_new(
+    network: &Network,
+    connections: &Connections,
+    key: &Key,
+    uri: &http::Uri,
+    request: http::Request<WasiBody>,
+    options: &RequestOptions,
+) -> Result<(SendRequest<WasiBody>, hyper::Response<hyper::body::Incoming>), SendError> {
+    let (https, host, port) = (key.https, key.host.as_str(), key.port);
     let policy = &network.policy;
-    policy.check_host(&host).map_err(SendError::Refused)?;
     let literal: Option<IpAddr> = host.parse().ok();
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
 
-    let proxy = network.proxy.as_ref().filter(|_| https).and_then(|m| m.intercept(&uri));
+    let proxy = network.proxy.as_ref().filter(|_| https).and_then(|m| m.intercept(uri));
     let (stream, tls_name): (Box<dyn Io>, _) = match proxy {
         Some(intercept) => {
             // The destination is resolved by the proxy; an IP literal is still checked here.
             if let Some(ip) = literal {
-                policy.check_address(&host, ip).map_err(SendError::Refused)?;
+                policy.check_address(host, ip).map_err(SendError::Refused)?;
             }
-            let name = https.then(|| server_name(&host, literal, None)).transpose()?;
-            let tunnel = tunnel(policy, &intercept, &host, port);
+            let name = https.then(|| server_name(host, literal, None)).transpose()?;
+            let tunnel = tunnel(policy, &intercept, host, port);
             let stream = tokio::time::timeout(connect_timeout, tunnel)
                 .await
                 .map_err(|_| HttpError::ConnectionTimeout)??;
@@ -143,7 +198,7 @@ pub(crate) async fn send_request(
             let addresses = match literal {
                 Some(ip) => vec![SocketAddr::new(ip, port)],
                 None => {
-                    let resolve = policy.resolver.resolve(&host, port);
+                    let resolve = policy.resolver.resolve(host, port);
                     match tokio::time::timeout(connect_timeout, resolve).await {
                         Err(_) => return Err(HttpError::DnsTimeout.into()),
                         Ok(Err(e)) => {
@@ -156,8 +211,8 @@ pub(crate) async fn send_request(
                     }
                 }
             };
-            let checked = checked_addresses(policy, &host, &addresses, https)?;
-            let name = https.then(|| server_name(&host, literal, Some(checked[0].ip()))).transpose()?;
+            let checked = checked_addresses(policy, host, &addresses, https)?;
+            let name = https.then(|| server_name(host, literal, Some(checked[0].ip()))).transpose()?;
             let connect = connect_any(policy, &checked);
             let stream = tokio::time::timeout(connect_timeout, connect)
                 .await
@@ -182,49 +237,17 @@ pub(crate) async fn send_request(
     .await
     .map_err(|_| HttpError::ConnectionTimeout)?
     .map_err(HttpError::from)?;
-
-    // The request line carries the path only; the Host header comes from the URI's authority.
-    *request.uri_mut() = http::Uri::builder()
-        .path_and_query(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .build()
-        .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    connections.count_opened();
+    // Runs until the server closes the connection or the last sender (kept or in flight) is
+    // gone and its response is read or dropped.
+    tokio::spawn(conn);
 
     let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
-    let between_bytes =
-        options.between_bytes_timeout.unwrap_or(Duration::from_secs(600)).max(Duration::from_nanos(1));
-    let mut conn = Box::pin(conn);
-    let send = sender.send_request(request);
-    let mut send = std::pin::pin!(tokio::time::timeout(first_byte, send));
-    let mut conn_done = false;
-    // Drive the connection while waiting for the response head.
-    let response = std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = send.as_mut().poll(cx) {
-            return Poll::Ready(r);
-        }
-        if !conn_done && let Poll::Ready(r) = conn.as_mut().poll(cx) {
-            conn_done = true;
-            if let Err(e) = r {
-                return Poll::Ready(Ok(Err(e)));
-            }
-        }
-        Poll::Pending
-    })
-    .await
-    .map_err(|_| HttpError::ConnectionReadTimeout)?
-    .map_err(HttpError::from)?;
-
-    let mut interval = tokio::time::interval(between_bytes);
-    interval.reset();
-    let response = response
-        .map(|incoming| http_body_util::BodyExt::boxed_unsync(TimedBody { incoming, timeout: interval }));
-    let io: IoFuture = Box::new(async move {
-        if conn_done {
-            return Ok(());
-        }
-        conn.await
-            .map_err(|e| if e.is_timeout() { HttpError::HttpResponseTimeout } else { HttpError::from(e) })
-    });
-    Ok((response, io))
+    let response = tokio::time::timeout(first_byte, sender.send_request(request))
+        .await
+        .map_err(|_| HttpError::ConnectionReadTimeout)?
+        .map_err(HttpError::from)?;
+    Ok((sender, response))
 }
 
 /// The name the server's certificate is checked against, known before connecting: a host that
