@@ -1,15 +1,16 @@
 //! A tenant's requests reuse its kept connections (HTTP/1.1 keep-alive): the pages of a proof
-//! travel over one connection, another tenant never gets it, and one that went away while
-//! kept is replaced, with no page lost. Connections are counted by an injected `Connector`
+//! travel over one connection, another tenant never gets it, one that went away while kept is
+//! replaced, with no page lost, and one left idle past its timeout is closed. Connections are counted by an injected `Connector`
 //! that opens real loopback sockets to the simulator.
 
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use connector_runtime::network::{BoxFuture, Connector, Io};
-use connector_runtime::{Runtime, Tenant};
+use connector_runtime::{Connections, Runtime, Tenant};
 use connector_tests::*;
 use qualys_simulator::{SimConfig, Simulator};
 
@@ -125,4 +126,41 @@ async fn given_a_kept_connection_that_was_closed_while_idle_when_the_next_page_i
     }
     assert_eq!(rows, 2500, "no page lost to the closed connection");
     assert_eq!(counter.count(), 2, "one new connection replaced the closed one");
+}
+
+#[tokio::test]
+async fn given_a_kept_connection_left_idle_past_its_timeout_then_it_is_closed_and_the_next_page_opens_a_new_one()
+ {
+    let sim = sim().await;
+    let (rt, counter) = counted_runtime();
+    let t = Tenant {
+        connections: Connections::with_idle_timeout(Duration::from_millis(20)),
+        ..tenant(&sim, LOGIN)
+    };
+    let first = rt.collect_page(&t, "remediation-tickets", &[], None).await.result.expect("first page");
+    assert_eq!(counter.count(), 1);
+
+    // Waits for the idle timer (bounded; the assertion is on what happened, not on when).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.connections.kept() > 0 {
+        assert!(Instant::now() < deadline, "the idle connection was never closed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let next = first.next_cursor.expect("2,500 tickets take several pages");
+    let page =
+        rt.collect_page(&t, "remediation-tickets", &[], Some(&next)).await.result.expect("second page");
+    assert_eq!(page.rows.len(), 1000);
+    assert_eq!(counter.count(), 2, "the closed idle connection was not reused");
+}
+
+#[tokio::test]
+async fn given_a_tenant_that_keeps_collecting_then_its_connection_stays_open_between_pages() {
+    let sim = sim().await;
+    let (rt, counter) = counted_runtime();
+    let t = tenant(&sim, LOGIN);
+    collect_pages(&rt, &t, "remediation-tickets").await;
+    assert_eq!(t.connections.kept(), 1, "the default idle timeout keeps the connection for the next call");
+    collect_pages(&rt, &t, "users").await;
+    assert_eq!(counter.count(), 1);
 }

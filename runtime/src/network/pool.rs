@@ -6,9 +6,12 @@
 //! policy (whose address checks it passed when it was opened), and only for the same scheme,
 //! host and port. hyper marks a connection ready once the previous response was read to its
 //! end; one whose body was dropped early, or that the server closed, is never handed out.
+//! One not reused within the idle timeout is closed, so a platform holding many quiet tenants
+//! holds no sockets for them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use hyper::client::conn::http1::SendRequest;
 use wasmtime_wasi_http::WasiBody;
@@ -18,21 +21,31 @@ use wasmtime_wasi_http::WasiBody;
 const MAX_KEPT: usize = 4;
 
 /// The connections a tenant's calls reuse. Clones share them; dropping the last clone closes
-/// them. [`Connections::default`] starts with none.
-#[derive(Clone, Default)]
+/// them. [`Connections::default`] starts with none and closes idle ones after
+/// [`Connections::DEFAULT_IDLE_TIMEOUT`].
+#[derive(Clone)]
 pub struct Connections {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
+impl Default for Connections {
+    fn default() -> Connections {
+        Connections::with_idle_timeout(Connections::DEFAULT_IDLE_TIMEOUT)
+    }
+}
+
 struct Inner {
     kept: Mutex<Vec<Kept>>,
     opened: AtomicU64,
+    /// Serial number of the next connection kept (after each request it carries).
+    serial: AtomicU64,
+    idle: Duration,
 }
 
 struct Kept {
     key: Key,
     sender: SendRequest<WasiBody>,
+    serial: u64,
 }
 
 /// What a connection may be reused for.
@@ -46,9 +59,33 @@ pub(crate) struct Key {
 }
 
 impl Connections {
+    /// How long a kept connection waits for its next request before it is closed. Servers
+    /// close idle connections themselves, often sooner (a closed one is never reused); this
+    /// bounds what a tenant that went quiet holds open.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// None yet; a kept connection that waits `idle` for its next request is closed.
+    pub fn with_idle_timeout(idle: Duration) -> Connections {
+        Connections {
+            inner: Arc::new(Inner {
+                kept: Mutex::new(Vec::new()),
+                opened: AtomicU64::new(0),
+                serial: AtomicU64::new(0),
+                idle,
+            }),
+        }
+    }
+
     /// Connections this tenant has opened so far (each request not served by a kept one).
     pub fn opened(&self) -> u64 {
         self.inner.opened.load(Ordering::Relaxed)
+    }
+
+    /// Connections kept open now (idle, or reading a response).
+    pub fn kept(&self) -> usize {
+        let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|k| !k.sender.is_closed());
+        kept.len()
     }
 
     /// A kept connection for `key` that is ready for a request now; closed ones are dropped.
@@ -63,17 +100,44 @@ impl Connections {
     /// has read that response to its end. The oldest beyond [`MAX_KEPT`] is let go (it
     /// finishes its response, then closes).
     pub(crate) fn keep(&self, key: Key, sender: SendRequest<WasiBody>) {
-        let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.retain(|k| !k.sender.is_closed());
-        if kept.len() >= MAX_KEPT {
-            kept.remove(0);
+        let serial = self.inner.serial.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
+            kept.retain(|k| !k.sender.is_closed());
+            if kept.len() >= MAX_KEPT {
+                kept.remove(0);
+            }
+            kept.push(Kept { key, sender, serial });
         }
-        kept.push(Kept { key, sender });
+        // The idle timer holds the pool weakly: a dropped tenant's connections close at once.
+        let pool = Arc::downgrade(&self.inner);
+        let idle = self.inner.idle;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(idle).await;
+                if !expire(&pool, serial) {
+                    return;
+                }
+            }
+        });
     }
 
     pub(crate) fn count_opened(&self) {
         self.inner.opened.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Lets go of the connection kept as `serial` if it is idle (dropping its sender closes it);
+/// true when it is still reading a response, so the timer should wait again.
+fn expire(pool: &Weak<Inner>, serial: u64) -> bool {
+    let Some(inner) = pool.upgrade() else { return false };
+    let mut kept = inner.kept.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(at) = kept.iter().position(|k| k.serial == serial) else { return false };
+    if !kept[at].sender.is_closed() && !kept[at].sender.is_ready() {
+        return true;
+    }
+    kept.remove(at);
+    false
 }
 
 impl std::fmt::Debug for Connections {
