@@ -15,10 +15,11 @@
 //!    rate, as a server across the internet does.
 //! 5. calls per 100,000 records, per proof type, at the default and the largest page size.
 //! 6. HTTPS: tickets page by page over the tenant's kept connection, and over a new
-//!    connection (TCP and TLS handshake) per page.
+//!    connection (TCP and TLS handshake) per page, on loopback and with a round trip added.
 //!
 //! Options: `--quick` (20,000 rows, one run per figure, no 1M-row run); `--only
 //! start,memory,throughput,rate,calls,tls`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
+//! `--rtt-ms MS` (section 6, default 25);
 //! `--profile assets|tickets|native-assets|native-tickets|instantiate` runs one collect (or
 //! parse, or `BENCH_ROWS` instantiations) of `BENCH_ROWS` rows (default 100,000) with a perf
 //! map, for `perf record`. `BENCH_COMPONENT`
@@ -42,6 +43,8 @@ struct Args {
     quick: bool,
     only: Option<Vec<String>>,
     rate: u64,
+    /// Round trip added in the HTTPS section.
+    rtt: std::time::Duration,
     profile: Option<String>,
 }
 
@@ -53,6 +56,9 @@ impl Args {
             quick: args.iter().any(|a| a == "--quick"),
             only: value("--only").map(|v| v.split(',').map(str::to_string).collect()),
             rate: value("--rate").and_then(|v| v.parse().ok()).unwrap_or(20_000_000),
+            rtt: std::time::Duration::from_millis(
+                value("--rtt-ms").and_then(|v| v.parse().ok()).unwrap_or(25),
+            ),
             profile: value("--profile"),
         }
     }
@@ -442,16 +448,16 @@ impl Bench {
             self.calls(&runtime, args.quick).await;
         }
         if args.runs("tls") {
-            self.tls(args.quick).await;
+            self.tls(args.quick, args.rtt).await;
         }
     }
 
     /// Tickets over HTTPS, page by page: the tenant's kept connection against a new connection
-    /// (TCP and TLS handshake) for every page, alternating. On loopback the difference is the
-    /// handshakes' CPU and local round trips; across the internet each new connection also
-    /// waits two to three round trips more.
-    async fn tls(&self, quick: bool) {
-        let n: u64 = if quick { 20_000 } else { 50_000 };
+    /// (TCP and TLS handshake) for every page, alternating; on loopback (the handshakes' CPU)
+    /// and with a round trip of `rtt` added by the connector, as a server across the internet
+    /// has (each new connection then also waits for TCP's and TLS's round trips).
+    async fn tls(&self, quick: bool, rtt: std::time::Duration) {
+        let n: u64 = if quick { 10_000 } else { 20_000 };
         let sim = self
             .simulator(SimConfig {
                 sizes: Set::Tickets.sizes(n),
@@ -460,47 +466,60 @@ impl Bench {
             })
             .await;
         let ca = sim.ca_pem().expect("a TLS simulator has a CA").as_bytes();
-        let network = connector_tests::loopback_policy().add_trust_anchors_pem(ca).expect("the CA is PEM");
-        let runtime = Runtime::from_bytes(&self.component, &connector_tests::options(network)).unwrap();
-        println!("\n== HTTPS: {n} tickets page by page, kept connection vs one per page ==");
-        let (mut kept, mut fresh) = (Vec::new(), Vec::new());
-        for _ in 0..if quick { 2 } else { 3 } {
-            for per_page in [false, true] {
-                let t = tenant(&sim, "demo_manager");
-                let (mut rows, mut pages, mut cursor) = (0u64, 0u64, None::<String>);
-                let cpu = Cpu::now();
-                let started = Instant::now();
-                loop {
-                    let page_tenant = if per_page {
-                        Tenant { connections: Default::default(), ..t.clone() }
-                    } else {
-                        t.clone()
-                    };
-                    let page = runtime
-                        .collect_page(&page_tenant, Set::Tickets.proof_type(), &[], cursor.as_deref())
-                        .await
-                        .result
-                        .expect("an HTTPS page");
-                    rows += page.rows.len() as u64;
-                    pages += 1;
-                    match page.next_cursor {
-                        Some(next) => cursor = Some(next),
-                        None => break,
-                    }
-                }
-                let secs = started.elapsed().as_secs_f64();
-                let (host_cpu, sim_cpu) = cpu.since();
-                let figures = (rows as f64 / secs, secs / pages as f64, (host_cpu + sim_cpu) / pages as f64);
-                if per_page { fresh.push(figures) } else { kept.push(figures) }
+        for rtt in [std::time::Duration::ZERO, rtt] {
+            let mut network =
+                connector_tests::loopback_policy().add_trust_anchors_pem(ca).expect("the CA is PEM");
+            if !rtt.is_zero() {
+                network =
+                    network.with_connector(std::sync::Arc::new(connector_tests::latency::Latency { rtt }));
             }
-        }
-        for (label, runs) in [("kept connection", &kept), ("new connection per page", &fresh)] {
-            println!(
-                "{label:<24} {:>7.0} rows/s, {:>5.2} ms a page, CPU (host + simulator) {:.2} ms a page",
-                stats(runs.iter().map(|r| r.0).collect()).0,
-                stats(runs.iter().map(|r| r.1).collect()).0 * 1e3,
-                stats(runs.iter().map(|r| r.2).collect()).0 * 1e3,
-            );
+            let runtime = Runtime::from_bytes(&self.component, &connector_tests::options(network)).unwrap();
+            let path = if rtt.is_zero() {
+                "loopback".to_string()
+            } else {
+                format!("{} ms round trip", rtt.as_millis())
+            };
+            println!("\n== HTTPS, {path}: {n} tickets page by page, kept connection vs one per page ==");
+            let (mut kept, mut fresh) = (Vec::new(), Vec::new());
+            for _ in 0..if quick { 2 } else { 3 } {
+                for per_page in [false, true] {
+                    let t = tenant(&sim, "demo_manager");
+                    let (mut rows, mut pages, mut cursor) = (0u64, 0u64, None::<String>);
+                    let cpu = Cpu::now();
+                    let started = Instant::now();
+                    loop {
+                        let page_tenant = if per_page {
+                            Tenant { connections: Default::default(), ..t.clone() }
+                        } else {
+                            t.clone()
+                        };
+                        let page = runtime
+                            .collect_page(&page_tenant, Set::Tickets.proof_type(), &[], cursor.as_deref())
+                            .await
+                            .result
+                            .expect("an HTTPS page");
+                        rows += page.rows.len() as u64;
+                        pages += 1;
+                        match page.next_cursor {
+                            Some(next) => cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                    let secs = started.elapsed().as_secs_f64();
+                    let (host_cpu, sim_cpu) = cpu.since();
+                    let figures =
+                        (rows as f64 / secs, secs / pages as f64, (host_cpu + sim_cpu) / pages as f64);
+                    if per_page { fresh.push(figures) } else { kept.push(figures) }
+                }
+            }
+            for (label, runs) in [("kept connection", &kept), ("new connection per page", &fresh)] {
+                println!(
+                    "{label:<24} {:>7.0} rows/s, {:>6.2} ms a page, CPU (host + simulator) {:.2} ms a page",
+                    stats(runs.iter().map(|r| r.0).collect()).0,
+                    stats(runs.iter().map(|r| r.1).collect()).0 * 1e3,
+                    stats(runs.iter().map(|r| r.2).collect()).0 * 1e3,
+                );
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! The end-to-end harness: the real component in the real host, against the simulator on
 //! loopback. Each test starts its own simulator; the compiled component is shared.
 
+pub mod latency;
 pub mod proxy;
 
 use std::sync::OnceLock;
