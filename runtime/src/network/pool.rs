@@ -9,7 +9,7 @@
 //! One not reused within the idle timeout is closed, so a platform holding many quiet tenants
 //! holds no sockets for them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -46,7 +46,13 @@ struct Kept {
     key: Key,
     sender: SendRequest<WasiBody>,
     serial: u64,
+    /// Set when the response it carries was read to its end.
+    done: Arc<AtomicBool>,
 }
+
+/// Longest wait for hyper to mark a connection whose response was read to the end as ready
+/// (it does so on the connection's own task, a moment after the body's last frame).
+const READY_WAIT: Duration = Duration::from_millis(100);
 
 /// What a connection may be reused for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,26 +94,38 @@ impl Connections {
         kept.len()
     }
 
-    /// A kept connection for `key` that is ready for a request now; closed ones are dropped.
-    pub(crate) fn take(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
-        let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.retain(|k| !k.sender.is_closed());
-        let at = kept.iter().position(|k| k.key == *key && k.sender.is_ready())?;
-        Some(kept.remove(at).sender)
+    /// A kept connection for `key` that is ready for a request, or whose response was read to
+    /// its end (it is ready a moment later); closed ones are dropped. A connection still
+    /// carrying another call's response is never waited for.
+    pub(crate) async fn take(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
+        let mut sender = {
+            let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
+            kept.retain(|k| !k.sender.is_closed());
+            let at = kept
+                .iter()
+                .position(|k| k.key == *key && k.sender.is_ready())
+                .or_else(|| kept.iter().position(|k| k.key == *key && k.done.load(Ordering::Acquire)))?;
+            kept.remove(at).sender
+        };
+        if !sender.is_ready() {
+            tokio::time::timeout(READY_WAIT, sender.ready()).await.ok()?.ok()?;
+        }
+        Some(sender)
     }
 
-    /// Keeps a connection that has a request in flight: it is handed out again once hyper
-    /// has read that response to its end. The oldest beyond [`MAX_KEPT`] is let go (it
-    /// finishes its response, then closes).
-    pub(crate) fn keep(&self, key: Key, sender: SendRequest<WasiBody>) {
+    /// Keeps a connection that has a request in flight: it is handed out again once that
+    /// response was read to its end, which the caller marks in the flag returned. The oldest
+    /// beyond [`MAX_KEPT`] is let go (it finishes its response, then closes).
+    pub(crate) fn keep(&self, key: Key, sender: SendRequest<WasiBody>) -> Arc<AtomicBool> {
         let serial = self.inner.serial.fetch_add(1, Ordering::Relaxed);
+        let done = Arc::new(AtomicBool::new(false));
         {
             let mut kept = self.inner.kept.lock().unwrap_or_else(|e| e.into_inner());
             kept.retain(|k| !k.sender.is_closed());
             if kept.len() >= MAX_KEPT {
                 kept.remove(0);
             }
-            kept.push(Kept { key, sender, serial });
+            kept.push(Kept { key, sender, serial, done: done.clone() });
         }
         // The idle timer holds the pool weakly: a dropped tenant's connections close at once.
         let pool = Arc::downgrade(&self.inner);
@@ -120,6 +138,7 @@ impl Connections {
                 }
             }
         });
+        done
     }
 
     pub(crate) fn count_opened(&self) {

@@ -7,7 +7,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -142,7 +142,7 @@ pub(crate) async fn send_request(
         .map_err(|_| HttpError::HttpRequestUriInvalid)?;
 
     let key = Key { network: network.id, https, host, port };
-    let (sender, response) = match connections.take(&key) {
+    let (sender, response) = match connections.take(&key).await {
         Some(mut sender) => match tokio::time::timeout(first_byte, sender.try_send_request(request)).await {
             Err(_) => return Err(HttpError::ConnectionReadTimeout.into()),
             Ok(Ok(response)) => (sender, response),
@@ -154,12 +154,13 @@ pub(crate) async fn send_request(
         },
         None => send_new(&network, &connections, &key, &uri, request, &options).await?,
     };
-    connections.keep(key, sender);
+    let done = connections.keep(key, sender);
 
     let mut interval = tokio::time::interval(between_bytes);
     interval.reset();
-    let response = response
-        .map(|incoming| http_body_util::BodyExt::boxed_unsync(TimedBody { incoming, timeout: interval }));
+    let response = response.map(|incoming| {
+        http_body_util::BodyExt::boxed_unsync(TimedBody { incoming, timeout: interval, done })
+    });
     // The connection is driven by its own task (it outlives this response when kept); its
     // failures reach the guest through the response and its body.
     let io: IoFuture = Box::new(async { Ok(()) });
@@ -380,6 +381,8 @@ fn tls_error(e: io::Error) -> HttpError {
 struct TimedBody {
     incoming: hyper::body::Incoming,
     timeout: tokio::time::Interval,
+    /// Set once the body was read to its end: its connection may carry the next request.
+    done: Arc<AtomicBool>,
 }
 
 impl Body for TimedBody {
@@ -391,7 +394,10 @@ impl Body for TimedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
         match Pin::new(&mut self.incoming).poll_frame(cx) {
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                self.done.store(true, Ordering::Release);
+                Poll::Ready(None)
+            }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(if e.is_timeout() {
                 HttpError::HttpResponseTimeout
             } else {
@@ -399,6 +405,9 @@ impl Body for TimedBody {
             }))),
             Poll::Ready(Some(Ok(frame))) => {
                 self.timeout.reset();
+                if self.incoming.is_end_stream() {
+                    self.done.store(true, Ordering::Release);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Pending => {
