@@ -7,6 +7,8 @@
 //! - [`NetworkPolicy`]: the operator's rules for outbound HTTP, which no tenant can bend
 //!   (allowed API hosts, address classes checked on every resolved address, proxy, trust
 //!   anchors).
+//! - [`Connections`]: the HTTP connections one tenant keeps open between its calls and
+//!   reuses (never another tenant's), closed when idle.
 //! - [`collect_proof`]: follows cursors to the end of a proof, riding out rate limits, and
 //!   hands each page to a [`PageSink`] such as [`ProofWriter`] (JSON, JSON Lines, CSV with a
 //!   SHA-256 of the canonical rows).
