@@ -59,3 +59,47 @@ async fn a_page_a_fault_or_a_bounded_rate_shapes_is_sent_whole_with_its_length()
     assert!(!streamed(&paced), "headers {:?}", paced.headers);
     assert_eq!(paced.header("content-length"), Some(paced.body.len().to_string().as_str()));
 }
+
+#[tokio::test]
+async fn a_streamed_page_counts_against_the_concurrency_limit_until_its_document_is_complete() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // 20,000 hosts (about 24 MB) are more than the socket buffers hold, so a client that reads
+    // only the head keeps the page's generation, and so its call, running.
+    let config = SimConfig {
+        sizes: Sizes { hosts: 20_000, ..Sizes::default() },
+        concurrency_limit: Some(1),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let target = format!("{PAGE}&truncation_limit=20000");
+    let token = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", MANAGER.0, MANAGER.1))
+    };
+    let mut first = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Basic {token}\r\n\
+         X-Requested-With: test\r\nContent-Length: 0\r\n\r\n",
+        sim.addr()
+    );
+    first.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "the first page streams");
+
+    let second = get(sim.addr(), &format!("{PAGE}&truncation_limit=5"), MANAGER).await;
+    assert_eq!(second.status, 409, "{}", second.text());
+    assert!(second.text().contains("1960"), "the concurrency refusal: {}", second.text());
+
+    // Once the first page was read to its end, its call is over.
+    let mut total = n;
+    loop {
+        match first.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(k) => total += k,
+        }
+    }
+    assert!(total > 20 * 1024 * 1024, "{total} bytes");
+    let third = get(sim.addr(), &format!("{PAGE}&truncation_limit=5"), MANAGER).await;
+    assert_eq!(third.status, 200, "{}", third.text());
+}
