@@ -12,6 +12,9 @@ fn build_wasm_guest(root: &std::path::Path, package: &str) {
         .arg("--target-dir")
         .arg(root.join("target/plugin"));
     // Do not leak the outer build's settings (clippy's wrapper, host RUSTFLAGS, profile).
+    if let Some(remaps) = registry_remaps() {
+        cmd.arg("--config").arg(format!("target.wasm32-wasip2.rustflags=[{remaps}]"));
+    }
     for var in [
         "RUSTC_WORKSPACE_WRAPPER",
         "RUSTC_WRAPPER",
@@ -30,4 +33,24 @@ fn build_wasm_guest(root: &std::path::Path, package: &str) {
         "building {package} for wasm32-wasip2 failed; if the target is missing, run \
          `rustup target add wasm32-wasip2` (the README's commands do this)"
     );
+}
+
+/// `--remap-path-prefix` flags (a TOML list's items, added to `.cargo/config.toml`'s) that
+/// shorten the registry sources' paths in panic locations to `crate-version/src/...`: the
+/// component names no builder's home directory, and does not change with where cargo's home
+/// or the workspace is.
+fn registry_remaps() -> Option<String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))?;
+    let mut flags: Vec<String> = std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .flatten()
+        .filter_map(|dir| dir.path().to_str().map(str::to_string))
+        // A TOML literal string cannot hold a quote; such a path keeps its full name.
+        .filter(|path| !path.contains('\'') && !path.contains('\n'))
+        .map(|path| format!("'--remap-path-prefix={path}/='"))
+        .collect();
+    flags.sort();
+    (!flags.is_empty()).then(|| flags.join(", "))
 }
