@@ -142,17 +142,28 @@ pub(crate) async fn send_request(
         .map_err(|_| HttpError::HttpRequestUriInvalid)?;
 
     let key = Key { network: network.id, https, host, port };
-    let (sender, response) = match connections.take(&key).await {
-        Some(mut sender) => match tokio::time::timeout(first_byte, sender.try_send_request(request)).await {
-            Err(_) => return Err(HttpError::ConnectionReadTimeout.into()),
-            Ok(Ok(response)) => (sender, response),
-            // The server closed the kept connection before the request went out: a new one.
-            Ok(Err(mut e)) => match e.take_message() {
-                Some(request) => send_new(&network, &connections, &key, &uri, request, &options).await?,
-                None => return Err(HttpError::from(e.into_error()).into()),
-            },
-        },
-        None => send_new(&network, &connections, &key, &uri, request, &options).await?,
+    let (sender, response) = 'sent: {
+        let request = match connections.take(&key).await {
+            Some(mut sender) => {
+                match tokio::time::timeout(first_byte, sender.try_send_request(request)).await {
+                    Err(_) => return Err(HttpError::ConnectionReadTimeout.into()),
+                    Ok(Ok(response)) => break 'sent (sender, response),
+                    // The server closed the kept connection before the request went out: it goes
+                    // over a new one.
+                    Ok(Err(mut e)) => match e.take_message() {
+                        Some(request) => request,
+                        None => return Err(HttpError::from(e.into_error()).into()),
+                    },
+                }
+            }
+            None => request,
+        };
+        let mut sender = open(&network, &connections, &key, &uri, &options).await?;
+        let response = tokio::time::timeout(first_byte, sender.send_request(request))
+            .await
+            .map_err(|_| HttpError::ConnectionReadTimeout)?
+            .map_err(HttpError::from)?;
+        (sender, response)
     };
     let done = connections.keep(key, sender);
 
@@ -167,15 +178,14 @@ pub(crate) async fn send_request(
     Ok((response, io))
 }
 
-/// Opens a connection for `key` under the policy and sends `request` over it.
-async fn send_new(
+/// Opens a connection for `key` under the policy.
+async fn open(
     network: &Network,
     connections: &Connections,
     key: &Key,
     uri: &http::Uri,
-    request: http::Request<WasiBody>,
     options: &RequestOptions,
-) -> Result<(SendRequest<WasiBody>, hyper::Response<hyper::body::Incoming>), SendError> {
+) -> Result<SendRequest<WasiBody>, SendError> {
     let (https, host, port) = (key.https, key.host.as_str(), key.port);
     let policy = &network.policy;
     let literal: Option<IpAddr> = host.parse().ok();
@@ -231,7 +241,7 @@ async fn send_new(
     } else {
         stream
     };
-    let (mut sender, conn) = tokio::time::timeout(
+    let (sender, conn) = tokio::time::timeout(
         connect_timeout,
         hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
     )
@@ -242,13 +252,7 @@ async fn send_new(
     // Runs until the server closes the connection or the last sender (kept or in flight) is
     // gone and its response is read or dropped.
     tokio::spawn(conn);
-
-    let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
-    let response = tokio::time::timeout(first_byte, sender.send_request(request))
-        .await
-        .map_err(|_| HttpError::ConnectionReadTimeout)?
-        .map_err(HttpError::from)?;
-    Ok((sender, response))
+    Ok(sender)
 }
 
 /// The name the server's certificate is checked against, known before connecting: a host that
