@@ -555,11 +555,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             index,
             stream: None,
         };
-        // Whether this task still has to end the call's count (a streamed page's ends in its
-        // generator).
-        let mut running = !qps;
-        let mut resp = match config.fixtures.iter().find(|f| f.path == path) {
-            Some(f) => xml_response(f.status, f.body.clone()),
+        // The response, and whether its call still counts as running here (a streamed page's
+        // count ends in its generator).
+        let (mut resp, running) = match config.fixtures.iter().find(|f| f.path == path) {
+            Some(f) => (xml_response(f.status, f.body.clone()), !qps),
             None if fault.is_none() && config.body_rate.is_none() => {
                 let (streamer, head) = Streamer::new();
                 let api = ApiRequest { stream: Some(streamer.clone()), ..api };
@@ -570,18 +569,18 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
                 // call again at once. unverified: how Qualys counts a call still sending.
                 tokio::task::spawn_blocking(move || {
                     let response = routes::route(&config, &api, None);
-                    if running {
+                    if !qps {
                         decrement(&state, &login);
                     }
                     streamer.finish(response)
                 });
-                running = false;
-                match head.await {
+                let resp = match head.await {
                     Ok(resp) => resp,
                     Err(_) => simple_return(500, 999, "The simulator's route failed.", &base),
-                }
+                };
+                (resp, false)
             }
-            None => routes::route(&config, &api, fault.as_ref().map(|r| &r.fault)),
+            None => (routes::route(&config, &api, fault.as_ref().map(|r| &r.fault)), !qps),
         };
         if running {
             decrement(&state, &account.login);

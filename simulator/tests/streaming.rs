@@ -8,7 +8,7 @@
 #[path = "common/http.rs"]
 mod http;
 
-use http::{MANAGER, Reply, get};
+use http::{MANAGER, Reply, get, request_head};
 use qualys_simulator::{Fault, FaultRule, SimConfig, Simulator, Sizes};
 
 const PAGE: &str = "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1";
@@ -72,16 +72,8 @@ async fn a_streamed_page_counts_against_the_concurrency_limit_until_its_document
     };
     let sim = Simulator::start(config).await.unwrap();
     let target = format!("{PAGE}&truncation_limit=20000");
-    let token = {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", MANAGER.0, MANAGER.1))
-    };
     let mut first = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
-    let head = format!(
-        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Basic {token}\r\n\
-         X-Requested-With: test\r\nContent-Length: 0\r\n\r\n",
-        sim.addr()
-    );
+    let head = request_head(sim.addr(), "GET", &target, Some(MANAGER), &[("X-Requested-With", "test")], 0);
     first.write_all(head.as_bytes()).await.unwrap();
     let mut buf = vec![0u8; 64 * 1024];
     let n = first.read(&mut buf).await.unwrap();

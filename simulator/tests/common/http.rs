@@ -58,15 +58,7 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some((user, password)) = login {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        head.push_str(&format!("Authorization: Basic {token}\r\n"));
-    }
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let head = request_head(addr, method, target, login, headers, body.len());
     let mut stream = TcpStream::connect(addr).await.expect("connect to the simulator");
     stream.write_all(head.as_bytes()).await.expect("send");
     stream.write_all(body).await.expect("send");
@@ -79,6 +71,28 @@ pub async fn send(
         }
     }
     parse(&raw)
+}
+
+/// The head of a request: Host, `Connection: close`, Authorization when logged in, `headers`
+/// and Content-Length.
+pub fn request_head(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    login: Option<(&str, &str)>,
+    headers: &[(&str, &str)],
+    body_len: usize,
+) -> String {
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some((user, password)) = login {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        head.push_str(&format!("Authorization: Basic {token}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {body_len}\r\n\r\n"));
+    head
 }
 
 fn parse(raw: &[u8]) -> Reply {
