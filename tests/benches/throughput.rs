@@ -289,6 +289,38 @@ struct Collected {
 }
 
 /// Median, and the spread as (min, max).
+/// Every page of the tickets proof, one `collect_page` each: over `t`'s kept connection, or
+/// over a new connection per page (each page then has a tenant whose connections are new).
+/// Returns rows/s, seconds a page and CPU seconds (host and simulator) a page.
+async fn page_by_page(runtime: &Runtime, t: &Tenant, new_connection_per_page: bool) -> (f64, f64, f64) {
+    let (mut rows, mut pages, mut cursor) = (0u64, 0u64, None::<String>);
+    let cpu = Cpu::now();
+    let started = Instant::now();
+    loop {
+        let fresh;
+        let page_tenant = if new_connection_per_page {
+            fresh = Tenant { connections: Default::default(), ..t.clone() };
+            &fresh
+        } else {
+            t
+        };
+        let page = runtime
+            .collect_page(page_tenant, Set::Tickets.proof_type(), &[], cursor.as_deref())
+            .await
+            .result
+            .expect("an HTTPS page");
+        rows += page.rows.len() as u64;
+        pages += 1;
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (host_cpu, sim_cpu) = cpu.since();
+    (rows as f64 / secs, secs / pages as f64, (host_cpu + sim_cpu) / pages as f64)
+}
+
 fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(|a, b| a.total_cmp(b));
     (v[v.len() / 2], v[0], v[v.len() - 1])
@@ -482,35 +514,8 @@ impl Bench {
             println!("\n== HTTPS, {path}: {n} tickets page by page, kept connection vs one per page ==");
             let (mut kept, mut fresh) = (Vec::new(), Vec::new());
             for _ in 0..if quick { 2 } else { 3 } {
-                for per_page in [false, true] {
-                    let t = tenant(&sim, "demo_manager");
-                    let (mut rows, mut pages, mut cursor) = (0u64, 0u64, None::<String>);
-                    let cpu = Cpu::now();
-                    let started = Instant::now();
-                    loop {
-                        let page_tenant = if per_page {
-                            Tenant { connections: Default::default(), ..t.clone() }
-                        } else {
-                            t.clone()
-                        };
-                        let page = runtime
-                            .collect_page(&page_tenant, Set::Tickets.proof_type(), &[], cursor.as_deref())
-                            .await
-                            .result
-                            .expect("an HTTPS page");
-                        rows += page.rows.len() as u64;
-                        pages += 1;
-                        match page.next_cursor {
-                            Some(next) => cursor = Some(next),
-                            None => break,
-                        }
-                    }
-                    let secs = started.elapsed().as_secs_f64();
-                    let (host_cpu, sim_cpu) = cpu.since();
-                    let figures =
-                        (rows as f64 / secs, secs / pages as f64, (host_cpu + sim_cpu) / pages as f64);
-                    if per_page { fresh.push(figures) } else { kept.push(figures) }
-                }
+                kept.push(page_by_page(&runtime, &tenant(&sim, "demo_manager"), false).await);
+                fresh.push(page_by_page(&runtime, &tenant(&sim, "demo_manager"), true).await);
             }
             for (label, runs) in [("kept connection", &kept), ("new connection per page", &fresh)] {
                 println!(
