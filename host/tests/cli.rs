@@ -370,3 +370,156 @@ async fn a_response_over_max_response_mib_is_denied_naming_the_limit_and_a_large
     let o = run_async(collect("0"), "cli_user", PASSWORD).await;
     assert_eq!(o.status.code(), Some(2), "0 MiB is a usage error: {}", all_output(&o));
 }
+
+fn tickets_to(sim: &Simulator, out: &str, format: &str) -> Vec<String> {
+    [
+        "collect",
+        "--api-url",
+        &sim.url(),
+        "--proof-type",
+        "remediation-tickets",
+        "--format",
+        format,
+        "--output",
+        out,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_dash_is_standard_output_as_in_every_unix_tool() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = tickets_to(&sim, "-", "jsonl");
+    let o = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Command::new(env!("CARGO_BIN_EXE_connector-host"))
+            .current_dir(dir.path())
+            .args(&args)
+            .arg("--allow-private-network")
+            .env("QUALYS_USERNAME", "cli_user")
+            .env("QUALYS_PASSWORD", PASSWORD)
+            .output()
+            .map(|o| (o, names_in(dir.path())))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (o, left) = o;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1500, "the rows on standard output");
+    assert!(left.is_empty(), "no file named '-' or anything else: {left:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_link_to_standard_output_writes_through_it_and_is_never_replaced() {
+    let sim = sim().await;
+    for (target, format) in [("/proc/self/fd/1", "json"), ("/dev/stdout", "jsonl")] {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join(format!("proof.{format}"));
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        let captured = dir.path().join("captured");
+        let stdout = std::fs::File::create(&captured).unwrap();
+        let args = tickets_to(&sim, &link.display().to_string(), format);
+        let o = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_connector-host"))
+                .args(&args)
+                .arg("--allow-private-network")
+                .env("QUALYS_USERNAME", "cli_user")
+                .env("QUALYS_PASSWORD", PASSWORD)
+                .stdout(stdout)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{target}: {}", all_output(&o));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "{target}: still a link");
+        let written = std::fs::read_to_string(&captured).unwrap();
+        assert!(written.contains("\"ticket_number\""), "{target}: the proof went to standard output");
+        assert_eq!(
+            names_in(dir.path()),
+            ["captured", &format!("proof.{format}")],
+            "{target}: no partial, checkpoint or sidecar"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_link_to_a_regular_file_replaces_that_file_and_the_link_stays_a_link() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    let o = run_async(tickets_to(&sim, &link.display().to_string(), "json"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().contains("\"ticket_number\""));
+    assert_eq!(names_in(dir.path()), ["link.json", "real.json"]);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_planted_at_the_partial_or_checkpoint_name_is_never_followed() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = dir.path().join("tickets.jsonl");
+    std::os::unix::fs::symlink(&victim, dir.path().join("tickets.jsonl.partial")).unwrap();
+    let o = run_async(tickets_to(&sim, &out.display().to_string(), "jsonl"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "the link's target is untouched");
+    assert!(std::fs::symlink_metadata(&out).unwrap().is_file(), "the proof is a file, not a link");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1500);
+
+    // A link planted as the checkpoint is not read through either.
+    let out = dir.path().join("second.jsonl");
+    std::os::unix::fs::symlink(&victim, dir.path().join("second.jsonl.checkpoint")).unwrap();
+    let o = run_async(tickets_to(&sim, &out.display().to_string(), "jsonl"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+    assert!(
+        !all_output(&o).contains("precious") && all_output(&o).contains("is a symbolic link"),
+        "{}",
+        all_output(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_collect_to_the_same_file_is_refused_while_the_first_holds_its_lock() {
+    let sim = sim().await;
+    // The second page takes two seconds (then a 504, retried): the first collect is mid-way.
+    sim.add_fault(FaultRule { from: 1, ..FaultRule::times("/msp/ticket_list.php", 1, Fault::Hang(2000)) });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tickets.jsonl").display().to_string();
+    let first = tokio::spawn(run_async(tickets_to(&sim, &out, "jsonl"), "cli_user", PASSWORD));
+    let lock = format!("{out}.lock");
+    let started = std::time::Instant::now();
+    while !Path::new(&lock).exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the first collect never locked");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let second = run_async(tickets_to(&sim, &out, "jsonl"), "cli_user", PASSWORD).await;
+    assert_eq!(second.status.code(), Some(2), "{}", all_output(&second));
+    assert!(all_output(&second).contains("another collect is writing"), "{}", all_output(&second));
+    let first = first.await.unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", all_output(&first));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1500);
+    assert_eq!(names_in(dir.path()), ["tickets.jsonl", "tickets.jsonl.proof.json"], "nothing stale");
+}

@@ -67,6 +67,11 @@ fn comparable(path: &Path) -> String {
             text.replace_range(start..end, "-");
         }
     }
+    // The provenance's record of the resumption exists only in the resumed file.
+    if let Some(i) = text.find(",\n    \"resumed\": [") {
+        let end = i + text[i..].find("\n    ]").unwrap() + "\n    ]".len();
+        text.replace_range(i..end, "");
+    }
     if let Some(i) = text.find("\"requests\": ") {
         let start = i + "\"requests\": ".len();
         let end = start + text[start..].find(|c: char| !c.is_ascii_digit()).unwrap();
@@ -274,4 +279,166 @@ async fn a_collect_that_fails_on_its_first_page_leaves_nothing_behind() {
     assert_eq!(o.status.code(), Some(5), "{}", text(&o));
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A collect of tickets to `out` that fails on its third page (400), leaving a checkpoint after
+/// two pages; `more` are extra flags (`--sign-key KEY`).
+async fn interrupted(sim: &Simulator, format: &str, out: &Path, more: &[&str]) {
+    sim.add_fault(FaultRule { from: 2, ..FaultRule::always(TICKETS, Fault::Status(400)) });
+    let o = run(with(tickets_args(&sim.url(), format, out), more)).await;
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(sibling(out, ".checkpoint").exists());
+    sim.clear_faults();
+}
+
+/// The CLI for commands that reach no server (keygen, verify).
+fn offline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_connector-host")).args(args).output().expect("runs")
+}
+
+fn keygen(dir: &Path) -> (String, String) {
+    let key = dir.join("signing.key");
+    let o = offline(&["keygen", "--out", &key.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    (key.display().to_string(), format!("{}.pub", key.display()))
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}
+
+/// Cuts the partial file's last `n` JSON Lines rows; returns (bytes, sha256) of what is left.
+fn cut_rows(partial: &Path, n: usize) -> (u64, String) {
+    use sha2::Digest as _;
+    let text = std::fs::read_to_string(partial).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kept = lines[..lines.len() - n].iter().map(|l| format!("{l}\n")).collect::<String>();
+    std::fs::write(partial, &kept).unwrap();
+    (kept.len() as u64, hex::encode(sha2::Sha256::digest(kept.as_bytes())))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_resume_refuses_a_checkpoint_whose_cursor_counts_or_partial_file_were_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    let (key, _) = keygen(dir.path());
+    let out = dir.path().join("tickets.jsonl");
+    interrupted(&sim, "jsonl", &out, &["--sign-key", &key]).await;
+    let cp_path = sibling(&out, ".checkpoint");
+    let original = read_json(&cp_path);
+    assert_eq!(original["signature"]["scheme"], "evidence-checkpoint-v1", "the checkpoint is signed");
+    let partial = sibling(&out, ".partial");
+    let partial_bytes = std::fs::read(&partial).unwrap();
+
+    type Tamper<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+    let tamperings: Vec<(&str, Tamper)> = vec![
+        ("cursor moved", Box::new(|cp| cp["next_cursor"] = original["provenance"]["started_at"].clone())),
+        ("pages", Box::new(|cp| cp["pages"] = 1.into())),
+        ("role", Box::new(|cp| cp["provenance"]["account"]["role"] = "Manager".into())),
+        ("criteria applied", Box::new(|cp| cp["provenance"]["criteria_applied"] = serde_json::json!([]))),
+        ("collected at", Box::new(|cp| cp["collected_at"] = "2020-01-01T00:00:00Z".into())),
+        ("warnings", Box::new(|cp| cp["writer"]["warnings"] = serde_json::json!([["x", "forged"]]))),
+    ];
+    for (what, tamper) in &tamperings {
+        let mut cp = original.clone();
+        tamper(&mut cp);
+        write_json(&cp_path, &cp);
+        let o = run(with(tickets_args(&sim.url(), "jsonl", &out), &["--resume", "--sign-key", &key])).await;
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", text(&o));
+        assert!(text(&o).contains("signature does not hold"), "{what}: {}", text(&o));
+        assert!(!out.exists(), "{what}: no proof");
+    }
+
+    // Rows cut from the partial file, and the checkpoint's file digest, length and count fixed.
+    let (bytes, sha) = cut_rows(&partial, 100);
+    let mut cp = original.clone();
+    cp["writer"]["bytes"] = bytes.into();
+    cp["writer"]["file_sha256"] = sha.into();
+    cp["writer"]["rows"] = (original["writer"]["rows"].as_u64().unwrap() - 100).into();
+    write_json(&cp_path, &cp);
+    let o = run(with(tickets_args(&sim.url(), "jsonl", &out), &["--resume", "--sign-key", &key])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("signature does not hold"), "{}", text(&o));
+
+    // Signed by another key: refused as well.
+    std::fs::write(&partial, &partial_bytes).unwrap();
+    write_json(&cp_path, &original);
+    let other = tempfile::tempdir().unwrap();
+    let (other_key, _) = keygen(other.path());
+    let o = run(with(tickets_args(&sim.url(), "jsonl", &out), &["--resume", "--sign-key", &other_key])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("signature does not hold"), "{}", text(&o));
+    assert!(sibling(&out, ".checkpoint").exists() && partial.exists(), "a refused resume keeps both");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_resume_refuses_a_checkpoint_written_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    let (key, _) = keygen(dir.path());
+    let out = dir.path().join("tickets.json");
+    interrupted(&sim, "json", &out, &[]).await;
+    let o = run(with(tickets_args(&sim.url(), "json", &out), &["--resume", "--sign-key", &key])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("the checkpoint is not signed"), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_resume_refuses_rows_cut_from_the_partial_file_even_with_the_file_digest_and_count_fixed()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    let out = dir.path().join("tickets.jsonl");
+    interrupted(&sim, "jsonl", &out, &[]).await;
+    let cp_path = sibling(&out, ".checkpoint");
+    let original = read_json(&cp_path);
+    let (bytes, sha) = cut_rows(&sibling(&out, ".partial"), 100);
+    let mut cp = original.clone();
+    cp["writer"]["bytes"] = bytes.into();
+    cp["writer"]["file_sha256"] = sha.into();
+    cp["writer"]["rows"] = (original["writer"]["rows"].as_u64().unwrap() - 100).into();
+    write_json(&cp_path, &cp);
+    let o = run(with(tickets_args(&sim.url(), "jsonl", &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("changed since its checkpoint"),
+        "the last row no longer matches: {}",
+        text(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_proof_records_when_it_resumed_how_many_rows_came_from_disk_and_who_vouched_for_the_checkpoint()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path());
+    for (name, signing) in [("signed.json", true), ("unsigned.json", false)] {
+        let sim = Simulator::start(config(0)).await.unwrap();
+        let out = dir.path().join(name);
+        let flags: &[&str] = if signing { &["--sign-key", &key] } else { &[] };
+        interrupted(&sim, "json", &out, flags).await;
+        let rows_before = read_json(&sibling(&out, ".checkpoint"))["writer"]["rows"].as_u64().unwrap();
+        let o = run(with(with(tickets_args(&sim.url(), "json", &out), &["--resume"]), flags)).await;
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let proof = read_json(&out);
+        let resumed = proof["provenance"]["resumed"].as_array().expect("a resumed proof says so");
+        assert_eq!(resumed.len(), 1);
+        assert_eq!(resumed[0]["rows_from_partial"], rows_before);
+        assert_eq!(resumed[0]["pages_before"], 2);
+        assert!(resumed[0]["at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(proof["row_count"], 4500);
+        if signing {
+            let key_id = proof["signature"]["key_id"].clone();
+            assert_eq!(resumed[0]["checkpoint_signed_by"], key_id);
+            let o = offline(&["verify", &out.display().to_string(), "--public-key", &public]);
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        } else {
+            assert!(resumed[0]["checkpoint_signed_by"].is_null());
+        }
+    }
 }

@@ -61,7 +61,7 @@ impl ProofSpec {
 }
 
 /// One value of a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Null,
     Text(String),

@@ -1,14 +1,15 @@
 //! The one paging loop. A proof type fetches one page of one of its sources from a
 //! [`Position`]; this module turns that into the opaque, stateless cursor of the next page,
-//! moves from one source to the next, refuses a chain that does not advance, and drops (and
-//! counts) records repeated across pages for sources ordered by a numeric key.
+//! moves from one source to the next, refuses a chain that does not advance, and screens each
+//! page's records by their key (see [`screen`]): a record is dropped only when it provably
+//! repeats one already in the proof, and every drop is counted and named.
 
 use base64::Engine as _;
 
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::Client;
-use crate::model::{Page, Row, Value, Warning};
+use crate::model::{Page, ProofSpec, Row, Value, Warning};
 use crate::proofs::ProofType;
 
 /// Where the next page of a source starts.
@@ -86,8 +87,11 @@ struct Cursor {
     s: u8,
     /// Position in that source.
     pos: Position,
-    /// Highest key already returned from an ordered source.
+    /// Highest key already returned from a source paged by key.
     k: Option<i64>,
+    /// Digest ([`row_digest`]) of the record with key `k`, so that the next page can recognise
+    /// that record repeated at its start.
+    h: Option<u64>,
     /// The proof type's memo.
     m: Option<String>,
 }
@@ -136,6 +140,9 @@ impl Cursor {
         if let Some(k) = self.k {
             pairs.append_pair("k", &k.to_string());
         }
+        if let Some(h) = self.h {
+            pairs.append_pair("h", &h.to_string());
+        }
         if let Some(m) = &self.m {
             pairs.append_pair("m", m);
         }
@@ -158,15 +165,15 @@ impl Cursor {
         if bytes.first() == Some(&b'{') {
             return Err(bad("made by another connector version"));
         }
-        let mut fields: [Option<String>; 7] = Default::default();
+        let mut fields: [Option<String>; 8] = Default::default();
         for (key, value) in form_urlencoded::parse(&bytes) {
-            let i = ["v", "p", "c", "s", "pos", "k", "m"].iter().position(|k| *k == key);
+            let i = ["v", "p", "c", "s", "pos", "k", "m", "h"].iter().position(|k| *k == key);
             match i.map(|i| &mut fields[i]) {
                 Some(slot @ None) => *slot = Some(value.into_owned()),
                 _ => return Err(bad("unreadable")),
             }
         }
-        let [v, p, c, s, pos, k, m] = fields;
+        let [v, p, c, s, pos, k, m, h] = fields;
         if v.as_deref() != Some(VERSION.to_string().as_str()) {
             return Err(bad("made by another connector version"));
         }
@@ -176,6 +183,7 @@ impl Cursor {
         let s: u8 = s.parse().map_err(|_| bad("unreadable"))?;
         let pos = Position::from_cursor_value(&pos).ok_or_else(|| bad("unreadable"))?;
         let k = k.map(|k| k.parse::<i64>()).transpose().map_err(|_| bad("unreadable"))?;
+        let h = h.map(|h| h.parse::<u64>()).transpose().map_err(|_| bad("unreadable"))?;
         if p != proof {
             return Err(bad(&format!("it belongs to proof type '{p}'")));
         }
@@ -185,7 +193,7 @@ impl Cursor {
         if s >= sources {
             return Err(bad("unknown source"));
         }
-        Ok(Cursor { p, c, s, pos, k, m })
+        Ok(Cursor { p, c, s, pos, k, h, m })
     }
 }
 
@@ -211,6 +219,7 @@ pub fn collect_page(
             s: 0,
             pos: Position::Start,
             k: None,
+            h: None,
             m: None,
         },
     };
@@ -242,28 +251,12 @@ pub fn collect_page(
     }
     let memo = memo.or_else(|| current.m.clone());
 
-    let mut last_key = current.k;
-    if let Some(key) = proof.ordered_key(current.s) {
-        let index = spec.index(key);
-        let before = rows.len();
-        rows.retain(|row| match &row[index] {
-            Value::Integer(k) if last_key.is_some_and(|last| *k <= last) => false,
-            Value::Integer(k) => {
-                last_key = Some(*k);
-                true
-            }
-            _ => true,
-        });
-        let dropped = before - rows.len();
-        if dropped > 0 {
-            warnings.push(Warning {
-                code: "duplicate-records",
-                message: format!(
-                    "{dropped} record(s) repeated an earlier {key} (Qualys returned them on more than one page) and were kept once"
-                ),
-            });
-        }
-    }
+    // A cursor without the digest recognises no repeated record.
+    let boundary = current.k.map(|k| (k, current.h.unwrap_or_default()));
+    let Screened { boundary, warnings: screened } =
+        screen(spec, proof.key(current.s), proof.paged_by_key(current.s), &mut rows, boundary)?;
+    warnings.extend(screened);
+    let (k, h) = (boundary.map(|b| b.0), boundary.map(|b| b.1));
 
     let next_cursor = match next {
         Some(pos) => {
@@ -273,14 +266,174 @@ pub fn collect_page(
                     spec.title, pos, current.pos
                 )));
             }
-            Some(Cursor { pos, k: last_key, m: memo, ..current.clone() })
+            Some(Cursor { pos, k, h, m: memo, ..current.clone() })
         }
-        None if current.s + 1 < sources => {
-            Some(Cursor { s: current.s + 1, pos: Position::Start, k: None, m: memo, ..current.clone() })
-        }
+        None if current.s + 1 < sources => Some(Cursor {
+            s: current.s + 1,
+            pos: Position::Start,
+            k: None,
+            h: None,
+            m: memo,
+            ..current.clone()
+        }),
         None => None,
     };
     Ok(Page { rows, next_cursor: next_cursor.map(|c| c.encode()), warnings, applied_criteria })
+}
+
+/// What [`screen`] found on a page.
+struct Screened {
+    /// The highest key of the source so far and the digest of its record.
+    boundary: Option<(i64, u64)>,
+    warnings: Vec<Warning>,
+}
+
+/// How many keys a warning names before it says "and N more".
+const NAMED_KEYS: usize = 20;
+
+/// Screens a page's records by their key, in place. A record without its key is malformed.
+/// A record identical to an earlier one of the page is dropped; records that share a key but
+/// differ are all kept, with a warning. For a source paged by key, the record of the previous
+/// page's highest key, repeated unchanged, is dropped; any other record at or below it means
+/// the pages overlap in a way the API does not document, and the page fails rather than guess
+/// which records repeat. Order within a page is never assumed. Memory: the page's keys.
+fn screen(
+    spec: &ProofSpec,
+    key: &'static str,
+    paged_by_key: bool,
+    rows: &mut Vec<Row>,
+    boundary: Option<(i64, u64)>,
+) -> Result<Screened, Error> {
+    let at = spec.index(key);
+    if let Some(n) = rows.iter().position(|r| matches!(&r[at], Value::Null)) {
+        return Err(Error::malformed(format!(
+            "{}: record {} of the page has no {key}; a record Qualys does not identify cannot be \
+             checked against the others, so the page is refused",
+            spec.title,
+            n + 1
+        )));
+    }
+    let mut repeated = Vec::new();
+    let mut behind = Vec::new();
+    let mut shared = Vec::new();
+    // A fixed-key hasher: the component asks the host for no randomness.
+    let mut first_at: std::collections::HashMap<&Value, usize, FixedHasher> = Default::default();
+    let mut keep = vec![true; rows.len()];
+    for (i, row) in rows.iter().enumerate() {
+        let value = &row[at];
+        if paged_by_key
+            && let (Value::Integer(k), Some((last, digest))) = (value, boundary)
+            && *k <= last
+        {
+            if *k == last && row_digest(row) == digest {
+                keep[i] = false;
+                repeated.push(value.clone());
+            } else {
+                behind.push(value.clone());
+            }
+            continue;
+        }
+        match first_at.get(value) {
+            Some(&j) if rows[j] == *row => {
+                keep[i] = false;
+                repeated.push(value.clone());
+            }
+            Some(_) => shared.push(value.clone()),
+            None => {
+                first_at.insert(value, i);
+            }
+        }
+    }
+    if !behind.is_empty() {
+        return Err(Error::malformed(format!(
+            "{}: Qualys returned {} on a page that should start after {key} {}; the pages overlap, \
+             and which records repeat cannot be proven, so the collect stops instead of dropping \
+             or doubling records. Collect again; if it recurs, report it with this message",
+            spec.title,
+            named(key, &behind),
+            boundary.map_or(0, |b| b.0)
+        )));
+    }
+    let mut kept = keep.iter();
+    rows.retain(|_| *kept.next().expect("one flag a row"));
+    let mut next = boundary;
+    if paged_by_key {
+        for row in rows.iter() {
+            if let Value::Integer(k) = row[at]
+                && next.is_none_or(|(last, _)| k > last)
+            {
+                next = Some((k, row_digest(row)));
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    if !repeated.is_empty() {
+        warnings.push(Warning {
+            code: "duplicate-records",
+            message: format!(
+                "{} record(s) repeated one already in the proof, field for field, and were kept once: {}",
+                repeated.len(),
+                named(key, &repeated)
+            ),
+        });
+    }
+    if !shared.is_empty() {
+        warnings.push(Warning {
+            code: "duplicate-keys",
+            message: format!(
+                "{} record(s) share their {key} with another record but differ from it; all are kept: {}",
+                shared.len(),
+                named(key, &shared)
+            ),
+        });
+    }
+    Ok(Screened { boundary: next, warnings })
+}
+
+/// SipHash with fixed keys.
+type FixedHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+/// `key 1, 2, 3 and N more`, for a warning.
+fn named(key: &str, values: &[Value]) -> String {
+    let shown: Vec<String> = values
+        .iter()
+        .take(NAMED_KEYS)
+        .map(|v| match v {
+            Value::Integer(n) => n.to_string(),
+            Value::Text(s) | Value::Timestamp(s) => s.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let more = values.len().saturating_sub(NAMED_KEYS);
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    format!("{key} {}{tail}", shown.join(", "))
+}
+
+/// A digest of a record's values (64-bit FNV-1a over a length-prefixed encoding), stable
+/// across builds, to recognise the previous page's last record repeated.
+fn row_digest(row: &Row) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for value in row {
+        let (tag, text): (u8, std::borrow::Cow<'_, str>) = match value {
+            Value::Null => (0, "".into()),
+            Value::Text(s) => (1, s.as_str().into()),
+            Value::Integer(n) => (2, n.to_string().into()),
+            Value::Boolean(b) => (3, if *b { "1" } else { "0" }.into()),
+            Value::Timestamp(s) => (4, s.as_str().into()),
+            Value::TextList(l) => {
+                (5, l.iter().map(|s| format!("{}:{s}", s.len())).collect::<String>().into())
+            }
+        };
+        eat(&[tag]);
+        eat(&(text.len() as u64).to_le_bytes());
+        eat(text.as_bytes());
+    }
+    h
 }
 
 /// A warning when Qualys says few calls are left in the rate-limit window.
@@ -316,7 +469,7 @@ mod tests {
 
     fn cursor(pos: Position, k: Option<i64>, m: Option<&str>) -> Cursor {
         let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();
-        Cursor { p: "t".into(), c: criteria.canonical(), s: 1, pos, k, m: m.map(Into::into) }
+        Cursor { p: "t".into(), c: criteria.canonical(), s: 1, pos, k, h: k.map(|_| 7), m: m.map(Into::into) }
     }
 
     #[test]

@@ -72,6 +72,16 @@ pub enum Fault {
     RepeatRecords,
     /// Paging that skips ahead (proof-type routes apply it).
     SkipRecords,
+    /// Paging whose next page starts at the previous page's last record, inclusive, so that one
+    /// record is on both pages (proof-type routes apply it).
+    RepeatLast,
+    /// The page's first two records of this element swapped: a server that does not sort.
+    SwapRecords(String),
+    /// The page's first record of this element written twice.
+    DoubleRecord(String),
+    /// The page's first element of this name removed (a record without its key, when the
+    /// element is the key).
+    RemoveElement(String),
 }
 
 /// Which requests a fault hits.
@@ -345,6 +355,11 @@ pub async fn transform(fault: &Fault, response: Response<SimBody>, _base: &str) 
             parts.headers.remove("content-length");
             Response::from_parts(parts, SimBody::Stream(rx))
         }
+        Fault::SwapRecords(name) | Fault::DoubleRecord(name) | Fault::RemoveElement(name) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            parts.headers.remove("content-length");
+            full(parts, Bytes::from(edit_records(fault, name, text)))
+        }
         Fault::ResetMidBody => {
             let (tx, rx) = mpsc::channel(2);
             let half = bytes.slice(..bytes.len() / 2);
@@ -375,6 +390,7 @@ impl std::str::FromStr for FaultRule {
         };
         let (kind, path) = spec.split_once('@').unwrap_or((spec, ""));
         let (name, arg) = kind.split_once(':').unwrap_or((kind, ""));
+        let text_arg = |default: &str| if arg.is_empty() { default } else { arg }.to_string();
         let num = |default: u64| -> Result<u64, String> {
             if arg.is_empty() {
                 Ok(default)
@@ -405,12 +421,46 @@ impl std::str::FromStr for FaultRule {
             "next-url-repeat" => Fault::NextUrlRepeat,
             "repeat-records" => Fault::RepeatRecords,
             "skip-records" => Fault::SkipRecords,
+            "repeat-last" => Fault::RepeatLast,
+            "swap-records" => Fault::SwapRecords(text_arg("TICKET")),
+            "double-record" => Fault::DoubleRecord(text_arg("TICKET")),
+            "remove-element" => Fault::RemoveElement(text_arg("NUMBER")),
             "error-document" => Fault::ErrorDocument,
             "error-in-root" => Fault::ErrorInRoot,
             "not-xml" => Fault::NotXml,
             other => return Err(format!("unknown fault {other:?}")),
         };
         Ok(FaultRule { path: path.to_string(), count, ..FaultRule::always("", fault) })
+    }
+}
+
+/// The element `<name>…</name>` starting at or after `from`, as a byte range.
+fn element(text: &str, name: &str, from: usize) -> Option<std::ops::Range<usize>> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = from + text[from..].find(&open)?;
+    let end = start + text[start..].find(&close)? + close.len();
+    Some(start..end)
+}
+
+/// A record-level edit of a document (see [`Fault::SwapRecords`] and its siblings); a document
+/// without the element is left as it is.
+fn edit_records(fault: &Fault, name: &str, text: String) -> String {
+    let Some(first) = element(&text, name, 0) else { return text };
+    match fault {
+        Fault::SwapRecords(_) => match element(&text, name, first.end) {
+            Some(second) => [
+                &text[..first.start],
+                &text[second.clone()],
+                &text[first.end..second.start],
+                &text[first.clone()],
+                &text[second.end..],
+            ]
+            .concat(),
+            None => text,
+        },
+        Fault::DoubleRecord(_) => [&text[..first.end], &text[first.clone()], &text[first.end..]].concat(),
+        _ => [&text[..first.start], &text[first.end..]].concat(),
     }
 }
 
@@ -433,5 +483,16 @@ mod tests {
             assert_eq!(spec.parse::<FaultRule>().unwrap().fault, fault);
         }
         assert!("status:abc".parse::<FaultRule>().is_err());
+        let doc = "<L><T><N>1</N></T><T><N>2</N></T></L>".to_string();
+        let edit = |f: Fault| edit_records(&f, "T", doc.clone());
+        assert_eq!(edit(Fault::SwapRecords("T".into())), "<L><T><N>2</N></T><T><N>1</N></T></L>");
+        assert_eq!(
+            edit(Fault::DoubleRecord("T".into())),
+            "<L><T><N>1</N></T><T><N>1</N></T><T><N>2</N></T></L>"
+        );
+        assert_eq!(
+            edit_records(&Fault::RemoveElement("N".into()), "N", doc.clone()),
+            "<L><T></T><T><N>2</N></T></L>"
+        );
     }
 }

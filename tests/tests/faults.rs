@@ -131,21 +131,84 @@ async fn given_a_next_page_url_that_repeats_when_paging_then_the_loop_stops_with
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn given_pages_that_repeat_records_when_collecting_then_each_record_is_kept_once_and_the_repeats_are_counted()
+async fn given_a_next_page_that_starts_at_the_last_record_when_collecting_then_that_record_is_kept_once_and_named()
  {
-    for (id, path) in [("remediation-tickets", "/msp/ticket_list.php"), ("assets", "/api/5.0/fo/asset/host/")]
-    {
+    for (id, path, key) in [
+        ("remediation-tickets", "/msp/ticket_list.php", "ticket_number"),
+        ("assets", "/api/5.0/fo/asset/host/", "host_id"),
+    ] {
         let clean_sim = simulator(hosts(2500)).await;
         let clean = collect(&tenant(&clean_sim, "demo_manager"), id, &[]).await.unwrap();
         let sim = simulator(hosts(2500)).await;
-        sim.add_fault(FaultRule::times(path, 2, Fault::RepeatRecords));
+        sim.add_fault(FaultRule::times(path, 2, Fault::RepeatLast));
         let proof = collect(&tenant(&sim, "demo_manager"), id, &[]).await.unwrap();
         assert_eq!(proof.rows, clean.rows, "{id}: nothing doubled, nothing lost");
         assert_eq!(proof.sha256, clean.sha256);
-        let (code, message) =
-            proof.warnings.iter().find(|(c, _)| c == "duplicate-records").expect("a warning");
-        assert_eq!(code, "duplicate-records");
-        assert!(message.chars().next().unwrap().is_ascii_digit(), "starts with the count: {message}");
+        let (_, message) = proof.warnings.iter().find(|(c, _)| c == "duplicate-records").expect("a warning");
+        assert!(message.starts_with("1 record(s)"), "starts with the count: {message}");
+        let repeated = ints(&clean, key)[999];
+        assert!(message.contains(&format!("{key} {repeated}")), "names the record: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_pages_that_overlap_further_back_when_collecting_then_the_collect_fails_naming_the_records_instead_of_dropping_them()
+ {
+    for (id, path) in [("remediation-tickets", "/msp/ticket_list.php"), ("assets", "/api/5.0/fo/asset/host/")]
+    {
+        let sim = simulator(hosts(2500)).await;
+        sim.add_fault(FaultRule::times(path, 2, Fault::RepeatRecords));
+        let err = collect(&tenant(&sim, "demo_manager"), id, &[]).await.unwrap_err();
+        assert_eq!(kind_of(&err), Some(Kind::Malformed), "{id}: {err:?}");
+        assert!(err.to_string().contains("the pages overlap"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_records_out_of_order_within_a_page_when_collecting_then_every_record_is_kept() {
+    for (id, path, record) in [
+        ("remediation-tickets", "/msp/ticket_list.php", "TICKET"),
+        ("assets", "/api/5.0/fo/asset/host/", "HOST"),
+    ] {
+        let clean_sim = simulator(hosts(2500)).await;
+        let clean = collect(&tenant(&clean_sim, "demo_manager"), id, &[]).await.unwrap();
+        let sim = simulator(hosts(2500)).await;
+        sim.add_fault(FaultRule::times(path, 1, Fault::SwapRecords(record.into())));
+        let proof = collect(&tenant(&sim, "demo_manager"), id, &[]).await.unwrap();
+        assert_eq!(proof.rows.len(), clean.rows.len(), "{id}: no record dropped");
+        let mut got = proof.rows.clone();
+        assert!(got != clean.rows, "{id}: the rows are in the server's order");
+        got.swap(0, 1);
+        assert!(got == clean.rows, "{id}: the same records, the first two swapped back");
+        assert!(proof.warnings.iter().all(|(c, _)| !c.starts_with("duplicate")), "{:?}", proof.warnings);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_user_listed_twice_in_one_response_when_collecting_then_the_repeat_is_dropped_counted_and_named()
+ {
+    let clean_sim = simulator(SimConfig::default()).await;
+    let clean = collect(&tenant(&clean_sim, "demo_manager"), "users", &[]).await.unwrap();
+    let sim = simulator(SimConfig::default()).await;
+    sim.add_fault(FaultRule::times("/msp/user_list.php", 1, Fault::DoubleRecord("USER".into())));
+    let proof = collect(&tenant(&sim, "demo_manager"), "users", &[]).await.unwrap();
+    assert!(proof.rows == clean.rows, "one row per user");
+    let (_, message) = proof.warnings.iter().find(|(c, _)| c == "duplicate-records").expect("a warning");
+    let login = text(&proof.rows[0], "login").unwrap();
+    assert!(message.starts_with("1 record(s)") && message.contains(&format!("login {login}")), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_record_without_its_key_when_collecting_then_the_page_is_refused_as_malformed() {
+    for (id, path, key) in [
+        ("remediation-tickets", "/msp/ticket_list.php", "NUMBER"),
+        ("users", "/msp/user_list.php", "USER_LOGIN"),
+    ] {
+        let sim = simulator(hosts(2500)).await;
+        sim.add_fault(FaultRule::times(path, 1, Fault::RemoveElement(key.into())));
+        let err = collect(&tenant(&sim, "demo_manager"), id, &[]).await.unwrap_err();
+        assert_eq!(kind_of(&err), Some(Kind::Malformed), "{id}: {err:?}");
+        assert!(err.to_string().contains("record 1 of the page has no"), "{err}");
     }
 }
 

@@ -3,16 +3,25 @@
 //! platform, API URL, format, the next page's cursor, counts, warnings, and the provenance so
 //! far: start time, criteria applied, login, role, connector; never credentials). Written
 //! after every page; removed when the proof is complete.
+//!
+//! A checkpoint binds the partial file (length, digest, row count, last row), the cursor, the
+//! counts and the metadata. A collect that signs its proof signs its checkpoint with the same
+//! key (scheme [`CHECKPOINT_SCHEME`]), and a resume that signs refuses a checkpoint whose
+//! signature does not hold for that key: a signed proof vouches only for rows this collector
+//! fetched, or read back from a checkpoint it signed itself.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use connector_runtime::proof::signature::CHECKPOINT_SCHEME;
+use connector_runtime::proof::{SignatureBlock, SigningKey};
 use connector_runtime::types::{Value, Warning};
 use connector_runtime::{PageContext, PageSink, ProofWriter, Provenance, WriterState, output};
 use serde::{Deserialize, Serialize};
 
-/// Format version of the checkpoint file (2: with the provenance so far).
-const VERSION: u32 = 2;
+/// Format version of the checkpoint file (2: with the provenance so far; 3: the last row's
+/// digest, and a signature when the proof is signed).
+const VERSION: u32 = 3;
 
 /// Where an interrupted collect stands.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -34,6 +43,9 @@ pub struct Checkpoint {
     pub writer: WriterState,
     /// The proof's provenance so far (its pages and requests are those above).
     pub provenance: Provenance,
+    /// The signature over everything above ([`CHECKPOINT_SCHEME`]), when the proof is signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<serde_json::Value>,
 }
 
 /// What a run is, to check a checkpoint belongs to it.
@@ -62,7 +74,13 @@ pub fn path_for(target: &Path) -> PathBuf {
 /// The checkpoint beside `target`, if there is one.
 pub fn load(target: &Path) -> anyhow::Result<Option<Checkpoint>> {
     let path = path_for(target);
-    let text = match std::fs::read_to_string(&path) {
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        anyhow::bail!(
+            "{} is a symbolic link; a checkpoint is never read through a link. Remove it, and start the collect again",
+            path.display()
+        );
+    }
+    let text = match output::open_no_follow(&path).and_then(std::io::read_to_string) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
@@ -80,9 +98,17 @@ pub fn load(target: &Path) -> anyhow::Result<Option<Checkpoint>> {
     Ok(Some(cp))
 }
 
-/// Writes the checkpoint beside `target`.
-pub fn save(target: &Path, cp: &Checkpoint) -> anyhow::Result<()> {
-    output::write_atomic(&path_for(target), &serde_json::to_vec_pretty(cp)?)
+/// Writes the checkpoint beside `target`, signed with `key` when given.
+pub fn save(target: &Path, cp: &Checkpoint, key: Option<&SigningKey>) -> anyhow::Result<()> {
+    let mut cp = cp.clone();
+    cp.signature = match key {
+        Some(key) => Some(
+            SignatureBlock::sign_under(CHECKPOINT_SCHEME, key, &cp.statement()?)?
+                .to_json_under(CHECKPOINT_SCHEME),
+        ),
+        None => None,
+    };
+    output::write_atomic(&path_for(target), &serde_json::to_vec_pretty(&cp)?)
 }
 
 /// Removes the checkpoint and, with `partial`, the partial file.
@@ -94,6 +120,43 @@ pub fn discard(target: &Path, partial: bool) {
 }
 
 impl Checkpoint {
+    /// What the signature covers: the checkpoint as this version reads it, without `signature`.
+    fn statement(&self) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+        let mut value = serde_json::to_value(self)?;
+        let map = value.as_object_mut().context("a checkpoint is an object")?;
+        map.remove("signature");
+        Ok(std::mem::take(map))
+    }
+
+    /// Checks the checkpoint's signature for a run signing with `key`; returns the key id it
+    /// was signed with (`None` for a run that does not sign, whose resume records an unsigned
+    /// checkpoint). The error says what to do.
+    pub fn vouched_by(&self, key: Option<&SigningKey>) -> Result<Option<String>, String> {
+        let Some(key) = key else { return Ok(None) };
+        let public = key.verifying_key();
+        let refuse = |why: &str| {
+            format!(
+                "{why}; a signed proof vouches only for rows this collector fetched or read back from a \
+                 checkpoint it signed. Start the collect again (delete the .checkpoint and .partial files), \
+                 or resume without --sign-key"
+            )
+        };
+        let Some(value) = &self.signature else {
+            return Err(refuse(
+                "the checkpoint is not signed (the collect that wrote it ran without --sign-key)",
+            ));
+        };
+        let block = SignatureBlock::from_json_under(CHECKPOINT_SCHEME, value)
+            .map_err(|e| refuse(&format!("the checkpoint's signature is unreadable ({e})")))?;
+        let statement = self.statement().map_err(|e| refuse(&e.to_string()))?;
+        match block.holds_under(CHECKPOINT_SCHEME, &statement, &public) {
+            Ok(true) if block.public_key == public => Ok(Some(block.key_id)),
+            _ => Err(refuse(
+                "the checkpoint's signature does not hold for this key: it was changed, or signed with another key",
+            )),
+        }
+    }
+
     /// Why this checkpoint cannot continue `run`, naming what differs; `None` when it can.
     pub fn mismatch(&self, run: &Identity) -> Option<String> {
         let mut given = run.criteria.clone();
@@ -142,6 +205,8 @@ pub struct CheckpointedSink {
     pub before: (u64, u64),
     /// Whether a checkpoint is on disk for this run.
     pub saved: bool,
+    /// Signs each checkpoint when the proof is signed.
+    pub signer: Option<SigningKey>,
 }
 
 impl CheckpointedSink {
@@ -181,6 +246,7 @@ impl CheckpointedSink {
             requests: provenance.requests,
             writer: state,
             provenance,
+            signature: None,
         })
     }
 }
@@ -197,7 +263,7 @@ impl PageSink for CheckpointedSink {
         self.learn_role(rows, &fields);
         let (Some(target), Some(cursor)) = (self.target.clone(), at.next_cursor) else { return Ok(()) };
         let cp = self.checkpoint(cursor)?;
-        save(&target, &cp)?;
+        save(&target, &cp, self.signer.as_ref())?;
         self.saved = true;
         Ok(())
     }

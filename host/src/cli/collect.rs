@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use connector_runtime::proof::{AccountInfo, ConnectorInfo, HostInfo, SigningKey};
+use connector_runtime::proof::{AccountInfo, ConnectorInfo, HostInfo, Resumption, SigningKey};
 use connector_runtime::types::ProofType;
 use connector_runtime::{
     CollectOptions, CollectRequest, CollectStats, Format, Progress, ProofMeta, ProofSummary, ProofWriter,
@@ -164,7 +164,26 @@ impl Job<'_> {
             component_sha256: self.runtime.info().component_sha256.clone(),
             fields: proof.fields.iter().map(|f| f.name.clone()).collect(),
         };
-        let resumable = output.filter(|p| !std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()));
+        let destination = match output::resolve(output) {
+            Ok(d) => d,
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                return Outcome::Failed(exit::CONFIG);
+            }
+        };
+        if self.resume && destination.file().is_none() {
+            ui.error("--resume continues a collect written to a regular file: give the same --output");
+            return Outcome::Failed(exit::CONFIG);
+        }
+        let resumable = destination.file();
+        // Held until this proof's outcome is settled, checkpoint included.
+        let _lock = match resumable.map(output::OutputLock::acquire).transpose() {
+            Ok(lock) => lock,
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                return Outcome::Failed(exit::CONFIG);
+            }
+        };
         let started = Instant::now();
         let (mut sink, cursor): (CheckpointedSink, Option<String>) = match resumable {
             Some(target) => match self.checkpointed(&proof, &identity, target) {
@@ -185,6 +204,7 @@ impl Job<'_> {
                             collected_at,
                             before: (0, 0),
                             saved: false,
+                            signer: None,
                         },
                         None,
                     ),
@@ -307,13 +327,26 @@ impl Job<'_> {
                 if let Some(why) = cp.mismatch(identity) {
                     return Err(fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display())));
                 }
+                let signed_by = cp.vouched_by(self.signer.as_ref()).map_err(|why| {
+                    fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display()))
+                })?;
                 let meta = meta_of(proof, identity, cp.collected_at.clone());
-                // The provenance so far, with this run's host; pages and requests are totals.
+                // What this run knows itself (connector, host, account and role) is its own, not
+                // read back; the rest is the checkpoint's, and the resumption says how it was
+                // vouched for. Pages and requests are totals.
+                let mut resumed = cp.provenance.resumed.clone();
+                resumed.push(Resumption {
+                    at: connector_runtime::now_rfc3339(),
+                    rows_from_partial: cp.writer.rows,
+                    pages_before: cp.pages,
+                    checkpoint_signed_by: signed_by,
+                });
                 let provenance = Provenance {
-                    host: host_info(),
                     pages: cp.pages,
                     requests: cp.requests,
-                    ..cp.provenance.clone()
+                    criteria_applied: cp.provenance.criteria_applied.clone(),
+                    resumed,
+                    ..self.provenance(&cp.provenance.started_at)
                 };
                 let writer = ProofWriter::resume(target, self.format, &meta, &proof.fields, &cp.writer)
                     .and_then(|w| self.vouched(w, provenance))
@@ -332,6 +365,7 @@ impl Job<'_> {
                     collected_at: cp.collected_at.clone(),
                     before: (cp.pages, cp.requests),
                     saved: true,
+                    signer: self.signer.clone(),
                 };
                 Ok((sink, Some(cp.next_cursor)))
             }
@@ -366,6 +400,7 @@ impl Job<'_> {
                     collected_at,
                     before: (0, 0),
                     saved: false,
+                    signer: self.signer.clone(),
                 };
                 Ok((sink, None))
             }
@@ -414,7 +449,7 @@ impl Job<'_> {
                 if let Some(n) = requests.map(|n| before.1 + n).filter(|n| *n > cp.requests) {
                     cp.requests = n;
                     cp.provenance.requests = n;
-                    let _ = checkpoint::save(target, &cp);
+                    let _ = checkpoint::save(target, &cp, self.signer.as_ref());
                 }
                 self.ui.error(format!(
                     "{id}: {} rows from {} pages are kept in {}; to continue from page {}, run:\n  {}",

@@ -92,7 +92,8 @@ enum Command {
         /// Output format: json, jsonl or csv.
         #[arg(long, default_value = "json", value_parser = parse_format)]
         format: Format,
-        /// Output file (default: standard output).
+        /// Output file; `-` or none for standard output. Devices, pipes and links to them are
+        /// written in place, with no partial file, checkpoint or sidecar.
         #[arg(long, short, conflicts_with = "all")]
         output: Option<PathBuf>,
         /// Output folder for --all.
@@ -189,7 +190,9 @@ pub async fn run(cli: Cli) -> u8 {
             record_role,
         } => {
             let what = match proof_type {
-                Some(id) if !all => collect::What::One { id, output },
+                Some(id) if !all => {
+                    collect::What::One { id, output: output.filter(|p| p.as_os_str() != "-") }
+                }
                 _ => collect::What::All { dir: out_dir },
             };
             let vouching = collect::Vouching { sign_key, record_role };

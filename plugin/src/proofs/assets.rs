@@ -586,8 +586,12 @@ impl ProofType for Assets {
         &[endpoints::HOST_ASSET_SEARCH, endpoints::HOST_LIST]
     }
 
-    fn ordered_key(&self, source: u8) -> Option<&'static str> {
-        Some(if source == SOURCE_QPS { "asset_id" } else { "host_id" })
+    fn key(&self, source: u8) -> &'static str {
+        if source == SOURCE_QPS { "asset_id" } else { "host_id" }
+    }
+
+    fn paged_by_key(&self, _source: u8) -> bool {
+        true
     }
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {

@@ -28,10 +28,14 @@ pub trait ProofType: Sync {
         self.endpoints().len() as u8
     }
 
-    /// The integer field by which a source is ordered (ascending), if any; records at or below
-    /// the highest key already returned are dropped as repeats.
-    fn ordered_key(&self, _source: u8) -> Option<&'static str> {
-        None
+    /// The field that identifies a record of a source (its natural key); a record without it
+    /// is malformed.
+    fn key(&self, source: u8) -> &'static str;
+
+    /// Whether a source pages forward by its (integer) key, so that a later page never holds a
+    /// record at or below the highest key of the pages before it.
+    fn paged_by_key(&self, _source: u8) -> bool {
+        false
     }
 
     /// Checks cheaply (one small request per source) whether this account can collect it.

@@ -113,6 +113,10 @@ impl ProofType for ScanList {
         self.spec
     }
 
+    fn key(&self, _source: u8) -> &'static str {
+        "scan_ref"
+    }
+
     fn endpoints(&self) -> &'static [&'static str] {
         self.endpoint
     }

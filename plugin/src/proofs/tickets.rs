@@ -278,8 +278,12 @@ impl ProofType for Tickets {
         &[crate::endpoints::TICKET_LIST]
     }
 
-    fn ordered_key(&self, _source: u8) -> Option<&'static str> {
-        Some("ticket_number")
+    fn key(&self, _source: u8) -> &'static str {
+        "ticket_number"
+    }
+
+    fn paged_by_key(&self, _source: u8) -> bool {
+        true
     }
 
     fn probe(&self, client: &Client<'_>) -> Result<super::Probe, Error> {

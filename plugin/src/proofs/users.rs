@@ -101,6 +101,10 @@ impl ProofType for Users {
         &SPEC
     }
 
+    fn key(&self, _source: u8) -> &'static str {
+        "login"
+    }
+
     fn endpoints(&self) -> &'static [&'static str] {
         &[crate::endpoints::USER_LIST]
     }

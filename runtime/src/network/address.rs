@@ -54,8 +54,9 @@ impl fmt::Display for AddressClass {
 }
 
 /// The class of a non-public address; `None` for a public one. IPv4 addresses written in
-/// IPv6 (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) are
-/// classed as the IPv4 address they carry.
+/// IPv6 (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` and the
+/// local-use `64:ff9b:1::/48`, 6to4 `2002::/16`, Teredo `2001::/32`) are classed as the IPv4
+/// address they carry, since that is where the traffic ends up.
 pub fn classify(ip: IpAddr) -> Option<AddressClass> {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
@@ -99,6 +100,29 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
         let [a, b] = s[6].to_be_bytes();
         let [c, d] = s[7].to_be_bytes();
         return classify_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    let b = ip.octets();
+    let v4 = |at: [usize; 4]| classify_v4(Ipv4Addr::new(b[at[0]], b[at[1]], b[at[2]], b[at[3]]));
+    // Local-use NAT64 (RFC 8215): the prefix length is the network's choice, so the IPv4 address
+    // is checked at each place RFC 6052 may put it for prefixes of /48 and longer (octet 8 is
+    // reserved; the octets after the address are zero, which rules places out), and refused
+    // if any reading is not public.
+    if s[..3] == [0x64, 0xff9b, 1] {
+        let places: [([usize; 4], usize); 4] =
+            [([6, 7, 9, 10], 11), ([7, 9, 10, 11], 12), ([9, 10, 11, 12], 13), ([12, 13, 14, 15], 16)];
+        return places
+            .into_iter()
+            .filter(|(_, rest)| b[*rest..].iter().all(|x| *x == 0))
+            .find_map(|(at, _)| v4(at));
+    }
+    // 6to4 (RFC 3056): 2002:AABB:CCDD::/48 routes to a.b.c.d.
+    if s[0] == 0x2002 {
+        return v4([2, 3, 4, 5]);
+    }
+    // Teredo (RFC 4380): 2001:0000:SERVER:flags:port:CLIENT, the client's address inverted.
+    if s[..2] == [0x2001, 0] {
+        let client = Ipv4Addr::new(!b[12], !b[13], !b[14], !b[15]);
+        return v4([4, 5, 6, 7]).or_else(|| classify_v4(client));
     }
     Some(match s[0] {
         x if x & 0xffc0 == 0xfe80 => AddressClass::LinkLocal,
@@ -147,6 +171,16 @@ mod tests {
             ("::ffff:169.254.169.254", Some(LinkLocal)),
             ("::127.0.0.1", Some(Loopback)),
             ("64:ff9b::a9fe:a9fe", Some(LinkLocal)),
+            // Local-use NAT64 with a /96 and a /48 prefix, 6to4, Teredo (server, then client).
+            ("64:ff9b:1::a9fe:a9fe", Some(LinkLocal)),
+            ("64:ff9b:1:7f00:0:100::", Some(Loopback)),
+            ("64:ff9b:1::808:808", None),
+            ("2002:a00:1::1", Some(Private)),
+            ("2002:7f00:1::1", Some(Loopback)),
+            ("2002:808:808::1", None),
+            ("2001:0:a00:1::1", Some(Private)),
+            ("2001:0:808:808:0:0:5601:fefe", Some(LinkLocal)),
+            ("2001:0:808:808:0:0:f7f7:f7f7", None),
             ("8.8.8.8", None),
             ("172.32.0.1", None),
             ("100.128.0.1", None),

@@ -121,6 +121,10 @@ pub struct WriterState {
     pub rows: u64,
     /// SHA-256 of those bytes (a partial file that changed since is not resumed).
     pub file_sha256: String,
+    /// SHA-256 of the last row's canonical bytes (`None` before the first row): a resume
+    /// re-derives it from the partial file, so the rows there must end where the cursor
+    /// continues.
+    pub last_row_sha256: Option<String>,
     /// Warnings so far.
     pub warnings: Vec<(String, String)>,
 }
@@ -130,6 +134,180 @@ pub fn partial_path(target: &Path) -> PathBuf {
     let mut name = target.as_os_str().to_owned();
     name.push(".partial");
     PathBuf::from(name)
+}
+
+/// Where a proof goes once its `--output` path is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Standard output: no path, `-`, or a name for this process's own standard output
+    /// (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/1`, or a link to one of them).
+    Stdout,
+    /// A device, FIFO, socket or another open descriptor: written in place, never replaced,
+    /// with no partial file, checkpoint, lock or sidecar beside it.
+    InPlace(PathBuf),
+    /// A regular file (or a name not yet taken). When the path given was a symbolic link to a
+    /// regular file, this is the file the link names, so that the proof replaces that file and
+    /// the link stays a link.
+    File(PathBuf),
+}
+
+impl Destination {
+    /// The regular file written, if the destination is one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Destination::File(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// How many links a path may pass through (as the kernel's own limit).
+const MAX_LINKS: usize = 40;
+
+/// Resolves where a proof given as `path` goes (see [`Destination`]). Links are followed one
+/// by one, so that a name for an open descriptor is recognised before the kernel turns it into
+/// the name of the file behind it. A folder is refused.
+pub fn resolve(path: Option<&Path>) -> anyhow::Result<Destination> {
+    let Some(given) = path.filter(|p| p.as_os_str() != "-") else { return Ok(Destination::Stdout) };
+    let mut at = given.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        if names_stdout(&at) {
+            return Ok(Destination::Stdout);
+        }
+        if names_descriptor(&at) {
+            return Ok(Destination::InPlace(given.to_path_buf()));
+        }
+        let meta = match std::fs::symlink_metadata(&at) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::File(at)),
+            Err(e) => return Err(e).with_context(|| format!("looking at {}", at.display())),
+        };
+        if meta.is_dir() {
+            anyhow::bail!("{} is a folder; give a file name", given.display());
+        }
+        if meta.is_file() {
+            return Ok(Destination::File(at));
+        }
+        if !meta.file_type().is_symlink() {
+            return Ok(Destination::InPlace(given.to_path_buf()));
+        }
+        let next = std::fs::read_link(&at).with_context(|| format!("reading the link {}", at.display()))?;
+        at = match at.parent() {
+            Some(dir) if next.is_relative() => dir.join(next),
+            _ => next,
+        };
+    }
+    anyhow::bail!("{} passes through more than {MAX_LINKS} links", given.display())
+}
+
+/// Whether `path` names this process's standard output.
+fn names_stdout(path: &Path) -> bool {
+    let own = format!("/proc/{}/fd/1", std::process::id());
+    ["/dev/stdout", "/proc/self/fd/1", "/proc/thread-self/fd/1", "/dev/fd/1", own.as_str()]
+        .iter()
+        .any(|p| path == Path::new(p))
+}
+
+/// Whether `path` names an open descriptor (`/dev/fd/N`, `/proc/PID/fd/N`, `/dev/stderr`).
+fn names_descriptor(path: &Path) -> bool {
+    let parts: Vec<_> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    matches!(
+        parts.as_slice(),
+        ["/", "dev", "stderr" | "stdin"] | ["/", "dev", "fd", _] | ["/", "proc", _, "fd", _]
+    ) || matches!(parts.as_slice(), ["/", "proc", _, "task", _, "fd", _])
+}
+
+/// Opens options that refuse to follow a symbolic link in the last component.
+fn no_follow(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Opens `path` for reading without following a link at its last component.
+pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    no_follow(std::fs::OpenOptions::new().read(true)).open(path)
+}
+
+/// Creates `path` anew: whatever stands at the name (a stale file, or a link planted there) is
+/// removed, never followed, and the file is created exclusively (`O_EXCL`).
+fn create_fresh(path: &Path) -> anyhow::Result<File> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("removing the stale {}", path.display())),
+    }
+    no_follow(std::fs::OpenOptions::new().read(true).write(true).create_new(true))
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))
+}
+
+/// An exclusive lock on a proof file being written: `FILE.lock`, held until dropped (then
+/// removed). A second collect to the same file is refused while the first runs, instead of
+/// both writing one partial file.
+#[derive(Debug)]
+pub struct OutputLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl OutputLock {
+    /// Takes the lock for `target`, or says who holds it.
+    pub fn acquire(target: &Path) -> anyhow::Result<OutputLock> {
+        let mut path = target.as_os_str().to_owned();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        create_parent(target)?;
+        // A holder that finishes removes the file; one locked after its removal is retried.
+        for _ in 0..8 {
+            let file = no_follow(std::fs::OpenOptions::new().read(true).write(true).create(true))
+                .open(&path)
+                .with_context(|| format!("opening the lock {}", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                    "another collect is writing {} (it holds {}); wait for it to finish, or write to another file",
+                    target.display(),
+                    path.display()
+                ),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("locking {}", path.display()));
+                }
+            }
+            if same_file(&file, &path) {
+                return Ok(OutputLock { path, _file: file });
+            }
+        }
+        anyhow::bail!("could not lock {}: it keeps being replaced", path.display())
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still held, so that no one can lock the name this holder leaves.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether the open `file` is the one now at `path` (not a removed or replaced one).
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 enum Sink {
@@ -145,13 +323,6 @@ enum Sink {
     /// An existing device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
     Special(PathBuf),
     Stdout,
-}
-
-/// Whether `path` exists and is neither a regular file nor a folder. Renaming a finished
-/// temporary file onto such a path would replace it: `--output /dev/null` run as root would
-/// turn the machine's /dev/null into a plain file.
-fn is_special(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// A proof being written.
@@ -188,24 +359,24 @@ impl ProofWriter {
         meta: &ProofMeta,
         fields: &[Field],
     ) -> anyhow::Result<ProofWriter> {
-        let (out, sink): (Box<dyn Write + Send>, Sink) = match path {
-            Some(target) if is_special(target) => {
+        let (out, sink): (Box<dyn Write + Send>, Sink) = match resolve(path)? {
+            Destination::InPlace(target) => {
                 let file = std::fs::OpenOptions::new()
                     .write(true)
-                    .open(target)
+                    .open(&target)
                     .with_context(|| format!("opening {}", target.display()))?;
-                (Box::new(file), Sink::Special(target.to_path_buf()))
+                (Box::new(file), Sink::Special(target))
             }
-            Some(target) => {
-                let dir = create_parent(target)?;
+            Destination::File(target) => {
+                let dir = create_parent(&target)?;
                 let temp = tempfile::Builder::new()
                     .prefix(".partial-")
                     .tempfile_in(dir)
                     .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
                 let file: File = temp.reopen()?;
-                (Box::new(file), Sink::File { temp, target: target.to_path_buf() })
+                (Box::new(file), Sink::File { temp, target })
             }
-            None => (Box::new(std::io::stdout()), Sink::Stdout),
+            Destination::Stdout => (Box::new(std::io::stdout()), Sink::Stdout),
         };
         let mut w = ProofWriter::assemble(out, sink, format, fields, None, head_of(meta, format, fields));
         w.provenance.started_at = meta.collected_at.clone();
@@ -223,13 +394,13 @@ impl ProofWriter {
         fields: &[Field],
     ) -> anyhow::Result<ProofWriter> {
         anyhow::ensure!(
-            !is_special(target),
-            "{} is not a regular file; it cannot be resumed",
+            resolve(Some(target))? == Destination::File(target.to_path_buf()),
+            "{} is not a regular file; give the file itself (see output::resolve)",
             target.display()
         );
         create_parent(target)?;
         let partial = partial_path(target);
-        let file = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let file = create_fresh(&partial)?;
         let written = Arc::new(Mutex::new((0, Sha256::new())));
         let sink = Sink::Partial { partial, target: target.to_path_buf() };
         let mut w = ProofWriter::assemble(
@@ -260,11 +431,14 @@ impl ProofWriter {
         state: &WriterState,
     ) -> anyhow::Result<ProofWriter> {
         let partial = partial_path(target);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
+        let file = no_follow(std::fs::OpenOptions::new().read(true).write(true))
             .open(&partial)
             .with_context(|| format!("opening {} to resume", partial.display()))?;
+        anyhow::ensure!(
+            file.metadata()?.is_file(),
+            "{} is not a regular file; start the collect again",
+            partial.display()
+        );
         let len = file.metadata()?.len();
         anyhow::ensure!(
             len >= state.bytes,
@@ -275,17 +449,22 @@ impl ProofWriter {
         file.set_len(state.bytes)?;
         let mut reading = readback::HashingReader { inner: &file, hasher: Sha256::new(), bytes: 0 };
         let mut hasher = Sha256::new();
-        let rows =
+        let read =
             readback::hash_rows(&mut std::io::BufReader::new(&mut reading), format, fields, &mut hasher)
                 .with_context(|| format!("reading back {}", partial.display()))?;
         let file_sha256 = hex::encode(reading.hasher.clone().finalize());
         anyhow::ensure!(
-            reading.bytes == state.bytes && file_sha256 == state.file_sha256 && rows == state.rows,
-            "{} changed since its checkpoint (expected {} rows in {} bytes); start the collect again",
+            reading.bytes == state.bytes
+                && file_sha256 == state.file_sha256
+                && read.rows == state.rows
+                && read.last_row_sha256() == state.last_row_sha256,
+            "{} changed since its checkpoint (expected {} rows in {} bytes, ending with the row the \
+             checkpoint names); start the collect again",
             partial.display(),
             state.rows,
             state.bytes
         );
+        let rows = read.rows;
         let head = head_of(meta, format, fields);
         if format == Format::Json {
             std::io::Seek::seek(&mut &file, std::io::SeekFrom::Start(0))?;
@@ -305,6 +484,7 @@ impl ProofWriter {
         w.provenance.started_at = meta.collected_at.clone();
         w.hasher = hasher;
         w.rows = rows;
+        w.line = read.last_row;
         w.warnings = state.warnings.clone();
         if format == Format::Csv {
             let out = w.out.take().expect("set by assemble");
@@ -327,6 +507,8 @@ impl ProofWriter {
             bytes: *bytes,
             rows: self.rows,
             file_sha256: hex::encode(hasher.clone().finalize()),
+            // `line` still holds the last row's canonical bytes: no digest on the row path.
+            last_row_sha256: (self.rows > 0).then(|| hex::encode(Sha256::digest(&self.line))),
             warnings: self.warnings.clone(),
         }))
     }
@@ -498,24 +680,24 @@ impl ProofWriter {
         }
         out.flush()?;
         drop(out);
-        let path = match std::mem::replace(&mut self.sink, Sink::Stdout) {
+        let (path, regular) = match std::mem::replace(&mut self.sink, Sink::Stdout) {
             Sink::File { temp, target } => {
                 temp.as_file().sync_all()?;
                 make_readable(temp.as_file())?;
                 temp.persist(&target).with_context(|| format!("writing {}", target.display()))?;
-                Some(target)
+                (Some(target), true)
             }
             Sink::Partial { partial, target } => {
-                File::open(&partial)?.sync_all()?;
+                open_no_follow(&partial)?.sync_all()?;
                 std::fs::rename(&partial, &target)
                     .with_context(|| format!("writing {}", target.display()))?;
-                Some(target)
+                (Some(target), true)
             }
-            Sink::Special(target) => Some(target),
-            Sink::Stdout => None,
+            Sink::Special(target) => (Some(target), false),
+            Sink::Stdout => (None, false),
         };
         let sidecar = match (&path, self.format) {
-            (Some(target), Format::Jsonl | Format::Csv) if !is_special(target) => {
+            (Some(target), Format::Jsonl | Format::Csv) if regular => {
                 let sidecar = crate::proof::sidecar_path(target);
                 let text = serde_json::to_string_pretty(&statement)? + "\n";
                 write_atomic(&sidecar, text.as_bytes())?;
@@ -599,10 +781,17 @@ fn create_parent(target: &Path) -> anyhow::Result<&Path> {
     Ok(dir)
 }
 
-/// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename.
+/// Writes `data` to `path` atomically: a temporary file in the same folder, then a rename. A
+/// link standing at `path` is replaced, never followed; a device or FIFO standing there itself
+/// is written in place.
 pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    if is_special(path) {
-        return std::fs::write(path, data).with_context(|| format!("writing {}", path.display()));
+    if std::fs::symlink_metadata(path)
+        .is_ok_and(|m| !m.is_file() && !m.is_dir() && !m.file_type().is_symlink())
+    {
+        return no_follow(std::fs::OpenOptions::new().write(true))
+            .open(path)
+            .and_then(|mut f| f.write_all(data))
+            .with_context(|| format!("writing {}", path.display()));
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;

@@ -84,30 +84,48 @@ pub fn read_canonical_rows(
 /// The number of rows and the canonical-rows SHA-256 of a complete proof file.
 pub fn digest(input: &mut dyn BufRead, format: Format, fields: &[Field]) -> anyhow::Result<(u64, String)> {
     let mut hasher = Sha256::new();
-    let rows = hash_rows(input, format, fields, &mut hasher)?;
+    let read = hash_rows(input, format, fields, &mut hasher)?;
     hasher.update(b"]");
-    Ok((rows, hex::encode(hasher.finalize())))
+    Ok((read.rows, hex::encode(hasher.finalize())))
+}
+
+/// What [`hash_rows`] read.
+pub(crate) struct RowsRead {
+    /// How many rows.
+    pub rows: u64,
+    /// The last row's canonical bytes (empty when there is none).
+    pub last_row: Vec<u8>,
+}
+
+impl RowsRead {
+    /// SHA-256 of the last row's canonical bytes, when there is one.
+    pub fn last_row_sha256(&self) -> Option<String> {
+        (self.rows > 0).then(|| hex::encode(Sha256::digest(&self.last_row)))
+    }
 }
 
 /// Feeds `[` and the rows, comma-separated, to `hasher` (the digest's definition, without the
-/// closing bracket); returns the row count.
+/// closing bracket); returns the row count and the last row's digest.
 pub(crate) fn hash_rows(
     input: &mut dyn BufRead,
     format: Format,
     fields: &[Field],
     hasher: &mut Sha256,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<RowsRead> {
     hasher.update(b"[");
     let mut rows = 0u64;
+    let mut last = Vec::new();
     read_canonical_rows(input, format, fields, &mut |row| {
         if rows > 0 {
             hasher.update(b",");
         }
         hasher.update(row);
+        last.clear();
+        last.extend_from_slice(row);
         rows += 1;
         Ok(())
     })?;
-    Ok(rows)
+    Ok(RowsRead { rows, last_row: last })
 }
 
 /// A CSV cell back as the value the writer wrote (its field kind says how).

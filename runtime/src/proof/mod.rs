@@ -28,7 +28,7 @@ pub mod verify;
 
 pub use diff::{Change, DiffInput, DiffOptions, DiffSink, DiffSummary, KeyRule};
 pub use file::{ProofFile, sidecar_path};
-pub use provenance::{AccountInfo, ConnectorInfo, HostInfo, Provenance};
+pub use provenance::{AccountInfo, ConnectorInfo, HostInfo, Provenance, Resumption};
 pub use signature::SignatureBlock;
 pub use verify::{Verdict, Verification, verify};
 

@@ -72,6 +72,26 @@ pub struct Provenance {
     /// HTTP requests the connector sent, over every run of a resumed collect (retries and
     /// refused requests included).
     pub requests: u64,
+    /// Each time the collect was resumed from a checkpoint, in order; absent when it ran in one
+    /// go. Rows before a resumption were read back from disk, not fetched by that run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed: Vec<Resumption>,
+}
+
+/// One resumption of a collect from its checkpoint and partial file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumption {
+    /// When the run that resumed started, RFC 3339 UTC.
+    pub at: String,
+    /// Rows read back from the partial file, checked against the checkpoint (count, file
+    /// digest, last row).
+    pub rows_from_partial: u64,
+    /// Pages collected before this resumption.
+    pub pages_before: u64,
+    /// The key id the checkpoint was signed with and checked against, or `None` for an
+    /// unsigned checkpoint: its counts, warnings, start time and criteria applied are then as
+    /// read back from disk, vouched for by nothing but the checks on the partial file.
+    pub checkpoint_signed_by: Option<String>,
 }
 
 impl Provenance {

@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 /// The name of the signed-bytes definition, the first line of the signed bytes.
 pub const SCHEME: &str = "evidence-proof-v1";
+/// The scheme of a checkpoint's signature: another first line, so that a signed checkpoint can
+/// never pass for a signed proof, nor the other way round.
+pub const CHECKPOINT_SCHEME: &str = "evidence-checkpoint-v1";
 /// The signature algorithm.
 pub const ALGORITHM: &str = "ed25519";
 
@@ -22,8 +25,13 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 /// The bytes a proof's signature covers: `SCHEME`, a line feed, the statement's canonical JSON.
 pub fn signed_bytes(statement: &Map<String, Value>) -> anyhow::Result<Vec<u8>> {
+    signed_bytes_under(SCHEME, statement)
+}
+
+/// The bytes a signature under `scheme` covers: `scheme`, a line feed, the canonical JSON.
+fn signed_bytes_under(scheme: &str, statement: &Map<String, Value>) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(1024);
-    out.extend_from_slice(SCHEME.as_bytes());
+    out.extend_from_slice(scheme.as_bytes());
     out.push(b'\n');
     super::canonical::write(&Value::Object(statement.clone()), &mut out)?;
     Ok(out)
@@ -88,22 +96,46 @@ pub struct SignatureBlock {
 impl SignatureBlock {
     /// Signs `statement` with `key`.
     pub fn sign(key: &SigningKey, statement: &Map<String, Value>) -> anyhow::Result<SignatureBlock> {
-        let signature = key.sign(&signed_bytes(statement)?);
+        SignatureBlock::sign_under(SCHEME, key, statement)
+    }
+
+    /// Signs `statement` with `key` under `scheme` ([`SCHEME`] or [`CHECKPOINT_SCHEME`]).
+    pub fn sign_under(
+        scheme: &str,
+        key: &SigningKey,
+        statement: &Map<String, Value>,
+    ) -> anyhow::Result<SignatureBlock> {
+        let signature = key.sign(&signed_bytes_under(scheme, statement)?);
         let public_key = key.verifying_key();
         Ok(SignatureBlock { key_id: key_id(&public_key), public_key, value: signature.to_bytes() })
     }
 
     /// Whether the signature holds for `statement` under `key` (strict Ed25519 verification).
     pub fn holds(&self, statement: &Map<String, Value>, key: &VerifyingKey) -> anyhow::Result<bool> {
+        self.holds_under(SCHEME, statement, key)
+    }
+
+    /// Whether the signature made under `scheme` holds for `statement` under `key`.
+    pub fn holds_under(
+        &self,
+        scheme: &str,
+        statement: &Map<String, Value>,
+        key: &VerifyingKey,
+    ) -> anyhow::Result<bool> {
         let signature = Signature::from_bytes(&self.value);
-        Ok(key.verify_strict(&signed_bytes(statement)?, &signature).is_ok())
+        Ok(key.verify_strict(&signed_bytes_under(scheme, statement)?, &signature).is_ok())
     }
 
     /// As it is written in the proof.
     pub fn to_json(&self) -> Value {
+        self.to_json_under(SCHEME)
+    }
+
+    /// As it is written, naming `scheme`.
+    pub fn to_json_under(&self, scheme: &str) -> Value {
         json!({
             "algorithm": ALGORITHM,
-            "scheme": SCHEME,
+            "scheme": scheme,
             "key_id": self.key_id,
             "public_key": B64.encode(self.public_key.as_bytes()),
             "value": B64.encode(self.value),
@@ -112,14 +144,19 @@ impl SignatureBlock {
 
     /// Reads the `signature` member; the message says what is wrong with it.
     pub fn from_json(value: &Value) -> anyhow::Result<SignatureBlock> {
+        SignatureBlock::from_json_under(SCHEME, value)
+    }
+
+    /// Reads a `signature` member that must name `scheme`.
+    pub fn from_json_under(scheme: &str, value: &Value) -> anyhow::Result<SignatureBlock> {
         let text = |name: &str| -> anyhow::Result<&str> {
             value.get(name).and_then(Value::as_str).with_context(|| format!("the signature has no `{name}`"))
         };
         if text("algorithm")? != ALGORITHM {
             bail!("the signature's algorithm is `{}`, not {ALGORITHM}", text("algorithm")?);
         }
-        if text("scheme")? != SCHEME {
-            bail!("the signature's scheme is `{}`, not {SCHEME}", text("scheme")?);
+        if text("scheme")? != scheme {
+            bail!("the signature's scheme is `{}`, not {scheme}", text("scheme")?);
         }
         let public: [u8; 32] = B64
             .decode(text("public_key")?)

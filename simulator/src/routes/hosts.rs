@@ -159,6 +159,7 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
     if let Some(next_id) = more {
         let next_id = match fault {
             Some(Fault::RepeatRecords) => ids[ids.len().saturating_sub(10)],
+            Some(Fault::RepeatLast) => ids[ids.len() - 1],
             Some(Fault::SkipRecords) => next_id + 50 * 5,
             Some(Fault::NextUrlRepeat) => id_min,
             _ => next_id,

@@ -106,6 +106,8 @@ pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) 
     // A fault that repeats records starts one page back.
     let since = match fault {
         Some(Fault::RepeatRecords) if since > 0 => since.saturating_sub(2 * LIMIT as u64 + 10),
+        // The previous page's last ticket again: `since` is one past it.
+        Some(Fault::RepeatLast) if since > 0 => since - 1,
         _ => since,
     };
     // Ticket numbers are 10,000 + 3i + i%2: start just below `since` instead of at 0.
