@@ -523,3 +523,31 @@ async fn a_second_collect_to_the_same_file_is_refused_while_the_first_holds_its_
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1500);
     assert_eq!(names_in(dir.path()), ["tickets.jsonl", "tickets.jsonl.proof.json"], "nothing stale");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_echoes_the_credentials_and_terminal_escapes_has_neither_reach_the_terminal() {
+    use base64::Engine as _;
+    let sim = sim().await;
+    sim.add_fault(FaultRule::always("/msp/ticket_list.php", Fault::EchoCredentials));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.json").display().to_string();
+    let o = run_async(tickets_to(&sim, &out, "json"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
+    let said = all_output(&o);
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("cli_user:{PASSWORD}"));
+    assert!(said.contains("Bad request from cli_user:***"), "the message itself is kept: {said}");
+    assert!(!said.contains(PASSWORD) && !said.contains(&token), "{said}");
+    assert!(!said.contains('\x1b') && !said.contains('\x07') && said.contains("\\u{1b}[2J"), "{said}");
+    no_password_in(dir.path(), &[&o]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_credentials_are_never_printed() {
+    let sim = sim().await;
+    let mut args = tickets_to(&sim, "-", "json");
+    args.extend(["--proxy".into(), "https://me:Proxy-Secret-77@127.0.0.1:9".into()]);
+    let o = run_async(args, "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+    assert!(all_output(&o).contains("me:***@127.0.0.1"), "{}", all_output(&o));
+    assert!(!all_output(&o).contains("Proxy-Secret-77"), "{}", all_output(&o));
+}

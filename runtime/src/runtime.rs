@@ -272,11 +272,19 @@ impl Runtime {
         cursor: Option<&str>,
     ) -> CallReport<Page> {
         let (config, export) = (tenant.config.clone(), &self.exports.collect);
-        self.call(tenant, async move |i, s| {
-            let params = (&config, proof_type_id, criteria, cursor);
-            invoke::<CollectParams<'_>, CollectResults>(i, s, export, params).await.map(|r| r.0)
-        })
-        .await
+        let mut report = self
+            .call(tenant, async move |i, s| {
+                let params = (&config, proof_type_id, criteria, cursor);
+                invoke::<CollectParams<'_>, CollectResults>(i, s, export, params).await.map(|r| r.0)
+            })
+            .await;
+        // A warning may quote the server, and a server may echo what it was sent.
+        if let Ok(page) = &mut report.result {
+            for w in &mut page.warnings {
+                w.message = scrub(&w.message, &tenant.config);
+            }
+        }
+        report
     }
 
     /// Times `n` fresh stores plus instantiations, each with the typed export a page call
@@ -352,7 +360,10 @@ impl Runtime {
                     None => message,
                 })))
             }
-            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
+            // A server may echo the credentials it was sent back in its error text.
+            Ok(Ok(Err(connector_error))) => {
+                Err(CallError::Connector(scrub_error(connector_error, &tenant.config)))
+            }
             Ok(Err(trap)) => Err(classify_trap(&trap, &store, tenant)),
         };
         CallReport {
@@ -380,16 +391,51 @@ fn classify_trap(trap: &wasmtime::Error, store: &Store<TenantState>, tenant: &Te
     CallError::Trap(scrub(&message, &tenant.config))
 }
 
-/// Removes the tenant's password (raw and inside a Basic token) from a message.
+/// Removes the tenant's password from a message: raw, percent-encoded (as a form or URL
+/// carries it), and inside a Basic token.
 pub fn scrub(text: &str, config: &ConnectorConfig) -> String {
     use base64::Engine as _;
     let mut out = text.to_string();
     if !config.password.is_empty() {
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", config.username, config.password));
-        out = out.replace(&token, "***").replace(&config.password, "***");
+        let form: String = form_urlencoded::byte_serialize(config.password.as_bytes()).collect();
+        let url = form.replace('+', "%20");
+        for secret in [token.as_str(), config.password.as_str(), form.as_str(), url.as_str()] {
+            out = out.replace(secret, "***");
+        }
     }
     out
+}
+
+/// A connector error with the tenant's password scrubbed from every text it carries.
+fn scrub_error(e: ConnectorError, config: &ConnectorConfig) -> ConnectorError {
+    let s = |m: String| scrub(&m, config);
+    match e {
+        ConnectorError::InvalidConfig(m) => ConnectorError::InvalidConfig(s(m)),
+        ConnectorError::InvalidCriteria(mut c) => {
+            c.message = s(c.message);
+            c.criterion = s(c.criterion);
+            ConnectorError::InvalidCriteria(c)
+        }
+        ConnectorError::UnknownProofType(m) => ConnectorError::UnknownProofType(s(m)),
+        ConnectorError::InvalidCursor(m) => ConnectorError::InvalidCursor(s(m)),
+        ConnectorError::Authentication(m) => ConnectorError::Authentication(s(m)),
+        ConnectorError::Permission(m) => ConnectorError::Permission(s(m)),
+        ConnectorError::RateLimited(mut r) => {
+            r.message = s(r.message);
+            ConnectorError::RateLimited(r)
+        }
+        ConnectorError::Upstream(mut u) => {
+            u.message = s(u.message);
+            u.code = u.code.map(s);
+            ConnectorError::Upstream(u)
+        }
+        ConnectorError::Transport(m) => ConnectorError::Transport(s(m)),
+        ConnectorError::Denied(m) => ConnectorError::Denied(s(m)),
+        ConnectorError::MalformedResponse(m) => ConnectorError::MalformedResponse(s(m)),
+        ConnectorError::Internal(m) => ConnectorError::Internal(s(m)),
+    }
 }
 
 fn empty_config() -> ConnectorConfig {

@@ -79,6 +79,9 @@ pub enum Fault {
     SwapRecords(String),
     /// The page's first record of this element written twice.
     DoubleRecord(String),
+    /// A 400 SIMPLE_RETURN whose text echoes the request's Basic credentials, decoded and as
+    /// sent, and holds a terminal escape sequence: a server that reflects what it was sent.
+    EchoCredentials,
     /// The page's first element of this name removed (a record without its key, when the
     /// element is the key).
     RemoveElement(String),
@@ -422,6 +425,7 @@ impl std::str::FromStr for FaultRule {
             "repeat-records" => Fault::RepeatRecords,
             "skip-records" => Fault::SkipRecords,
             "repeat-last" => Fault::RepeatLast,
+            "echo-credentials" => Fault::EchoCredentials,
             "swap-records" => Fault::SwapRecords(text_arg("TICKET")),
             "double-record" => Fault::DoubleRecord(text_arg("TICKET")),
             "remove-element" => Fault::RemoveElement(text_arg("NUMBER")),

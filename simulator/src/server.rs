@@ -446,6 +446,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
         {
             break 'resp resp;
         }
+        // unverified, by design: a hostile or broken server reflecting the credentials.
+        if let Some(rule) = &fault
+            && rule.fault == faults::Fault::EchoCredentials
+        {
+            let (login, password) = credentials.clone().unwrap_or_default();
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+            let text = format!(
+                "Bad request from {login}:{password} (Authorization: Basic {token}) \x1b[2J\x1b]0;owned\x07"
+            );
+            break 'resp crate::errors::simple_return(400, 999, &text, &base);
+        }
         // QPS answers its own way (real: HTTP 200 ServiceResponse INVALID_CREDENTIALS); API v1/v2
         // with a 401 SIMPLE_RETURN (unverified, see `errors::unauthorized`).
         let refuse = || if qps { qps_invalid_credentials() } else { unauthorized() };

@@ -255,3 +255,18 @@ async fn given_random_transient_faults_over_fifty_pages_when_collecting_then_the
     assert_eq!(fired, 15, "every fault was injected");
     assert_eq!(sim.requests().len() as u64, faulty.pages + fired, "each fault cost exactly one retry");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_server_that_echoes_the_credentials_when_collecting_then_the_typed_error_carries_none_of_them()
+ {
+    use base64::Engine as _;
+    let sim = simulator(hosts(10)).await;
+    sim.add_fault(FaultRule::always("/msp/ticket_list.php", Fault::EchoCredentials));
+    let t = tenant(&sim, "demo_manager");
+    let err = collect(&t, "remediation-tickets", &[]).await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", t.config.username, t.config.password));
+    assert!(text.contains("Bad request from demo_manager:***"), "{text}");
+    assert!(!text.contains(&t.config.password) && !text.contains(&token), "{text}");
+}

@@ -160,7 +160,7 @@ struct Table<W: Write> {
 
 impl<W: Write> DiffSink for Table<W> {
     fn begin(&mut self, h: &DiffHeader) -> anyhow::Result<()> {
-        writeln!(self.out, "{}: {} → {}", h.proof_type, side_text(&h.old), side_text(&h.new))?;
+        self.line(format!("{}: {} → {}", h.proof_type, side_text(&h.old), side_text(&h.new)))?;
         writeln!(self.out, "rows matched by {}", h.key.describe())?;
         if !h.only_old.is_empty() || !h.only_new.is_empty() {
             writeln!(
@@ -178,19 +178,18 @@ impl<W: Write> DiffSink for Table<W> {
     fn change(&mut self, c: &Change) -> anyhow::Result<()> {
         self.rows += 1;
         match c {
-            Change::Added { key, .. } => writeln!(self.out, "{:<8} {}", "added", key_text(key))?,
-            Change::Removed { key, .. } => writeln!(self.out, "{:<8} {}", "removed", key_text(key))?,
+            Change::Added { key, .. } => self.line(format!("{:<8} {}", "added", key_text(key)))?,
+            Change::Removed { key, .. } => self.line(format!("{:<8} {}", "removed", key_text(key)))?,
             Change::Changed { key, fields } => {
                 for (i, f) in fields.iter().enumerate() {
                     let (what, key) =
                         if i == 0 { ("changed", clip(&key_text(key), 28)) } else { ("", String::new()) };
-                    writeln!(
-                        self.out,
+                    self.line(format!(
                         "{what:<8} {key:<28} {:<26} {:<32} {}",
                         clip(&f.field, 26),
                         clip(&cell(&f.old), 32),
                         clip(&cell(&f.new), 32)
-                    )?;
+                    ))?;
                 }
             }
         }
@@ -215,6 +214,14 @@ impl<W: Write> DiffSink for Table<W> {
             )?;
         }
         self.out.flush()?;
+        Ok(())
+    }
+}
+
+impl<W: Write> Table<W> {
+    /// One line of the table, with what came from the proofs made safe for a terminal.
+    fn line(&mut self, text: String) -> anyhow::Result<()> {
+        writeln!(self.out, "{}", super::ui::for_terminal(&text))?;
         Ok(())
     }
 }
@@ -266,5 +273,27 @@ impl<W: Write> DiffSink for JsonOut<W> {
         write!(self.out, "{}],\n  \"summary\": {}\n}}\n", if self.first { "" } else { "\n  " }, summary)?;
         self.out.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_runtime::proof::diff::FieldChange;
+
+    #[test]
+    fn rows_shown_in_the_table_cannot_drive_the_terminal() {
+        let mut table = Table { out: Vec::new(), rows: 0 };
+        let key = vec![("login".to_string(), json!("eve\u{1b}]0;title\u{7}"))];
+        table.change(&Change::Added { key: key.clone(), row: Default::default() }).unwrap();
+        let change = FieldChange {
+            field: "role".into(),
+            old: json!("Reader"),
+            new: json!("\u{1b}[2JManager\u{202e}"),
+        };
+        table.change(&Change::Changed { key, fields: vec![change] }).unwrap();
+        let shown = String::from_utf8(table.out).unwrap();
+        assert!(!shown.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("eve\\u{1b}]0;title\\u{7}") && shown.contains("\\u{1b}[2JManager"), "{shown}");
     }
 }

@@ -27,6 +27,11 @@ pub struct NetworkArgs {
 
 impl NetworkArgs {
     /// The policy: the platforms' API servers, `extra_host` (from --api-url), and the flags.
+    /// The proxy this run uses: `--proxy`, else the environment's.
+    pub fn proxy_url(&self) -> Option<String> {
+        self.proxy.clone().or_else(|| env(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]))
+    }
+
     pub fn policy(&self, extra_host: Option<&str>) -> anyhow::Result<NetworkPolicy> {
         let platforms = qualys_platforms::PLATFORMS.iter().filter_map(|p| p.api_url.strip_prefix("https://"));
         let mut policy = NetworkPolicy::deny_all().allow_hosts(platforms)?;
@@ -36,10 +41,7 @@ impl NetworkArgs {
         if self.allow_private_network {
             policy = policy.allow_private_network();
         }
-        let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()));
-        let proxy =
-            self.proxy.clone().or_else(|| env(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]));
-        if let Some(url) = proxy {
+        if let Some(url) = self.proxy_url() {
             policy = policy.proxy(&url, &env(&["NO_PROXY", "no_proxy"]).unwrap_or_default())?;
         }
         for file in &self.ca_files {
@@ -50,4 +52,19 @@ impl NetworkArgs {
         }
         Ok(policy)
     }
+}
+
+/// The first of these environment variables that is set and not empty.
+fn env(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+/// The secret part of a proxy URL's user info: the password, or the whole user info when it
+/// has none (a token as user name).
+pub fn proxy_secret(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let secret = userinfo.split_once(':').map_or(userinfo, |(_, password)| password);
+    (!secret.is_empty()).then_some(secret)
 }

@@ -50,6 +50,7 @@ impl Target {
             ui.error(format!("{e:#}"));
             exit::CONFIG
         })?;
+        ui.keep_credentials(&creds.username, &creds.password);
         let mut t = tenant_for(&self.platform, self.api_url.as_deref(), creds.username, creds.password, ui)?;
         t.config.max_inline_wait_seconds = Some(self.max_inline_wait);
         t.policy.max_response_bytes = self.max_response_mib << 20;
@@ -70,6 +71,9 @@ impl Target {
             ui.error(e);
             exit::CONFIG
         })?;
+        if let Some(secret) = self.network.proxy_url().as_deref().and_then(network::proxy_secret) {
+            ui.keep_secret(secret);
+        }
         self.network.policy(self.api_url.as_ref().map(|_| base.host.as_str())).map_err(|e| {
             ui.error(format!("{e:#}"));
             exit::CONFIG
@@ -115,11 +119,13 @@ pub fn tenant_for(
         timeouts: None,
         max_inline_wait_seconds: None,
     };
+    let shown = ui.clone();
     let observer: Option<RequestObserver> = ui.verbose.then(|| {
-        Arc::new(|e: &RequestEvent| {
+        Arc::new(move |e: &RequestEvent| {
             let status = e.status.map_or_else(|| "---".to_string(), |s| s.to_string());
             let note = e.error.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-            eprintln!("{} {} {} {}ms{}", e.method, e.target, status, e.duration.as_millis(), note);
+            let line = format!("{} {} {} {}ms{}", e.method, e.target, status, e.duration.as_millis(), note);
+            eprintln!("{}", shown.shown(&line));
         }) as RequestObserver
     });
     Ok(Tenant {

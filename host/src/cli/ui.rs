@@ -1,32 +1,82 @@
 //! Messages to the person at the terminal, and the progress spinner.
 
+use std::borrow::Cow;
 use std::io::IsTerminal as _;
+use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// How much to say, and whether a terminal is listening.
+/// How much to say, and whether a terminal is listening. Every line it prints has the run's
+/// secrets masked and control characters escaped.
 #[derive(Clone)]
 pub struct Ui {
     pub quiet: bool,
     pub verbose: bool,
     interactive: bool,
+    /// Texts never to print: the password (raw, percent-encoded, in a Basic token) and proxy
+    /// credentials, whatever echoes them (a server's error text, a library's message).
+    secrets: Arc<Mutex<Vec<String>>>,
 }
 
 impl Ui {
     pub fn new(quiet: bool, verbose: bool) -> Ui {
-        Ui { quiet, verbose, interactive: std::io::stderr().is_terminal() }
+        Ui { quiet, verbose, interactive: std::io::stderr().is_terminal(), secrets: Arc::default() }
+    }
+
+    /// Masks `secret` (and its encoded forms) in everything printed from now on.
+    pub fn keep_secret(&self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let form: String = form_urlencoded_bytes(secret);
+        let forms = [secret.to_string(), form.clone(), form.replace('+', "%20")];
+        if let Ok(mut list) = self.secrets.lock() {
+            for f in forms {
+                if !f.is_empty() && !list.contains(&f) {
+                    list.push(f);
+                }
+            }
+            // Longest first, so that a secret inside another is masked whole.
+            list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Masks the login's Basic token and the password.
+    pub fn keep_credentials(&self, username: &str, password: &str) {
+        if password.is_empty() {
+            return;
+        }
+        self.keep_secret(&base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")));
+        self.keep_secret(password);
+    }
+
+    /// `text` as it may be shown: secrets masked, control characters escaped.
+    pub fn shown<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        if let Ok(list) = self.secrets.lock() {
+            for secret in list.iter() {
+                if out.contains(secret.as_str()) {
+                    out = Cow::Owned(out.replace(secret.as_str(), "***"));
+                }
+            }
+        }
+        match for_terminal(&out) {
+            Cow::Borrowed(_) => out,
+            Cow::Owned(escaped) => Cow::Owned(escaped),
+        }
     }
 
     /// A line on stderr, unless quiet.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            eprintln!("{}", self.shown(msg.as_ref()));
         }
     }
 
     /// An error line on stderr, always.
     pub fn error(&self, msg: impl AsRef<str>) {
-        eprintln!("error: {}", msg.as_ref());
+        eprintln!("error: {}", self.shown(msg.as_ref()));
     }
 
     /// A spinner for a long task on an interactive terminal; `None` otherwise.
@@ -40,5 +90,49 @@ impl Ui {
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b
         })
+    }
+}
+
+fn form_urlencoded_bytes(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Text from elsewhere (a server's error, a proof's value) made safe to print on a terminal:
+/// control characters other than line feed and tab, and the bidirectional overrides that
+/// reorder what a reader sees, are shown as `\u{..}` escapes instead of acting on the terminal.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_in_every_form_and_terminal_controls_are_escaped() {
+        let ui = Ui::new(false, false);
+        ui.keep_credentials("me", "pa ss/&w");
+        ui.keep_secret("proxy-pw");
+        let token = base64::engine::general_purpose::STANDARD.encode("me:pa ss/&w");
+        let text = format!("me:pa ss/&w pa+ss%2F%26w pa%20ss%2F%26w {token} http://u:proxy-pw@p");
+        let said = ui.shown(&text);
+        assert_eq!(said, "me:*** *** *** *** http://u:***@p");
+        assert_eq!(for_terminal("a\x1b[2Jb\rc\u{202e}d\ne\tf"), "a\\u{1b}[2Jb\\u{d}c\\u{202e}d\ne\tf");
+        assert!(matches!(for_terminal("plain"), Cow::Borrowed(_)));
     }
 }
