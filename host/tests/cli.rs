@@ -551,3 +551,41 @@ async fn proxy_credentials_are_never_printed() {
     assert!(all_output(&o).contains("me:***@127.0.0.1"), "{}", all_output(&o));
     assert!(!all_output(&o).contains("Proxy-Secret-77"), "{}", all_output(&o));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_folder_that_cannot_be_written_is_a_warning_and_the_collect_runs_uncached() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let cache = dir.path().join("file").join("cache").display().to_string();
+    let mut args = tickets_to(&sim, "-", "jsonl");
+    args.extend(["--cache-dir".into(), cache]);
+    let o = run_async(args, "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert!(all_output(&o).contains("cannot be written; running uncached"), "{}", all_output(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1500);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_rust_backtrace_set_a_network_error_is_still_one_readable_line_without_a_host_backtrace() {
+    let sim = sim().await;
+    sim.add_fault(FaultRule::always("/msp/ticket_list.php", Fault::Truncated));
+    let args = tickets_to(&sim, "-", "json");
+    let o = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_connector-host"))
+            .args(&args)
+            .arg("--allow-private-network")
+            .env("QUALYS_USERNAME", "cli_user")
+            .env("QUALYS_PASSWORD", PASSWORD)
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", all_output(&o));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!said.contains("backtrace") && !said.contains("wasmtime_internal"), "{said}");
+    assert!(said.contains("the connection broke while the response was being read"), "{said}");
+}

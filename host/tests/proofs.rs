@@ -323,3 +323,17 @@ async fn a_diff_of_two_proof_types_is_refused_with_both_named() {
     assert!(said.contains("users proof") && said.contains("remediation-tickets proof"), "{said}");
     assert!(o.stdout.is_empty(), "nothing half-printed: {said}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_diff_refuses_a_proof_whose_rows_no_longer_match_its_digest_before_reporting_any_change() {
+    let sim = sim(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old.jsonl"), dir.path().join("new.json"));
+    collect(&sim, "users", "jsonl", &old, &[]).await;
+    collect(&sim, "users", "json", &new, &[]).await;
+    edit(&new, "\"Manager\"", "\"Reader\"");
+    let o = run(vec!["diff".into(), s(&old), s(&new)]).await;
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(text(&o).contains("changed after collection") && text(&o).contains("new.json"), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "no change reported: {}", text(&o));
+}

@@ -25,6 +25,10 @@ pub enum Error {
         message: String,
     },
     Transport(String),
+    /// The body ended cleanly in the middle of the document. Without HTTP framing (no length,
+    /// not chunked) that is a cut connection, worth a retry; with it, the body arrived whole and
+    /// the server sent a cut document: the client turns it into [`Error::Malformed`].
+    Truncated(String),
     /// A transport failure that a retry cannot mend (a TLS certificate the host does not trust).
     TransportFinal(String),
     /// The host's sandbox refused the request by its own policy; never retried.
@@ -47,6 +51,7 @@ impl Error {
         let pre = |m: String| format!("{what}: {m}");
         match self {
             Error::Transport(m) => Error::Transport(pre(m)),
+            Error::Truncated(m) => Error::Truncated(pre(m)),
             Error::TransportFinal(m) => Error::TransportFinal(pre(m)),
             Error::Denied(m) => Error::Denied(pre(m)),
             Error::Malformed(m) => Error::Malformed(pre(m)),
@@ -58,7 +63,7 @@ impl Error {
     /// Whether trying the same request again may succeed (a transient network or server fault).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport(_) => true,
+            Error::Transport(_) | Error::Truncated(_) => true,
             Error::Upstream { http_status: Some(s), .. } => matches!(s, 500 | 502 | 503 | 504),
             _ => false,
         }
@@ -89,7 +94,9 @@ impl fmt::Display for Error {
                 }
                 write!(f, ": {message}")
             }
-            Error::Transport(m) | Error::TransportFinal(m) => write!(f, "transport error: {m}"),
+            Error::Transport(m) | Error::Truncated(m) | Error::TransportFinal(m) => {
+                write!(f, "transport error: {m}")
+            }
             Error::Denied(m) => write!(f, "refused by the host's sandbox: {m}"),
             Error::Malformed(m) => write!(f, "malformed response: {m}"),
             Error::Internal(m) => write!(f, "internal error: {m}"),

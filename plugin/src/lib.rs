@@ -208,7 +208,7 @@ fn error_to_wit(e: Error) -> wit::ConnectorError {
         }
         Error::UnknownProofType(m) => W::UnknownProofType(m),
         Error::InvalidCursor(m) => W::InvalidCursor(m),
-        Error::Transport(m) | Error::TransportFinal(m) => W::Transport(m),
+        Error::Transport(m) | Error::Truncated(m) | Error::TransportFinal(m) => W::Transport(m),
         Error::Denied(m) => W::Denied(m),
         Error::Malformed(m) => W::MalformedResponse(m),
         Error::Internal(m) => W::Internal(m),

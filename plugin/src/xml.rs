@@ -450,8 +450,8 @@ impl<'a> Doc<'a> {
             ));
         }
         if !self.stack.is_empty() {
-            // The connection ended mid-document: a network fault, so the request may be retried.
-            return Err(Error::Transport(format!(
+            // Ended mid-document: a cut connection, or a cut document (the client tells which).
+            return Err(Error::Truncated(format!(
                 "the response ended before the document was complete (inside <{}>); the connection was probably cut",
                 self.path()
             )));
@@ -706,7 +706,7 @@ impl<'a> Doc<'a> {
                 Error::Denied(format!("reading the response stopped: {io}"))
             }
             quick_xml::Error::Io(io) => Error::Transport(format!("reading the response failed: {io}")),
-            // The body ended inside markup: a cut connection, so the request may be retried.
+            // The body ended inside markup: a cut connection, or a cut document (the client tells).
             quick_xml::Error::Syntax(
                 SyntaxError::UnclosedTag
                 | SyntaxError::UnclosedCData
@@ -716,7 +716,7 @@ impl<'a> Doc<'a> {
                 | SyntaxError::UnclosedDoctype
                 | SyntaxError::UnclosedSingleQuotedAttributeValue
                 | SyntaxError::UnclosedDoubleQuotedAttributeValue,
-            ) if !self.stack.is_empty() => Error::Transport(format!(
+            ) if !self.stack.is_empty() => Error::Truncated(format!(
                 "the response ended before the document was complete (inside <{}>); the connection was probably cut",
                 self.path()
             )),

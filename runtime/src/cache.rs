@@ -42,6 +42,9 @@ pub enum CacheOutcome {
     Hit,
     /// An artifact was there but failed its checks; recompiled and replaced it.
     Stale,
+    /// Compiled in memory: the cache directory could not be written (missing and not
+    /// creatable, read-only, full). The cache only saves time, so this is no failure.
+    Unwritable,
 }
 
 /// Compiles the component, or loads it from the cache. An artifact built by another wasmtime
@@ -91,13 +94,22 @@ pub(crate) fn load(
         outcome = CacheOutcome::Stale;
     }
     let component = compile()?;
-    let data = component.serialize().map_err(to_anyhow)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating cache dir {}", dir.display()))?;
-    crate::output::write_atomic(&artifact, &data)?;
-    let found = std::fs::metadata(&artifact).ok().and_then(|m| identity(&m)).unwrap_or_default();
-    let record = format!("{}\n{found}\n", hex::encode(Sha256::digest(&data)));
-    crate::output::write_atomic(&record_path, record.as_bytes())?;
-    Ok((component, outcome))
+    let stored = (|| -> anyhow::Result<()> {
+        let data = component.serialize().map_err(to_anyhow)?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating cache dir {}", dir.display()))?;
+        crate::output::write_atomic(&artifact, &data)?;
+        let found = std::fs::metadata(&artifact).ok().and_then(|m| identity(&m)).unwrap_or_default();
+        let record = format!("{}\n{found}\n", hex::encode(Sha256::digest(&data)));
+        crate::output::write_atomic(&record_path, record.as_bytes())
+    })();
+    match stored {
+        Ok(()) => Ok((component, outcome)),
+        // No record without its artifact: the next start compiles again.
+        Err(_) => {
+            let _ = std::fs::remove_file(&record_path);
+            Ok((component, CacheOutcome::Unwritable))
+        }
+    }
 }
 
 /// The identity of a file as written: anything that rewrites, replaces or touches it changes

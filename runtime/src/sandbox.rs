@@ -15,6 +15,7 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
@@ -196,6 +197,42 @@ impl SandboxHooks {
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
 impl WasiHttpHooks for SandboxHooks {
+    /// hyper's errors in words the connector can act on: a connection closed or reset before
+    /// the response was complete is a cut connection (worth a retry), not "not valid HTTP".
+    fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {
+        use std::error::Error as _;
+        let mut io_kind = None;
+        let mut source = err.source();
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                io_kind = Some(io.kind());
+                break;
+            }
+            source = e.source();
+        }
+        let cut = matches!(
+            io_kind,
+            Some(
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        );
+        if err.is_timeout() {
+            ErrorCode::HttpResponseTimeout
+        } else if cut
+            || err.is_incomplete_message()
+            || err.is_canceled()
+            || err.is_closed()
+            || err.is_body_write_aborted()
+        {
+            ErrorCode::ConnectionTerminated
+        } else {
+            ErrorCode::HttpProtocolError
+        }
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,

@@ -150,6 +150,26 @@ fn a_changed_row_a_changed_metadata_field_another_key_and_no_signature_each_fail
         let v = verify(&wrong, None).unwrap();
         assert_eq!(v.verdict, Verdict::Untrusted, "{ext}: without a trusted key: {}", v.reason);
 
+        // A forged block: another key's name and public key over this signature's value.
+        let forged = signed(&format!("forged.{ext}"));
+        let forged_meta = if format == Format::Json {
+            forged.clone()
+        } else {
+            connector_runtime::proof::sidecar_path(&forged)
+        };
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&forged_meta).unwrap()).unwrap();
+        let other_block = signature::SignatureBlock::sign(&other, &serde_json::Map::new()).unwrap().to_json();
+        doc["signature"]["key_id"] = other_block["key_id"].clone();
+        doc["signature"]["public_key"] = other_block["public_key"].clone();
+        std::fs::write(&forged_meta, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        for trusting in [Some(trusted), Some(other.verifying_key()), None] {
+            let v = verify(&forged, trusting.as_ref()).unwrap();
+            assert_eq!(v.verdict, Verdict::MetadataChanged, "{ext}: {}", v.reason);
+            assert!(v.reason.starts_with("signature invalid"), "{}", v.reason);
+            assert!(v.key_id.is_none(), "not 'signed by' anyone");
+        }
+
         let unsigned = write(
             dir.path(),
             &format!("unsigned.{ext}"),
@@ -337,4 +357,69 @@ fn a_diff_of_two_proof_types_is_refused_before_reading_their_rows() {
     .unwrap_err();
     assert!(matches!(err, connector_runtime::proof::diff::DiffError::DifferentTypes { .. }), "{err}");
     assert!(err.to_string().contains("remediation-tickets proof") && err.to_string().contains("users proof"));
+}
+
+#[test]
+fn a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text_and_every_format_keeps_one_digest()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let hostile =
+        ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "'quoted", "'=both", "plain"];
+    let rows: Vec<Vec<Value>> = hostile.iter().enumerate().map(|(i, s)| ticket(i as i64 - 1, s)).collect();
+    let mut digests = Vec::new();
+    for (name, format) in [("f.json", Format::Json), ("f.jsonl", Format::Jsonl), ("f.csv", Format::Csv)] {
+        let path = write(dir.path(), name, format, "remediation-tickets", &ticket_fields(), &rows, None);
+        let v = verify(&path, None).unwrap();
+        assert_eq!(v.verdict, Verdict::Unsigned, "{name}: {}", v.reason);
+        digests.push(v.sha256.clone());
+        if format == Format::Csv {
+            let mut reader = csv::Reader::from_path(&path).unwrap();
+            let states: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_string()).collect();
+            for (cell, value) in states.iter().zip(hostile) {
+                if value == "plain" {
+                    assert_eq!(cell, value);
+                } else {
+                    assert_eq!(cell, &format!("'{value}"), "guarded: {value:?}");
+                }
+            }
+            let numbers: Vec<String> =
+                csv::Reader::from_path(&path).unwrap().records().map(|r| r.unwrap()[0].to_string()).collect();
+            assert_eq!(numbers[0], "-1", "numbers are numbers, not formulas");
+        }
+    }
+    assert!(
+        digests.windows(2).all(|d| d[0] == d[1]),
+        "one digest over the values in every format: {digests:?}"
+    );
+}
+
+#[test]
+fn a_proof_file_with_a_line_longer_than_the_bound_is_refused_while_reading_by_verify_and_diff() {
+    use connector_runtime::output::readback::MAX_LINE_BYTES;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in [("long.jsonl", Format::Jsonl), ("long.json", Format::Json)] {
+        let path = write(dir.path(), name, format, "remediation-tickets", &ticket_fields(), &rows(), None);
+        // One more row whose text runs past the bound, with no line feed anywhere in it.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let long = format!("{{\"ticket_number\":1,\"state\":\"{}\"", "x".repeat(MAX_LINE_BYTES + 1));
+        match format {
+            Format::Jsonl => text.push_str(&long),
+            _ => text = text.replacen("\n    {", &format!("\n    {long}}},\n    {{"), 1),
+        }
+        std::fs::write(&path, text).unwrap();
+        let v = verify(&path, None).unwrap();
+        assert_ne!(v.verdict, Verdict::Unsigned, "{name}: {}", v.reason);
+        assert!(v.reason.contains("a line longer than 16 MiB"), "{name}: {}", v.reason);
+        let input = |p: &Path| DiffInput { file: ProofFile::locate(p).unwrap(), fallback: None };
+        let rule = |_: &str, _: &[Field]| Ok(KeyRule::Field("ticket_number".into()));
+        let err = connector_runtime::proof::diff::diff(
+            &input(&path),
+            &input(&path),
+            &rule,
+            &DiffOptions { memory_budget: 16 << 20, temp_dir: None },
+            &mut Collected::default(),
+        )
+        .expect_err("refused");
+        assert!(format!("{err:#}").contains("a line longer than 16 MiB"), "{name}: {err:#}");
+    }
 }

@@ -20,8 +20,12 @@ pub enum Fault {
     /// Syntactically broken XML (a mismatched end tag) with status 200; a complete body of the
     /// path's normal root element.
     MalformedXml,
-    /// The normal body cut in the middle of an element (the connection closes cleanly).
+    /// The normal body's length announced, then the connection closes two thirds of the way in,
+    /// in the middle of an element: a cut connection.
     Truncated,
+    /// A complete HTTP response whose `Content-Length` matches its body, but the document in it
+    /// is cut in the middle of an element: a server that sent a cut document.
+    CutDocument,
     /// An HTML error page with status 200 (a proxy or captive portal).
     HtmlPage,
     /// The normal body with `Content-Type: application/json`.
@@ -315,8 +319,17 @@ pub async fn transform(fault: &Fault, response: Response<SimBody>, _base: &str) 
     let full = |parts: http::response::Parts, b: Bytes| Response::from_parts(parts, SimBody::Full(Some(b)));
     match fault {
         Fault::Truncated => {
+            let cut = bytes.slice(..bytes.len() * 2 / 3);
+            parts.headers.insert("content-length", bytes.len().to_string().parse().expect("a number"));
+            let (tx, rx) = mpsc::channel(1);
+            tokio::spawn(async move {
+                let _ = tx.send(Ok(cut)).await;
+            });
+            Response::from_parts(parts, SimBody::Stream(rx))
+        }
+        Fault::CutDocument => {
             let cut = bytes.len() * 2 / 3;
-            parts.headers.remove("content-length");
+            parts.headers.insert("content-length", cut.to_string().parse().expect("a number"));
             full(parts, bytes.slice(..cut))
         }
         Fault::WrongContentType => {
@@ -425,6 +438,7 @@ impl std::str::FromStr for FaultRule {
             "repeat-records" => Fault::RepeatRecords,
             "skip-records" => Fault::SkipRecords,
             "repeat-last" => Fault::RepeatLast,
+            "cut-document" => Fault::CutDocument,
             "echo-credentials" => Fault::EchoCredentials,
             "swap-records" => Fault::SwapRecords(text_arg("TICKET")),
             "double-record" => Fault::DoubleRecord(text_arg("TICKET")),

@@ -41,7 +41,8 @@ async fn given_each_broken_response_when_collecting_then_the_exact_error_kind_ar
         (Fault::EntityBomb, Kind::Malformed, "entity"),
         (Fault::ExternalEntity, Kind::Malformed, "entity"),
         (Fault::DeepNesting, Kind::Malformed, "nest"),
-        (Fault::Truncated, Kind::Transport, "ended before the document was complete"),
+        (Fault::Truncated, Kind::Transport, "the connection broke while the response was being read"),
+        (Fault::CutDocument, Kind::Malformed, "the server sent a cut document"),
         (Fault::ResetMidBody, Kind::Transport, ""),
         (Fault::HugeAnnounced, Kind::Denied, "larger than the host allows"),
         (Fault::HugeBody(100 << 20), Kind::Denied, "larger than the host allows"),
@@ -269,4 +270,38 @@ async fn given_a_server_that_echoes_the_credentials_when_collecting_then_the_typ
         .encode(format!("{}:{}", t.config.username, t.config.password));
     assert!(text.contains("Bad request from demo_manager:***"), "{text}");
     assert!(!text.contains(&t.config.password) && !text.contains(&token), "{text}");
+}
+
+/// A server on loopback that accepts each connection and closes it without reading the request
+/// or answering, so the kernel resets it; at most `n` connections, then it stops.
+fn resetting_server(n: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Let the request arrive: closing with it unread makes the kernel send a reset.
+            std::thread::sleep(Duration::from_millis(50));
+            drop(stream);
+        }
+    });
+    (url, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_server_that_resets_without_answering_when_collecting_then_it_is_a_retried_transport_error_named_as_such()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    let (url, accepted) = resetting_server(8);
+    let mut t = tenant(&sim, "demo_manager");
+    t.config.api_url = Some(url.clone());
+    t.policy = connector_runtime::TenantPolicy::for_origin(connector_runtime::Origin::parse(&url).unwrap());
+    let err = runtime().collect_page(&t, "users", &[], None).await.result.unwrap_err();
+    assert_eq!(kind_of(&err), Some(Kind::Transport), "{err:?}");
+    let said = err.to_string();
+    assert!(!said.contains("not valid HTTP"), "{said}");
+    assert!(said.contains("closed or reset") && said.contains("after 4 attempts"), "{said}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

@@ -104,6 +104,18 @@ fn given_a_cache_dir_when_loading_twice_then_miss_then_hit_and_a_corrupt_artifac
 }
 
 #[test]
+fn given_a_cache_dir_that_cannot_be_written_when_loading_then_the_component_runs_uncached() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder under a plain file can never be created (a read-only folder would not stop root).
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let cache_dir = dir.path().join("file").join("cache");
+    let options = RuntimeOptions { cache_dir: Some(cache_dir), ..RuntimeOptions::default() };
+    let runtime =
+        Runtime::load(std::path::Path::new(COMPONENT), &options).expect("the cache only saves time");
+    assert_eq!(runtime.info().cache, CacheOutcome::Unwritable);
+}
+
+#[test]
 fn given_a_missing_plugin_file_when_loading_then_the_error_says_how_to_build_it() {
     let err =
         Runtime::load(std::path::Path::new("/nonexistent/x.wasm"), &RuntimeOptions::default()).err().unwrap();

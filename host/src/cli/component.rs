@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use connector_runtime::proof::ConnectorInfo;
-use connector_runtime::{NetworkPolicy, Runtime, RuntimeOptions};
+use connector_runtime::{CacheOutcome, NetworkPolicy, Runtime, RuntimeOptions};
 
 use super::{Ui, exit};
 
@@ -30,10 +30,18 @@ impl Loader {
             Some(path) => Runtime::load(path, &options),
             None => Runtime::from_bytes(EMBEDDED, &options),
         };
-        loaded.map_err(|e| {
+        let runtime = loaded.map_err(|e| {
             ui.error(format!("{e:#}"));
             exit::HOST
-        })
+        })?;
+        if runtime.info().cache == CacheOutcome::Unwritable {
+            ui.info(format!(
+                "warning: the compile cache {} cannot be written; running uncached (each start compiles \
+                 the connector again: give a writable --cache-dir to save that time)",
+                options.cache_dir.as_deref().map(|d| d.display().to_string()).unwrap_or_default()
+            ));
+        }
+        Ok(runtime)
     }
 
     /// The connector's name and version for a proof's provenance: from the component's own

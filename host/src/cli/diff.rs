@@ -100,6 +100,10 @@ pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
             ui.error(format!("cannot compare: {e}"));
             exit::CONFIG
         }
+        Err(e @ DiffError::DigestMismatch { .. }) => {
+            ui.error(format!("cannot compare: {e}"));
+            exit::ROWS_CHANGED
+        }
         Err(DiffError::Other(e)) if is_broken_pipe(&e) => exit::OK,
         Err(DiffError::Other(e)) => {
             ui.error(format!("{e:#}"));

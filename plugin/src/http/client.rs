@@ -183,10 +183,12 @@ impl<'t> Client<'t> {
                 }
                 Err(Failure::Fatal(e)) => {
                     return Err(match e {
-                        Error::Transport(m) if retries > 0 => Error::Transport(format!(
-                            "{m} (after {} attempts); check the network and that the API server is up, then try again",
-                            retries + 1
-                        )),
+                        Error::Transport(m) | Error::Truncated(m) if retries > 0 => {
+                            Error::Transport(format!(
+                                "{m} (after {} attempts); check the network and that the API server is up, then try again",
+                                retries + 1
+                            ))
+                        }
                         other => other,
                     });
                 }
@@ -204,12 +206,21 @@ impl<'t> Client<'t> {
         self.requests.set(self.requests.get() + 1);
         let mut response = self.transport.send(&request, &self.timeouts).map_err(Failure::Fatal)?;
         self.read_limits(&response);
+        // A body with a length or chunked framing that ended without an HTTP error arrived whole.
+        let framed = response.header("content-length").is_some()
+            || response
+                .header("transfer-encoding")
+                .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
         match response.status {
             200..=299 => {
                 check_content_type(&response).map_err(Failure::Fatal)?;
                 // `&mut *`: the parser calls the body reader per event; one dynamic dispatch, not two.
                 match parse(&mut *response.body) {
                     Ok(v) => Ok(v),
+                    Err(Error::Truncated(m)) if framed => Err(Failure::Fatal(Error::Malformed(m.replace(
+                        "the connection was probably cut",
+                        "the body arrived whole by its HTTP framing, so the server sent a cut document",
+                    )))),
                     // Some /msp/ scripts report limits in a 200 body.
                     Err(Error::RateLimited { message, .. }) => Err(Failure::Wait {
                         seconds: self.wait_after_409(&response, concurrency_wait),

@@ -227,8 +227,17 @@ fn write_failure(e: &StreamError) -> String {
 }
 
 /// `what`, with the host's own words about it when it has any.
+/// `what (detail)`. A host's error text is its own debug form, which may run on with a host
+/// backtrace: only its first line is kept, and at most 300 bytes of it.
 fn with_detail(what: &str, detail: &str) -> String {
-    let detail = detail.trim();
+    let mut detail = detail.lines().next().unwrap_or("").trim();
+    if detail.len() > 300 {
+        let mut end = 300;
+        while !detail.is_char_boundary(end) {
+            end -= 1;
+        }
+        detail = &detail[..end];
+    }
     if detail.is_empty() { what.to_string() } else { format!("{what} ({detail})") }
 }
 
@@ -258,7 +267,10 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::ConnectionRefused => "the API server refused the connection".to_string(),
         ErrorCode::ConnectionTimeout => "connecting to the API server timed out".to_string(),
         ErrorCode::ConnectionReadTimeout => "the API server stopped sending data (timeout)".to_string(),
-        ErrorCode::ConnectionTerminated => "the connection was cut before the response ended".to_string(),
+        ErrorCode::ConnectionTerminated => {
+            "the connection was cut: the API server closed or reset it before the response was complete"
+                .to_string()
+        }
         ErrorCode::TlsCertificateError => "the API server's TLS certificate was not accepted: it is not \
             signed by an authority the host trusts for this name (a TLS-inspecting proxy, or a private \
             platform's own authority, which the host can add as a trust anchor; or a wrong API URL)"

@@ -129,6 +129,9 @@ pub struct WriterState {
     pub warnings: Vec<(String, String)>,
 }
 
+/// What a CSV text cell may not start with unguarded (see `csv_cell`).
+pub(crate) const CSV_FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
 /// The partial file of a resumable proof at `target`: `target` + `.partial`.
 pub fn partial_path(target: &Path) -> PathBuf {
     let mut name = target.as_os_str().to_owned();
@@ -447,7 +450,11 @@ impl ProofWriter {
             state.bytes
         );
         file.set_len(state.bytes)?;
-        let mut reading = readback::HashingReader { inner: &file, hasher: Sha256::new(), bytes: 0 };
+        let mut reading = readback::HashingReader {
+            inner: readback::LineBound::new(&file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
         let mut hasher = Sha256::new();
         let read =
             readback::hash_rows(&mut std::io::BufReader::new(&mut reading), format, fields, &mut hasher)
@@ -876,9 +883,14 @@ pub fn value_json(value: &Value) -> serde_json::Value {
     }
 }
 
+/// A CSV cell. A text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return, as OWASP's CSV injection guidance lists them) is written with a
+/// leading `'`, which spreadsheets show as text; so is a text that starts with `'` itself, so
+/// that reading back strips exactly one. The digest covers the values, not the cells.
 fn csv_cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
+        Value::Text(s) if s.starts_with(CSV_FORMULA_STARTS) => format!("'{s}"),
         Value::Text(s) | Value::Timestamp(s) => s.clone(),
         Value::Integer(n) => n.to_string(),
         Value::Boolean(b) => b.to_string(),

@@ -134,7 +134,11 @@ fn cell_value(kind: FieldKind, cell: &str) -> anyhow::Result<Value> {
         return Ok(Value::Null);
     }
     Ok(match kind {
-        FieldKind::Text => Value::Text(cell.to_string()),
+        // The writer guards a text that starts like a formula with one `'`.
+        FieldKind::Text => match cell.strip_prefix('\'') {
+            Some(text) if text.starts_with(super::CSV_FORMULA_STARTS) => Value::Text(text.to_string()),
+            _ => Value::Text(cell.to_string()),
+        },
         FieldKind::Timestamp => Value::Timestamp(cell.to_string()),
         FieldKind::Integer => {
             Value::Integer(cell.parse().with_context(|| format!("{cell:?} is not a whole number"))?)
@@ -182,6 +186,49 @@ fn skip_past(input: &mut dyn BufRead, marker: &[u8]) -> anyhow::Result<()> {
         if matched == marker.len() {
             return Ok(());
         }
+    }
+}
+
+/// The longest line a proof file may hold. A row this tool writes is a few KB; a file with a
+/// longer line is refused while it is read, so that memory stays bounded whatever a file holds.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// A reader that fails once more than [`MAX_LINE_BYTES`] arrive without a line feed, so that
+/// no reader above it buffers a line (or a JSON token) without bound.
+pub struct LineBound<R> {
+    inner: R,
+    run: usize,
+}
+
+impl<R> LineBound<R> {
+    /// Bounds the lines of `inner`.
+    pub fn new(inner: R) -> LineBound<R> {
+        LineBound { inner, run: 0 }
+    }
+}
+
+impl<R: Read> Read for LineBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // The first segment continues the line running into this read; the last one runs on
+        // into the next read (it is the first segment when there is no line feed).
+        let mut segments = buf[..n].split(|b| *b == b'\n');
+        let mut longest = self.run + segments.next().map_or(0, <[u8]>::len);
+        self.run = longest;
+        for segment in segments {
+            longest = longest.max(segment.len());
+            self.run = segment.len();
+        }
+        if longest > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a line longer than {} MiB: not a proof this tool reads (it writes one row a line)",
+                    MAX_LINE_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(n)
     }
 }
 
@@ -551,5 +598,29 @@ pub fn parse_strict_object(bytes: &[u8]) -> anyhow::Result<serde_json::Map<Strin
     match serde_json::from_slice::<StrictValue>(bytes)?.0 {
         serde_json::Value::Object(map) => Ok(map),
         _ => bail!("not a JSON object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_longer_than_the_bound_fails_the_read_and_shorter_lines_pass() {
+        let mut long = b"head\n".to_vec();
+        long.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 1));
+        let mut out = Vec::new();
+        let err = std::io::BufReader::new(LineBound::new(&long[..])).read_to_end(&mut out).unwrap_err();
+        assert!(err.to_string().contains("a line longer than 16 MiB"), "{err}");
+        // A long line whose line feed arrives within the same read is caught too.
+        let mut inside = vec![b'z'; MAX_LINE_BYTES + 10];
+        inside.push(b'\n');
+        let err = LineBound::new(&inside[..]).read(&mut vec![0; inside.len()]).unwrap_err();
+        assert!(err.to_string().contains("a line longer"), "{err}");
+        let mut lines = b"a\n".repeat(1000);
+        lines.extend(std::iter::repeat_n(b'y', MAX_LINE_BYTES));
+        out.clear();
+        std::io::BufReader::new(LineBound::new(&lines[..])).read_to_end(&mut out).unwrap();
+        assert_eq!(out, lines);
     }
 }

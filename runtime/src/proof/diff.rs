@@ -191,6 +191,21 @@ pub enum DiffError {
         /// The new file.
         new_path: String,
     },
+    /// A proof's rows do not match the digest its metadata states: it changed after it was
+    /// written, and any difference found would be that change, not Qualys'.
+    #[error(
+        "{path}: its {rows} rows have SHA-256 {found}, but the proof states {stated}: it was changed after collection (run verify on it); nothing was compared"
+    )]
+    DigestMismatch {
+        /// The file.
+        path: String,
+        /// Rows read.
+        rows: u64,
+        /// The digest recomputed.
+        found: String,
+        /// What the metadata states (row count and digest).
+        stated: String,
+    },
     /// A proof cannot be read as one.
     #[error("{path}: {error:#}")]
     Unreadable {
@@ -355,6 +370,24 @@ fn sort_side(
         Ok(r) => r,
         Err(ReadError::Metadata(e) | ReadError::Rows(e)) => return Err(unreadable(e)),
     };
+    // Checked before any change is reported: a proof edited after collection is refused. A rows
+    // file that lost its sidecar states nothing to check against.
+    if let Some(metadata) = &read.metadata {
+        let stated_rows = metadata.get("row_count").and_then(Value::as_u64);
+        let stated_sha = metadata.get("sha256").and_then(Value::as_str);
+        if stated_rows != Some(read.rows) || stated_sha != Some(read.sha256.as_str()) {
+            return Err(DiffError::DigestMismatch {
+                path: input.file.display(),
+                rows: read.rows,
+                found: read.sha256.clone(),
+                stated: format!(
+                    "{} rows with {}",
+                    stated_rows.map_or("no count of".to_string(), |n| n.to_string()),
+                    stated_sha.unwrap_or("no digest")
+                ),
+            });
+        }
+    }
     let sorted =
         sorter.finish().map_err(|e| unreadable(anyhow::Error::new(e).context("sorting its rows")))?;
     let side = Side {

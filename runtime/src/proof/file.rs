@@ -94,6 +94,7 @@ impl ProofFile {
             (Some(s), _) => read_sidecar(s).map(Some).map_err(ReadError::Metadata),
             (None, Format::Json) => {
                 let mut file = std::fs::File::open(&self.rows)
+                    .map(readback::LineBound::new)
                     .with_context(|| format!("opening {}", self.rows.display()))
                     .map_err(ReadError::Metadata)?;
                 readback::read_json_proof(&mut file, true, &mut |_| Ok(()), &mut |_| Ok(())).map(Some)
@@ -124,6 +125,7 @@ impl ProofFile {
         };
         let open = |p: &Path| {
             std::fs::File::open(p)
+                .map(readback::LineBound::new)
                 .with_context(|| format!("opening {}", p.display()))
                 .map_err(ReadError::Metadata)
         };
@@ -175,7 +177,19 @@ fn sidecar_name(sidecar: &Option<PathBuf>) -> String {
 
 /// A sidecar's object (no member twice, at any depth).
 fn read_sidecar(path: &Path) -> anyhow::Result<Map<String, Value>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    // Metadata is a few KB; a larger file is not read whole.
+    file.take(readback::MAX_LINE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() <= readback::MAX_LINE_BYTES,
+        "{} is larger than {} MiB: not a proof's metadata",
+        path.display(),
+        readback::MAX_LINE_BYTES >> 20
+    );
     readback::parse_strict_object(&bytes)
         .with_context(|| format!("{} is not a proof's metadata", path.display()))
 }
@@ -184,7 +198,7 @@ fn read_sidecar(path: &Path) -> anyhow::Result<Map<String, Value>> {
 /// proof type of a rows file that has lost its sidecar.
 pub fn first_field_names(file: &ProofFile) -> anyhow::Result<Vec<String>> {
     use std::io::BufRead as _;
-    let mut input = BufReader::new(std::fs::File::open(&file.rows)?);
+    let mut input = BufReader::new(readback::LineBound::new(std::fs::File::open(&file.rows)?));
     match file.format {
         Format::Csv => {
             let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);

@@ -121,22 +121,27 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> anyhow::Result<Ver
         Ok(b) => b,
         Err(e) => return done(outcome, Verdict::MetadataChanged, format!("metadata changed: {e:#}")),
     };
+    // First whether the signature holds at all, under the key it names: a forged block naming
+    // another key is an invalid signature, not a proof "signed by" that key.
+    if !block.holds(&statement, &block.public_key)? {
+        let reason = format!(
+            "signature invalid: it does not hold under the key it names ({}): the metadata changed, or the \
+             signature was forged (the row digest is part of the metadata: rows changed together with \
+             their digest read the same way)",
+            block.key_id
+        );
+        return done(outcome, Verdict::MetadataChanged, reason);
+    }
     outcome.key_id = Some(block.key_id.clone());
-    let key = trusted.unwrap_or(&block.public_key);
-    if *key != block.public_key {
+    if let Some(key) = trusted
+        && *key != block.public_key
+    {
         let reason = format!(
             "wrong key: the proof is signed by key {}, not by the key given ({})",
             block.key_id,
             key_id(key)
         );
         return done(outcome, Verdict::WrongKey, reason);
-    }
-    if !block.holds(&statement, key)? {
-        let reason =
-            "metadata changed: the signature does not match the metadata (the row digest is part of \
-                      it: rows changed together with their digest read the same way)"
-                .to_string();
-        return done(outcome, Verdict::MetadataChanged, reason);
     }
     match trusted {
         Some(_) => {
