@@ -337,3 +337,67 @@ async fn a_diff_refuses_a_proof_whose_rows_no_longer_match_its_digest_before_rep
     assert!(text(&o).contains("changed after collection") && text(&o).contains("new.json"), "{}", text(&o));
     assert!(o.stdout.is_empty(), "no change reported: {}", text(&o));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_set_from_collect_all_verifies_whole_and_fails_when_a_proof_is_removed_swapped_or_the_manifest_edited()
+ {
+    let (sim, sim_a_week_later) = (sim(0).await, sim(DAY).await);
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "set.key");
+    let set = dir.path().join("set");
+    let o = run(vec![
+        "collect".into(),
+        "--api-url".into(),
+        sim.url(),
+        "--allow-private-network".into(),
+        "--all".into(),
+        "--format".into(),
+        "jsonl".into(),
+        "--out-dir".into(),
+        s(&set),
+        "--sign-key".into(),
+        s(&key),
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["signature"]["scheme"], "evidence-manifest-v1");
+    let o = verify(&set, Some(&public));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        6,
+        "the manifest and five proofs: {}",
+        text(&o)
+    );
+
+    let sidecar = |p: &Path| PathBuf::from(format!("{}.proof.json", p.display()));
+    // A proof removed from the set.
+    let users = set.join("users.jsonl");
+    let kept = std::fs::read(&users).unwrap();
+    let kept_sidecar = dir.path().join("kept-sidecar");
+    std::fs::copy(sidecar(&users), &kept_sidecar).unwrap();
+    std::fs::remove_file(&users).unwrap();
+    let o = verify(&set.join("manifest.json"), Some(&public));
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(text(&o).contains("users.jsonl: missing"), "{}", text(&o));
+    // Swapped for another signed proof of the same type (an older collect).
+    let other = dir.path().join("other-users.jsonl");
+    collect(&sim_a_week_later, "users", "jsonl", &other, &["--sign-key", &s(&key)]).await;
+    std::fs::copy(&other, &users).unwrap();
+    std::fs::copy(sidecar(&other), sidecar(&users)).unwrap();
+    let o = verify(&set, Some(&public));
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    std::fs::write(&users, &kept).unwrap();
+    let o = verify(&set, Some(&public));
+    assert_eq!(o.status.code(), Some(11), "the sidecar is still the other proof's: {}", text(&o));
+    std::fs::copy(&kept_sidecar, sidecar(&users)).unwrap();
+    assert_eq!(verify(&set, Some(&public)).status.code(), Some(0), "restored");
+    // The manifest edited to drop the proof: its signature no longer holds.
+    let mut edited = manifest.clone();
+    edited["proofs"].as_array_mut().unwrap().retain(|p| p["proof_type"] != "users");
+    std::fs::write(set.join("manifest.json"), serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+    let o = verify(&set, Some(&public));
+    assert_eq!(o.status.code(), Some(11), "{}", text(&o));
+    assert!(text(&o).contains("signature invalid"), "{}", text(&o));
+}

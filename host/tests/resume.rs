@@ -213,7 +213,7 @@ async fn given_collect_all_stopped_in_its_last_proof_then_resume_keeps_the_compl
     let restarted = restart(port).await;
     let o = run(with(all(&url, &out), &["--resume"])).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("complete in an earlier run, kept"), "{}", text(&o));
+    assert!(text(&o).contains("complete in an earlier run, checked and kept"), "{}", text(&o));
     assert!(
         restarted.requests().iter().all(|r| r.path == TICKETS),
         "only the interrupted proof is collected again"
@@ -441,4 +441,62 @@ async fn a_resumed_proof_records_when_it_resumed_how_many_rows_came_from_disk_an
             assert!(resumed[0]["checkpoint_signed_by"].is_null());
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_whose_cursor_the_connector_refuses_says_how_to_start_over_not_to_resume_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Simulator::start(config(0)).await.unwrap();
+    let out = dir.path().join("tickets.jsonl");
+    interrupted(&sim, "jsonl", &out, &[]).await;
+    let cp_path = sibling(&out, ".checkpoint");
+    let mut cp = read_json(&cp_path);
+    cp["next_cursor"] = "not-a-cursor".into();
+    write_json(&cp_path, &cp);
+    let o = run(with(tickets_args(&sim.url(), "jsonl", &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains("cursor") && said.contains("collect again without --resume"), "{said}");
+    assert!(!said.contains("to continue from page"), "no hint that fails the same way: {said}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_collect_all_collects_again_a_proof_that_changed_on_disk_since_the_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = |url: &str, out: &Path| -> Vec<String> {
+        ["collect", "--api-url", url, "--all", "--format", "csv", "--out-dir"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.display().to_string()])
+            .collect()
+    };
+    // Where the tickets proof starts, in requests: the proof types before it take the same calls.
+    let clean_sim = Simulator::start(config(0)).await.unwrap();
+    let clean = dir.path().join("clean");
+    assert_eq!(run(all(&clean_sim.url(), &clean)).await.status.code(), Some(0));
+    let first_ticket_call = clean_sim.requests().iter().position(|r| r.path == TICKETS).unwrap() as u64;
+
+    let sim = Simulator::start(config(0)).await.unwrap();
+    sim.add_fault(FaultRule {
+        from: first_ticket_call + 1,
+        ..FaultRule::always(TICKETS, Fault::Status(400))
+    });
+    let out = dir.path().join("proofs");
+    let o = run(all(&sim.url(), &out)).await;
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    sim.clear_faults();
+    // An edited row in a proof the first run completed.
+    let users = out.join("users.csv");
+    let edited = std::fs::read_to_string(&users).unwrap().replacen("Manager", "Reader", 1);
+    std::fs::write(&users, edited).unwrap();
+
+    let o = run(with(all(&sim.url(), &out), &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains("users: users.csv is not the proof the earlier run completed; collecting it again"),
+        "{said}"
+    );
+    assert!(said.contains("assets: complete in an earlier run, checked and kept"), "{said}");
+    assert_eq!(std::fs::read(&users).unwrap(), std::fs::read(clean.join("users.csv")).unwrap());
 }

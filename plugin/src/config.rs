@@ -8,6 +8,9 @@ use crate::error::Error;
 use crate::http::Timeouts;
 use crate::http::client::DEFAULT_MAX_INLINE_WAIT_SECS;
 
+/// The longest user name or password accepted.
+pub const MAX_CREDENTIAL_BYTES: usize = 1024;
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -55,6 +58,16 @@ pub fn validate(raw: &RawConfig<'_>) -> Result<Settings, Error> {
     }
     if raw.password.is_empty() {
         return Err(Error::InvalidConfig("the Qualys password is empty (QUALYS_PASSWORD)".into()));
+    }
+    // Qualys logins and passwords are short; one of kilobytes is a mistake (a file's content
+    // pasted in), and its Basic header would exceed what any HTTP stack sends.
+    for (what, value) in [("user name", raw.username), ("password", raw.password)] {
+        if value.len() > MAX_CREDENTIAL_BYTES {
+            return Err(Error::InvalidConfig(format!(
+                "the Qualys {what} is {} bytes long, more than the {MAX_CREDENTIAL_BYTES} any Qualys account uses; check the credentials",
+                value.len()
+            )));
+        }
     }
     if raw.username.contains(':') {
         return Err(Error::InvalidConfig("the Qualys user name must not contain ':'".into()));

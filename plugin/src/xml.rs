@@ -118,19 +118,28 @@ pub fn read_error_body(body: &mut dyn BufRead, http_status: u16) -> Result<(), E
 /// inlined (in wasm a `call_indirect` with its checks). Copying each chunk of the body into a
 /// buffer of our own makes those calls direct and inlinable, for one dynamic call and one bulk
 /// copy per chunk instead of several dynamic calls per event.
+///
+/// It also bounds what quick-xml would buffer for one event: whitespace, a comment, an
+/// attribute list or a text run longer than [`MAX_RUN_BYTES`] without a `<` is refused as it
+/// streams in, instead of growing the parser's buffer to the size of the response.
 struct Chunks<'a> {
     inner: &'a mut dyn BufRead,
     buf: Vec<u8>,
     pos: usize,
     len: usize,
+    /// Bytes taken since the last `<`.
+    run: usize,
 }
+
+/// The longest run of a document without a `<` (twice the longest text kept, [`MAX_TEXT_BYTES`]).
+pub const MAX_RUN_BYTES: usize = 2 * MAX_TEXT_BYTES;
 
 /// Bytes taken from the body at a time (the transport reads 64 KiB at a time too).
 const CHUNK: usize = 64 * 1024;
 
 impl<'a> Chunks<'a> {
     fn new(inner: &'a mut dyn BufRead) -> Chunks<'a> {
-        Chunks { inner, buf: Vec::new(), pos: 0, len: 0 }
+        Chunks { inner, buf: Vec::new(), pos: 0, len: 0, run: 0 }
     }
 
     /// Takes the next chunk; kept out of line so that `fill_buf` inlines into quick-xml.
@@ -144,6 +153,29 @@ impl<'a> Chunks<'a> {
         self.buf[..n].copy_from_slice(&available[..n]);
         self.inner.consume(n);
         (self.pos, self.len) = (0, n);
+        // The run ending at this chunk's first `<` is checked before a later `<` restarts it.
+        let chunk = &self.buf[..n];
+        let ended = match chunk.iter().position(|b| *b == b'<') {
+            Some(first) => {
+                let ended = self.run + first;
+                self.run = n - 1 - chunk.iter().rposition(|b| *b == b'<').unwrap_or(first);
+                ended
+            }
+            None => {
+                self.run += n;
+                self.run
+            }
+        };
+        if ended > MAX_RUN_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "more than {} MiB without markup (whitespace, a comment, an attribute list or text): \
+                     not an answer Qualys gives",
+                    MAX_RUN_BYTES >> 20
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -704,6 +736,9 @@ impl<'a> Doc<'a> {
         match e {
             quick_xml::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
                 Error::Denied(format!("reading the response stopped: {io}"))
+            }
+            quick_xml::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::malformed(format!("the response was refused while it was read: {io}"))
             }
             quick_xml::Error::Io(io) => Error::Transport(format!("reading the response failed: {io}")),
             // The body ended inside markup: a cut connection, or a cut document (the client tells).

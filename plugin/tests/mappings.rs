@@ -259,3 +259,24 @@ fn account_and_request_errors_are_typed_whatever_the_http_status_and_declaration
     let err = Users::parse(&mut &fixture("generic_return_ip_not_allowed.xml")[..]).unwrap_err();
     assert!(matches!(&err, Error::Authentication(m) if m.contains("IP address")), "{err:?}");
 }
+
+#[test]
+fn whitespace_comment_or_attribute_bloat_is_refused_as_it_streams_in_not_buffered_whole() {
+    use qualys_connector::xml::MAX_RUN_BYTES;
+    let doc = String::from_utf8(fixture("user_list.xml")).unwrap();
+    let at = doc.find("<USER_LIST>").expect("a user list") + "<USER_LIST>".len();
+    let bloat = MAX_RUN_BYTES + 1;
+    for (what, filler) in [
+        ("whitespace", " ".repeat(bloat)),
+        ("comment", format!("<!--{}-->", "c".repeat(bloat))),
+        ("attribute", format!("<PAD a=\"{}\"/>", "a".repeat(bloat))),
+    ] {
+        let body = format!("{}{filler}{}", &doc[..at], &doc[at..]);
+        match Users::parse(&mut body.as_bytes()) {
+            Err(Error::Malformed(m)) => assert!(m.contains("without markup"), "{what}: {m}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    // The same document without bloat reads.
+    assert!(Users::parse(&mut doc.as_bytes()).is_ok());
+}

@@ -36,8 +36,10 @@ pub enum Fault {
     NonUtf8,
     /// `Content-Length` announces 2 GB; a few bytes follow, then the connection closes.
     HugeAnnounced,
-    /// An actual body of this many bytes (a valid document padded with a huge comment).
+    /// An actual body of this many bytes (a valid document padded with comments of 1 KiB).
     HugeBody(u64),
+    /// A valid document with one comment of this many bytes in it: bloat without markup.
+    CommentBloat(u64),
     /// An entity-expansion ("billion laughs") document.
     EntityBomb,
     /// A document referencing an external entity (`file:///etc/passwd`).
@@ -336,15 +338,20 @@ pub async fn transform(fault: &Fault, response: Response<SimBody>, _base: &str) 
             parts.headers.insert("content-type", "application/json".parse().expect("valid"));
             full(parts, bytes)
         }
-        Fault::HugeBody(size) => {
+        Fault::HugeBody(size) | Fault::CommentBloat(size) => {
             let size = *size;
+            // 1 MiB of padding: many comments of 1 KiB each, or the inside of one comment.
+            let chunk = match fault {
+                Fault::HugeBody(_) => Bytes::from(format!("<!--{}-->", "x".repeat(1017)).repeat(1024)),
+                _ => Bytes::from(vec![b'x'; 1 << 20]),
+            };
+            let (open, close) = if matches!(fault, Fault::HugeBody(_)) { ("", "") } else { ("<!--", "-->") };
             let (tx, rx) = mpsc::channel(8);
             tokio::spawn(async move {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                // Pad inside the root element with a comment, so the document stays valid.
+                // Pad inside the root element, so the document stays valid.
                 let at = text.rfind("</").unwrap_or(text.len());
-                let _ = tx.send(Ok(Bytes::from(text[..at].to_string() + "<!--"))).await;
-                let chunk = Bytes::from(vec![b'x'; 1 << 20]);
+                let _ = tx.send(Ok(Bytes::from(text[..at].to_string() + open))).await;
                 let mut sent = 0u64;
                 while sent < size {
                     if tx.send(Ok(chunk.clone())).await.is_err() {
@@ -352,7 +359,7 @@ pub async fn transform(fault: &Fault, response: Response<SimBody>, _base: &str) 
                     }
                     sent += chunk.len() as u64;
                 }
-                let _ = tx.send(Ok(Bytes::from("-->".to_string() + &text[at..]))).await;
+                let _ = tx.send(Ok(Bytes::from(close.to_string() + &text[at..]))).await;
             });
             parts.headers.remove("content-length");
             Response::from_parts(parts, SimBody::Stream(rx))
@@ -423,6 +430,7 @@ impl std::str::FromStr for FaultRule {
             "non-utf8" => Fault::NonUtf8,
             "huge-announced" => Fault::HugeAnnounced,
             "huge-body" => Fault::HugeBody(num(100 << 20)?),
+            "comment-bloat" => Fault::CommentBloat(num(20 << 20)?),
             "entity-bomb" => Fault::EntityBomb,
             "external-entity" => Fault::ExternalEntity,
             "deep-nesting" => Fault::DeepNesting,

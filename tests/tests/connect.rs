@@ -204,3 +204,23 @@ async fn given_a_deactivated_account_state_list_then_every_state_is_diagnosed() 
         assert!(matches!(err, ConnectorError::Authentication(_)), "{state:?}: {err:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_password_of_100_kb_when_connecting_or_collecting_then_it_is_an_invalid_config_error_not_a_crash()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    let mut t = tenant(&sim, "demo_manager");
+    t.config.password = "p".repeat(100 * 1024);
+    for result in [
+        runtime().connect(&t).await.result.map(|_| ()),
+        runtime().collect_page(&t, "users", &[], None).await.result.map(|_| ()),
+    ] {
+        match result.unwrap_err() {
+            CallError::Connector(ConnectorError::InvalidConfig(m)) => {
+                assert!(m.contains("password is 102400 bytes long") && !m.contains("ppp"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(sim.requests().is_empty(), "nothing sent");
+}

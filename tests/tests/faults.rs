@@ -46,6 +46,7 @@ async fn given_each_broken_response_when_collecting_then_the_exact_error_kind_ar
         (Fault::ResetMidBody, Kind::Transport, ""),
         (Fault::HugeAnnounced, Kind::Denied, "larger than the host allows"),
         (Fault::HugeBody(100 << 20), Kind::Denied, "larger than the host allows"),
+        (Fault::CommentBloat(20 << 20), Kind::Malformed, "without markup"),
         (Fault::Status(500), Kind::Upstream(500), "HTTP 500"),
         (Fault::Status(502), Kind::Upstream(502), "HTTP 502"),
         (Fault::Status(503), Kind::Upstream(503), "HTTP 503"),
@@ -304,4 +305,53 @@ async fn given_a_server_that_resets_without_answering_when_collecting_then_it_is
     assert!(!said.contains("not valid HTTP"), "{said}");
     assert!(said.contains("closed or reset") && said.contains("after 4 attempts"), "{said}");
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_server_that_never_answers_when_collecting_then_it_ends_as_a_transport_error_after_two_attempts_inside_the_deadline()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    sim.add_fault(FaultRule::always("/msp/user_list.php", Fault::Hang(30_000)));
+    let mut t = tenant(&sim, "demo_manager");
+    // The default timeouts scaled down from 300 s to 1 s; the deadline keeps its distance.
+    t.config.timeouts = Some(connector_runtime::types::Timeouts {
+        connect_ms: 1000,
+        first_byte_ms: 1000,
+        between_bytes_ms: 1000,
+    });
+    // Two attempts of 1 s and a back-off of at most 1 s fit; four attempts would not.
+    t.policy.call_deadline = Duration::from_secs(5);
+    let err = runtime().collect_page(&t, "users", &[], None).await.result.unwrap_err();
+    assert_eq!(kind_of(&err), Some(Kind::Transport), "a network error, not the deadline: {err:?}");
+    let said = err.to_string();
+    assert!(said.contains("(timeout) (after 2 attempts); check the network"), "{said}");
+}
+
+#[test]
+fn the_default_timeouts_and_retries_end_a_hung_call_well_before_the_default_deadline() {
+    use qualys_connector::http::client::{MAX_BACKOFF, RETRY_WINDOW_TIMEOUTS};
+    let first_byte = qualys_connector::http::Timeouts::default().first_byte;
+    // The last retry starts inside the window (after a back-off) and waits one first-byte timeout.
+    let worst = first_byte.mul_f64(RETRY_WINDOW_TIMEOUTS) + MAX_BACKOFF + first_byte;
+    let deadline = connector_runtime::TenantPolicy::for_origin(
+        connector_runtime::Origin::parse("https://qualysapi.qualys.com").unwrap(),
+    )
+    .call_deadline;
+    assert!(worst < deadline, "{worst:?} must end before {deadline:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn given_a_48_mib_comment_inside_a_response_when_collecting_then_it_is_refused_as_it_streams_in_with_memory_bounded_by_the_run_limit()
+ {
+    let sim = simulator(SimConfig::default()).await;
+    sim.add_fault(FaultRule::always("/msp/user_list.php", Fault::CommentBloat(48 << 20)));
+    let t = tenant(&sim, "demo_manager");
+    let report = runtime().collect_page(&t, "users", &[], None).await;
+    let err = report.result.expect_err("refused");
+    assert_eq!(kind_of(&err), Some(Kind::Malformed), "{err:?}");
+    assert!(err.to_string().contains("8 MiB without markup"), "{err}");
+    assert_eq!(sim.requests().len(), 1, "not retried");
+    // The parser never held the 48 MiB comment: its buffer stops growing at the 8 MiB run limit
+    // (28 MB measured, with the buffer's last reallocation and the component's own memory).
+    assert!(report.peak_memory_bytes < 32 << 20, "guest peak {} bytes", report.peak_memory_bytes);
 }

@@ -6,14 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use connector_runtime::proof::{AccountInfo, ConnectorInfo, HostInfo, Resumption, SigningKey};
-use connector_runtime::types::ProofType;
+use connector_runtime::CallError;
+use connector_runtime::proof::signature::MANIFEST_SCHEME;
+use connector_runtime::proof::{
+    self, AccountInfo, ConnectorInfo, HostInfo, Resumption, SignatureBlock, SigningKey, Verdict,
+};
+use connector_runtime::types::{ConnectorError, ProofType};
 use connector_runtime::{
     CollectOptions, CollectRequest, CollectStats, Format, Progress, ProofMeta, ProofSummary, ProofWriter,
     Provenance, Runtime, Tenant, collect_proof, output,
 };
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 
 use super::checkpoint::{self, CheckpointedSink, Identity};
 use super::component::Loader;
@@ -137,13 +140,31 @@ impl Job<'_> {
         criteria: &[(String, String)],
         output: Option<&Path>,
     ) -> (u8, Option<(ProofSummary, CollectStats)>) {
-        match self.one_outcome(id, criteria, output).await {
+        self.one_resuming(id, criteria, output, self.resume).await
+    }
+
+    /// [`Job::one`], resuming from the checkpoint when `resume`.
+    async fn one_resuming(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: Option<&Path>,
+        resume: bool,
+    ) -> (u8, Option<(ProofSummary, CollectStats)>) {
+        match self.one_outcome(id, criteria, output, resume).await {
             Outcome::Done(done) => (exit::OK, Some(*done)),
             Outcome::Failed(code) => (code, None),
         }
     }
 
-    async fn one_outcome(&self, id: &str, criteria: &[(String, String)], output: Option<&Path>) -> Outcome {
+    /// One proof; `resume` continues it from its checkpoint.
+    async fn one_outcome(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: Option<&Path>,
+        resume: bool,
+    ) -> Outcome {
         let ui = self.ui;
         let proof = match find(self.runtime, ui, id).await {
             Ok(p) => p,
@@ -171,7 +192,7 @@ impl Job<'_> {
                 return Outcome::Failed(exit::CONFIG);
             }
         };
-        if self.resume && destination.file().is_none() {
+        if resume && destination.file().is_none() {
             ui.error("--resume continues a collect written to a regular file: give the same --output");
             return Outcome::Failed(exit::CONFIG);
         }
@@ -186,7 +207,7 @@ impl Job<'_> {
         };
         let started = Instant::now();
         let (mut sink, cursor): (CheckpointedSink, Option<String>) = match resumable {
-            Some(target) => match self.checkpointed(&proof, &identity, target) {
+            Some(target) => match self.checkpointed(&proof, &identity, target, resume) {
                 Ok(opened) => opened,
                 Err(code) => return Outcome::Failed(code),
             },
@@ -249,7 +270,18 @@ impl Job<'_> {
             }
             Some(Err(e)) => {
                 ui.error(format!("{}: {}", proof.id, e.error));
-                self.keep_or_discard(sink, resumable, &proof.id, Some(e.stats.requests));
+                let bad_cursor = matches!(&e.error, CallError::Connector(ConnectorError::InvalidCursor(_)));
+                match resumable.filter(|_| bad_cursor && sink.before.0 > 0) {
+                    // Resuming again would fail the same way: say how to start over instead.
+                    Some(target) => ui.error(format!(
+                        "{}: the checkpoint's cursor cannot continue this collect; delete {} and {} and \
+                         collect again without --resume",
+                        proof.id,
+                        checkpoint::path_for(target).display(),
+                        output::partial_path(target).display()
+                    )),
+                    None => self.keep_or_discard(sink, resumable, &proof.id, Some(e.stats.requests)),
+                }
                 Outcome::Failed(exit::code(&e.error))
             }
             None => {
@@ -312,6 +344,7 @@ impl Job<'_> {
         proof: &ProofType,
         identity: &Identity,
         target: &Path,
+        resume: bool,
     ) -> Result<(CheckpointedSink, Option<String>), u8> {
         let ui = self.ui;
         let saved = checkpoint::load(target).map_err(|e| {
@@ -322,7 +355,7 @@ impl Job<'_> {
             ui.error(message);
             code
         };
-        match (self.resume, saved) {
+        match (resume, saved) {
             (true, Some(cp)) => {
                 if let Some(why) = cp.mismatch(identity) {
                     return Err(fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display())));
@@ -480,21 +513,51 @@ impl Job<'_> {
             Ok(r) => r,
             Err(code) => return code,
         };
+        // What the earlier run recorded as complete is read back from disk: each is kept only if
+        // its file still holds the proof recorded, and verifies (under the signing key when
+        // signing); otherwise it is collected again.
+        let key = self.signer.as_ref().map(SigningKey::verifying_key);
+        run.done.retain(|entry| {
+            let name = entry.get("file").and_then(|v| v.as_str()).unwrap_or_default();
+            let path = dir.join(name);
+            let id = entry.get("proof_type").and_then(|v| v.as_str()).unwrap_or_default();
+            let digest_of = |file: Option<&str>| file.and_then(|f| proof::file_sha256(&dir.join(f)).ok());
+            let metadata = entry.get("metadata").and_then(|v| v.as_str());
+            let same_file = !name.contains(['/', '\\'])
+                && !metadata.is_some_and(|m| m.contains(['/', '\\']))
+                && digest_of(Some(name)).as_deref() == entry.get("sha256_file").and_then(|v| v.as_str())
+                && digest_of(metadata).as_deref() == entry.get("sha256_metadata").and_then(|v| v.as_str());
+            let verified = same_file
+                && proof::verify(&path, key.as_ref()).is_ok_and(|v| {
+                    let wanted = if key.is_some() { Verdict::Verified } else { Verdict::Unsigned };
+                    v.verdict == wanted
+                        && Some(v.sha256.as_str()) == entry.get("sha256_rows").and_then(|v| v.as_str())
+                });
+            if !verified {
+                ui.info(format!(
+                    "{id}: {name} is not the proof the earlier run completed; collecting it again"
+                ));
+            }
+            verified
+        });
         let mut worst = exit::OK;
         for t in &types {
             if run.done.iter().any(|e| e.get("proof_type").and_then(|v| v.as_str()) == Some(t.id.as_str())) {
-                ui.info(format!("{}: complete in an earlier run, kept", t.id));
+                ui.info(format!("{}: complete in an earlier run, checked and kept", t.id));
                 continue;
             }
             let path = dir.join(format!("{}.{}", t.id, self.format.extension()));
-            let (code, summary) = self.one(&t.id, &[], Some(&path)).await;
+            // A resumed set continues the proof type that has a checkpoint; the others start anew.
+            let resume = self.resume && checkpoint::path_for(&path).exists();
+            let (code, summary) = self.one_resuming(&t.id, &[], Some(&path), resume).await;
             match summary {
                 Some((s, stats)) => {
                     run.done.push(serde_json::json!({
                         "proof_type": t.id, "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
                         "rows": s.row_count, "pages": stats.pages, "sha256_rows": s.sha256,
-                        "sha256_file": file_digest(&path), "warnings": s.warnings.len(),
+                        "sha256_file": proof::file_sha256(&path).ok(), "warnings": s.warnings.len(),
                         "metadata": s.sidecar.as_ref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().into_owned()),
+                        "sha256_metadata": s.sidecar.as_ref().and_then(|p| proof::file_sha256(p).ok()),
                         "signed_by": s.signed_by,
                     }));
                     if let Err(e) = output::write_atomic(
@@ -518,13 +581,29 @@ impl Job<'_> {
         }
         let mut entries = run.done.clone();
         entries.extend(run.failed.iter().cloned());
-        let manifest = serde_json::json!({
+        let mut manifest = serde_json::json!({
             "collected_at": run.collected_at,
             "platform": self.tenant.config.platform.to_ascii_uppercase(),
             "api_url": self.tenant.config.api_url,
             "format": self.format,
             "proofs": entries,
         });
+        // Signed with the proofs' key: no proof can leave or join the set unnoticed.
+        if let (Some(key), Some(members)) = (&self.signer, manifest.as_object_mut()) {
+            match SignatureBlock::sign_under(
+                MANIFEST_SCHEME,
+                key,
+                &proof::verify::manifest_statement(members),
+            ) {
+                Ok(block) => {
+                    members.insert("signature".into(), block.to_json_under(MANIFEST_SCHEME));
+                }
+                Err(e) => {
+                    ui.error(format!("signing the manifest: {e:#}"));
+                    return exit::HOST;
+                }
+            }
+        }
         let text = serde_json::to_vec_pretty(&manifest).expect("json");
         if let Err(e) = output::write_atomic(&manifest_path, &text) {
             ui.error(format!("{e:#}"));
@@ -674,10 +753,6 @@ async fn find(runtime: &Runtime, ui: &Ui, id: &str) -> Result<ProofType, u8> {
         ui.error(format!("unknown proof type '{id}'; known: {}", ids.join(", ")));
         exit::CONFIG
     })
-}
-
-fn file_digest(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| hex::encode(sha2::Sha256::digest(&b)))
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@ pub const MAX_RETRIES: u32 = 3;
 pub const BASE_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest back-off delay between retries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A retry starts only while less than this many first-byte timeouts have passed since the
+/// call's first attempt. So a server that never answers is asked twice, not four times: with
+/// the default 300 s first-byte timeout a hung server ends as a transport error after about
+/// 600 s, well inside a host's default 900 s call deadline, instead of running into it.
+pub const RETRY_WINDOW_TIMEOUTS: f64 = 1.5;
 /// How many 409s one call rides out before handing the wait to the host.
 pub const MAX_RATE_LIMIT_WAITS: u32 = 5;
 /// Default longest wait ridden out in the component; longer waits return `rate-limited`.
@@ -158,6 +163,8 @@ impl<'t> Client<'t> {
         let mut retries = 0;
         let mut waits = 0;
         let mut concurrency_wait = CONCURRENCY_BACKOFF_SECS;
+        let started = self.transport.monotonic_ms();
+        let window_ms = (self.timeouts.first_byte.as_millis() as f64 * RETRY_WINDOW_TIMEOUTS) as u64;
         loop {
             match self.attempt(call, parse, &mut concurrency_wait) {
                 Ok(v) => return Ok(v),
@@ -175,7 +182,11 @@ impl<'t> Client<'t> {
                         ),
                     });
                 }
-                Err(Failure::Fatal(e)) if e.is_transient() && retries < MAX_RETRIES => {
+                Err(Failure::Fatal(e))
+                    if e.is_transient()
+                        && retries < MAX_RETRIES
+                        && self.transport.monotonic_ms().saturating_sub(started) < window_ms =>
+                {
                     let cap = (BASE_BACKOFF * 2u32.pow(retries)).min(MAX_BACKOFF);
                     let ms = self.transport.random_below(cap.as_millis() as u64 + 1);
                     retries += 1;

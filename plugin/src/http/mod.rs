@@ -71,4 +71,6 @@ pub trait Transport {
     fn random_below(&self, bound: u64) -> u64;
     /// The wall-clock time, in seconds since the Unix epoch.
     fn now(&self) -> i64;
+    /// A monotonic clock, in milliseconds from an arbitrary origin.
+    fn monotonic_ms(&self) -> u64;
 }

@@ -115,6 +115,10 @@ impl Transport for WasiTransport {
     fn now(&self) -> i64 {
         i64::try_from(wall_clock::now().seconds).unwrap_or(i64::MAX)
     }
+
+    fn monotonic_ms(&self) -> u64 {
+        monotonic_clock::now() / 1_000_000
+    }
 }
 
 /// Reads the incoming body stream. Each read hands over a buffer the host filled (the

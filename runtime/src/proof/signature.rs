@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 /// The name of the signed-bytes definition, the first line of the signed bytes.
 pub const SCHEME: &str = "evidence-proof-v1";
+/// The scheme of a set's manifest signature (`collect --all`): what proofs the set holds,
+/// with their digests, so that no proof can be removed or swapped unnoticed.
+pub const MANIFEST_SCHEME: &str = "evidence-manifest-v1";
 /// The scheme of a checkpoint's signature: another first line, so that a signed checkpoint can
 /// never pass for a signed proof, nor the other way round.
 pub const CHECKPOINT_SCHEME: &str = "evidence-checkpoint-v1";

@@ -7,7 +7,7 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::{Map, Value};
 
 use super::file::{ProofFile, SIDECAR_SUFFIX};
-use super::signature::{SignatureBlock, key_id};
+use super::signature::{MANIFEST_SCHEME, SignatureBlock, key_id};
 use crate::output::readback::ReadError;
 
 /// What verification found, worst first after the success.
@@ -26,6 +26,20 @@ pub enum Verdict {
     /// The signature holds under the key the proof names, but no trusted key was given to check
     /// who that is.
     Untrusted,
+}
+
+impl Verdict {
+    /// How bad, for the worst of a set: 0 for verified, up to 5 for changed rows.
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Verified => 0,
+            Verdict::Untrusted => 1,
+            Verdict::Unsigned => 2,
+            Verdict::WrongKey => 3,
+            Verdict::MetadataChanged => 4,
+            Verdict::RowsChanged => 5,
+        }
+    }
 }
 
 /// The outcome, with the reason in words.
@@ -160,4 +174,179 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> anyhow::Result<Ver
             done(outcome, Verdict::Untrusted, reason)
         }
     }
+}
+
+/// What checking a set (`collect --all`: a folder of proofs and its `manifest.json`) found.
+#[derive(Debug, Clone)]
+pub struct SetVerification {
+    /// The manifest's own verdict: its signature under [`MANIFEST_SCHEME`], and the trusted key.
+    pub manifest: Verification,
+    /// Each listed proof's file name and verdict, in the manifest's order; a listed proof that
+    /// is missing, or whose file or rows differ from the manifest's digests, is `RowsChanged`.
+    pub proofs: Vec<(String, Verification)>,
+    /// Proof types the manifest records as not collected, with why.
+    pub not_collected: Vec<(String, String)>,
+    /// The worst verdict of all.
+    pub verdict: Verdict,
+}
+
+/// The manifest of a set, to sign or check: everything but `signature`.
+pub fn manifest_statement(manifest: &Map<String, Value>) -> Map<String, Value> {
+    let mut statement = manifest.clone();
+    statement.remove("signature");
+    statement
+}
+
+/// Checks a set of proofs: the manifest's signature, then each listed proof against the digests
+/// the manifest gives (file and rows) and on its own ([`verify`]). A proof removed from the set,
+/// replaced, or edited makes the set fail; so does a manifest that is changed or unsigned.
+pub fn verify_set(manifest_path: &Path, trusted: Option<&VerifyingKey>) -> anyhow::Result<SetVerification> {
+    use anyhow::Context as _;
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let bytes =
+        std::fs::read(manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
+    anyhow::ensure!(
+        bytes.len() <= crate::output::readback::MAX_LINE_BYTES,
+        "{} is too large to be a manifest",
+        manifest_path.display()
+    );
+    let manifest = crate::output::readback::parse_strict_object(&bytes)
+        .with_context(|| format!("{} is not a set's manifest", manifest_path.display()))?;
+    let entries = manifest
+        .get("proofs")
+        .and_then(Value::as_array)
+        .with_context(|| format!("{} lists no proofs", manifest_path.display()))?;
+    let mut own = Verification {
+        verdict: Verdict::Unsigned,
+        reason: String::new(),
+        proof_type: None,
+        rows: entries.len() as u64,
+        sha256: String::new(),
+        key_id: None,
+    };
+    (own.verdict, own.reason) = match manifest.get("signature") {
+        None => {
+            (Verdict::Unsigned, "unsigned: no signature vouches for which proofs the set holds".to_string())
+        }
+        Some(signature) => match SignatureBlock::from_json_under(MANIFEST_SCHEME, signature) {
+            Err(e) => (Verdict::MetadataChanged, format!("manifest changed: {e:#}")),
+            Ok(block)
+                if !block.holds_under(
+                    MANIFEST_SCHEME,
+                    &manifest_statement(&manifest),
+                    &block.public_key,
+                )? =>
+            {
+                (
+                    Verdict::MetadataChanged,
+                    format!(
+                        "signature invalid: the manifest changed, or its signature does not hold under the key it names ({})",
+                        block.key_id
+                    ),
+                )
+            }
+            Ok(block) => {
+                own.key_id = Some(block.key_id.clone());
+                match trusted {
+                    Some(key) if *key != block.public_key => (
+                        Verdict::WrongKey,
+                        format!(
+                            "wrong key: the manifest is signed by key {}, not by the key given ({})",
+                            block.key_id,
+                            key_id(key)
+                        ),
+                    ),
+                    Some(_) => (Verdict::Verified, format!("the manifest is signed by key {}", block.key_id)),
+                    None => (
+                        Verdict::Untrusted,
+                        format!(
+                            "the manifest is signed by key {}, but no --public-key says whose",
+                            block.key_id
+                        ),
+                    ),
+                }
+            }
+        },
+    };
+    let mut proofs = Vec::new();
+    let mut not_collected = Vec::new();
+    for entry in entries {
+        let text = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
+        let proof_type = text("proof_type").unwrap_or_default();
+        let Some(file) = text("file") else {
+            not_collected.push((proof_type, text("error").unwrap_or_else(|| "no file".into())));
+            continue;
+        };
+        let changed = |reason: String| Verification {
+            verdict: Verdict::RowsChanged,
+            reason,
+            proof_type: Some(proof_type.clone()),
+            rows: 0,
+            sha256: String::new(),
+            key_id: None,
+        };
+        // A name, not a path: the set is the manifest's folder.
+        if file.contains(['/', '\\']) || file == ".." || file.is_empty() {
+            proofs.push((
+                file.clone(),
+                changed(format!("manifest changed: `{file}` is not a file name in the set's folder")),
+            ));
+            continue;
+        }
+        let path = dir.join(&file);
+        let found = match file_sha256(&path) {
+            Ok(found) => found,
+            Err(e) => {
+                proofs.push((
+                    file.clone(),
+                    changed(format!("missing: the manifest lists it, but it cannot be read ({e})")),
+                ));
+                continue;
+            }
+        };
+        if text("sha256_file").as_deref() != Some(found.as_str()) {
+            proofs.push((
+                file.clone(),
+                changed(
+                    "rows changed: the file is not the one the manifest lists (its SHA-256 differs)".into(),
+                ),
+            ));
+            continue;
+        }
+        // A JSON Lines or CSV proof's metadata is its sidecar, listed with its own digest.
+        let sidecar = text("metadata");
+        let sidecar_found = sidecar
+            .as_deref()
+            .filter(|m| !m.contains(['/', '\\']))
+            .and_then(|m| file_sha256(&dir.join(m)).ok());
+        if sidecar_found != text("sha256_metadata") {
+            let reason = "metadata changed: its metadata file is not the one the manifest lists (missing, or its SHA-256 differs)";
+            proofs.push((
+                file.clone(),
+                Verification { verdict: Verdict::MetadataChanged, ..changed(reason.into()) },
+            ));
+            continue;
+        }
+        let mut v = verify(&path, trusted)?;
+        if v.verdict.severity() < Verdict::RowsChanged.severity()
+            && text("sha256_rows").as_deref() != Some(v.sha256.as_str())
+        {
+            v.verdict = Verdict::RowsChanged;
+            v.reason = "rows changed: its rows' digest is not the one the manifest lists".into();
+        }
+        proofs.push((file, v));
+    }
+    let verdict = std::iter::once(own.verdict)
+        .chain(proofs.iter().map(|(_, v)| v.verdict))
+        .max_by_key(|v| v.severity())
+        .unwrap_or(Verdict::Verified);
+    Ok(SetVerification { manifest: own, proofs, not_collected, verdict })
+}
+
+/// SHA-256 of a file's bytes, read in pieces.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
