@@ -283,7 +283,11 @@ async fn given_a_decimal_ip_and_the_loopback_class_allowed_when_collecting_then_
 // ---- every other non-public class, proven without sending anything ----
 
 /// An address of each non-public class but loopback, as a URL host, with its class.
-const NON_PUBLIC: [(&str, AddressClass); 9] = [
+const NON_PUBLIC: [(&str, AddressClass); 12] = [
+    // IPv6 addresses that carry an IPv4 one: local-use NAT64, 6to4, Teredo.
+    ("[64:ff9b:1::a00:1]", AddressClass::Private),
+    ("[2002:a9fe:a9fe::1]", AddressClass::LinkLocal),
+    ("[2001:0:a00:1::1]", AddressClass::Private),
     ("10.1.2.3", AddressClass::Private),
     ("172.16.0.1", AddressClass::Private),
     ("192.168.1.1", AddressClass::Private),
