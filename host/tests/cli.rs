@@ -371,6 +371,16 @@ async fn a_response_over_max_response_mib_is_denied_naming_the_limit_and_a_large
     assert_eq!(o.status.code(), Some(2), "0 MiB is a usage error: {}", all_output(&o));
 }
 
+/// The CLI as `run` starts it, to configure further (working folder, standard output, env).
+fn command(args: &[String]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_connector-host"));
+    c.args(args)
+        .arg("--allow-private-network")
+        .env("QUALYS_USERNAME", "cli_user")
+        .env("QUALYS_PASSWORD", PASSWORD);
+    c
+}
+
 fn tickets_to(sim: &Simulator, out: &str, format: &str) -> Vec<String> {
     [
         "collect",
@@ -403,16 +413,7 @@ async fn output_dash_is_standard_output_as_in_every_unix_tool() {
     let dir = tempfile::tempdir().unwrap();
     let args = tickets_to(&sim, "-", "jsonl");
     let o = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Command::new(env!("CARGO_BIN_EXE_connector-host"))
-            .current_dir(dir.path())
-            .args(&args)
-            .arg("--allow-private-network")
-            .env("QUALYS_USERNAME", "cli_user")
-            .env("QUALYS_PASSWORD", PASSWORD)
-            .output()
-            .map(|o| (o, names_in(dir.path())))
-            .unwrap()
+        command(&args).current_dir(dir.path()).output().map(|o| (o, names_in(dir.path()))).unwrap()
     })
     .await
     .unwrap();
@@ -433,18 +434,9 @@ async fn an_output_link_to_standard_output_writes_through_it_and_is_never_replac
         let captured = dir.path().join("captured");
         let stdout = std::fs::File::create(&captured).unwrap();
         let args = tickets_to(&sim, &link.display().to_string(), format);
-        let o = tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_connector-host"))
-                .args(&args)
-                .arg("--allow-private-network")
-                .env("QUALYS_USERNAME", "cli_user")
-                .env("QUALYS_PASSWORD", PASSWORD)
-                .stdout(stdout)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
+        let o = tokio::task::spawn_blocking(move || command(&args).stdout(stdout).output().unwrap())
+            .await
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{target}: {}", all_output(&o));
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "{target}: still a link");
         let written = std::fs::read_to_string(&captured).unwrap();
@@ -572,15 +564,7 @@ async fn with_rust_backtrace_set_a_network_error_is_still_one_readable_line_with
     sim.add_fault(FaultRule::always("/msp/ticket_list.php", Fault::Truncated));
     let args = tickets_to(&sim, "-", "json");
     let o = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_connector-host"))
-            .args(&args)
-            .arg("--allow-private-network")
-            .env("QUALYS_USERNAME", "cli_user")
-            .env("QUALYS_PASSWORD", PASSWORD)
-            .env("RUST_BACKTRACE", "1")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .output()
-            .unwrap()
+        command(&args).env("RUST_BACKTRACE", "1").env_remove("RUST_LIB_BACKTRACE").output().unwrap()
     })
     .await
     .unwrap();

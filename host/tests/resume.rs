@@ -45,6 +45,15 @@ fn tickets_args(url: &str, format: &str, out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `collect --all` in CSV into `out`.
+fn all(url: &str, out: &Path) -> Vec<String> {
+    ["collect", "--api-url", url, "--all", "--format", "csv", "--out-dir"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+}
+
 fn with(mut args: Vec<String>, more: &[&str]) -> Vec<String> {
     args.extend(more.iter().map(|s| s.to_string()));
     args
@@ -189,13 +198,6 @@ async fn given_ctrl_c_mid_collect_then_the_checkpoint_is_kept_and_resume_complet
 async fn given_collect_all_stopped_in_its_last_proof_then_resume_keeps_the_complete_ones_and_the_manifest_matches()
  {
     let dir = tempfile::tempdir().unwrap();
-    let all = |url: &str, out: &Path| -> Vec<String> {
-        ["collect", "--api-url", url, "--all", "--format", "csv", "--out-dir"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([out.display().to_string()])
-            .collect()
-    };
     let clean_sim = Simulator::start(config(0)).await.unwrap();
     let clean = dir.path().join("clean");
     assert_eq!(run(all(&clean_sim.url(), &clean)).await.status.code(), Some(0));
@@ -463,13 +465,6 @@ async fn a_checkpoint_whose_cursor_the_connector_refuses_says_how_to_start_over_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resumed_collect_all_collects_again_a_proof_that_changed_on_disk_since_the_earlier_run() {
     let dir = tempfile::tempdir().unwrap();
-    let all = |url: &str, out: &Path| -> Vec<String> {
-        ["collect", "--api-url", url, "--all", "--format", "csv", "--out-dir"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([out.display().to_string()])
-            .collect()
-    };
     // Where the tickets proof starts, in requests: the proof types before it take the same calls.
     let clean_sim = Simulator::start(config(0)).await.unwrap();
     let clean = dir.path().join("clean");

@@ -845,11 +845,12 @@ mod tests {
     }
 
     #[test]
-    fn a_truncated_body_is_a_transport_error() {
+    fn a_body_that_ends_inside_the_document_is_truncated_for_the_client_to_judge_by_its_framing() {
         let err = parse("<OUT><LIST><ITEM><LOGIN>a</LOG").unwrap_err();
-        assert!(matches!(err, Error::Transport(_) | Error::Malformed(_)), "{err:?}");
+        assert!(matches!(err, Error::Truncated(_) | Error::Malformed(_)), "{err:?}");
         let err = parse("<OUT><LIST><ITEM><LOGIN>a</LOGIN>").unwrap_err();
-        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        assert!(matches!(err, Error::Truncated(_)), "{err:?}");
+        assert!(err.is_transient(), "without framing it may be a cut connection");
     }
 
     #[test]

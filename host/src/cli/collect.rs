@@ -99,7 +99,7 @@ pub async fn run(
                 ui.error("--resume continues a collect written to a file: give the same --output");
                 return exit::CONFIG;
             }
-            job.one(&id, criteria, output.as_deref()).await.0
+            job.one(&id, criteria, output.as_deref(), resume).await.0
         }
         What::All { dir } => {
             if !criteria.is_empty() {
@@ -133,18 +133,9 @@ enum Outcome {
 }
 
 impl Job<'_> {
-    /// Collects one proof; returns the exit code and, on success, its summary.
+    /// Collects one proof, continuing it from its checkpoint when `resume`; returns the exit
+    /// code and, on success, its summary.
     pub async fn one(
-        &self,
-        id: &str,
-        criteria: &[(String, String)],
-        output: Option<&Path>,
-    ) -> (u8, Option<(ProofSummary, CollectStats)>) {
-        self.one_resuming(id, criteria, output, self.resume).await
-    }
-
-    /// [`Job::one`], resuming from the checkpoint when `resume`.
-    async fn one_resuming(
         &self,
         id: &str,
         criteria: &[(String, String)],
@@ -549,7 +540,7 @@ impl Job<'_> {
             let path = dir.join(format!("{}.{}", t.id, self.format.extension()));
             // A resumed set continues the proof type that has a checkpoint; the others start anew.
             let resume = self.resume && checkpoint::path_for(&path).exists();
-            let (code, summary) = self.one_resuming(&t.id, &[], Some(&path), resume).await;
+            let (code, summary) = self.one(&t.id, &[], Some(&path), resume).await;
             match summary {
                 Some((s, stats)) => {
                     run.done.push(serde_json::json!({

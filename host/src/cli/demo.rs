@@ -80,7 +80,7 @@ pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
             account: AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() },
             signer: None,
         };
-        let (code, summary) = job.one(&t.id, &[], Some(&path)).await;
+        let (code, summary) = job.one(&t.id, &[], Some(&path), false).await;
         worst = worst.max(code);
         rows.push(match summary {
             Some((s, stats)) => format!(
