@@ -9,10 +9,11 @@
 
 use std::path::Path;
 
+use connector_runtime::evidence_proof::{Format, ProofMeta, ProofSummary, ProofWriter};
 use connector_runtime::types::Config;
 use connector_runtime::{
-    CollectOptions, CollectRequest, Connections, Format, NetworkPolicy, Origin, ProofMeta, ProofSummary,
-    ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy, collect_proof,
+    CollectOptions, CollectRequest, Connections, NetworkPolicy, Origin, Runtime, RuntimeOptions, Tenant,
+    TenantPolicy, collect_proof, fields_of,
 };
 
 /// Collects one proof type from `api_url` as `username` into `output` (stdout when `None`).
@@ -59,7 +60,7 @@ pub async fn run(
         api_url: api_url.into(),
         criteria: Vec::new(),
     };
-    let mut writer = ProofWriter::create(output, Format::Jsonl, &meta, &proof.fields)?;
+    let mut writer = ProofWriter::create(output, Format::Jsonl, &meta, &fields_of(proof))?;
     let request = CollectRequest { proof, criteria: &[], cursor: None };
     collect_proof(&runtime, &tenant, request, &mut writer, &CollectOptions::default(), &mut |_| {})
         .await

@@ -84,7 +84,7 @@ pub(crate) fn load(
                 if !trusted && let Some(found) = found.filter(|f| f != written.trim()) {
                     // Checked in full: the next start need not (a failed write only costs that).
                     let record = format!("{}\n{found}\n", sum.trim());
-                    let _ = crate::output::write_atomic(&record_path, record.as_bytes());
+                    let _ = evidence_proof::output::write_atomic(&record_path, record.as_bytes());
                 }
                 return Ok((component, CacheOutcome::Hit));
             }
@@ -97,10 +97,10 @@ pub(crate) fn load(
     let stored = (|| -> anyhow::Result<()> {
         let data = component.serialize().map_err(to_anyhow)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating cache dir {}", dir.display()))?;
-        crate::output::write_atomic(&artifact, &data)?;
+        evidence_proof::output::write_atomic(&artifact, &data)?;
         let found = std::fs::metadata(&artifact).ok().and_then(|m| identity(&m)).unwrap_or_default();
         let record = format!("{}\n{found}\n", hex::encode(Sha256::digest(&data)));
-        crate::output::write_atomic(&record_path, record.as_bytes())
+        evidence_proof::output::write_atomic(&record_path, record.as_bytes())
     })();
     match stored {
         Ok(()) => Ok((component, outcome)),

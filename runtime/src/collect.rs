@@ -6,38 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bindings::types::{ConnectorError, Page, ProofType, Value, Warning};
+use evidence_proof::{PageContext, PageSink};
+
+use crate::bindings::types::{ConnectorError, Page, ProofType};
 use crate::error::CallError;
 use crate::runtime::{CallReport, Runtime, Tenant};
-
-/// Where collected pages go: a proof file, a database, a queue.
-pub trait PageSink: Send {
-    /// Takes one page's rows (values aligned with the proof type's fields) and warnings.
-    /// `at` says where the collect stands once this page is kept: a sink that persists
-    /// `at.next_cursor` together with the rows can resume the proof after a failure.
-    fn write_page(
-        &mut self,
-        rows: &[Vec<Value>],
-        warnings: &[Warning],
-        at: &PageContext<'_>,
-    ) -> anyhow::Result<()>;
-}
-
-/// Where the collect stands once a page is kept.
-#[derive(Debug, Clone, Copy)]
-pub struct PageContext<'a> {
-    /// The cursor of the next page; `None` when this was the last.
-    pub next_cursor: Option<&'a str>,
-    /// Pages kept in this collect, this one included.
-    pub pages: u64,
-    /// Rows kept in this collect, this page's included.
-    pub rows: u64,
-    /// Requests sent in this collect so far.
-    pub requests: u64,
-    /// On the proof's first page, the criteria as the connector applied them (see the WIT
-    /// `page.applied-criteria`); empty otherwise.
-    pub applied_criteria: &'a [(String, String)],
-}
 
 /// What happens during a collect, for progress displays and logs.
 #[derive(Debug, Clone)]
@@ -163,12 +136,14 @@ pub async fn collect_proof(
                 if let Some(at) = page.next_cursor.as_ref().filter(|_| !last_wanted) {
                     next = Some(fetcher.start(at.clone()));
                 }
+                let Page { rows, next_cursor, warnings, applied_criteria } = page;
+                let page = crate::bindings::PageData::from_wit(rows, warnings);
                 let at = PageContext {
-                    next_cursor: page.next_cursor.as_deref(),
+                    next_cursor: next_cursor.as_deref(),
                     pages: stats.pages + 1,
                     rows: stats.rows + page.rows.len() as u64,
                     requests: stats.requests,
-                    applied_criteria: &page.applied_criteria,
+                    applied_criteria: &applied_criteria,
                 };
                 if let Err(e) = sink.write_page(&page.rows, &page.warnings, &at) {
                     if let Some(call) = next.take() {
@@ -181,9 +156,9 @@ pub async fn collect_proof(
                 progress(&Progress::Page {
                     pages: stats.pages,
                     rows: stats.rows,
-                    next_cursor: page.next_cursor.clone(),
+                    next_cursor: next_cursor.clone(),
                 });
-                cursor = page.next_cursor;
+                cursor = next_cursor;
                 if cursor.is_none() {
                     return Ok(stats);
                 }

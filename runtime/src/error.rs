@@ -87,7 +87,7 @@ pub fn describe(e: &ConnectorError) -> String {
             format!("rate limited, retry after {}s: {}", r.retry_after_seconds, r.message)
         }
         ConnectorError::Upstream(u) => {
-            let mut s = "Qualys error".to_string();
+            let mut s = "the service answered with an error".to_string();
             if let Some(code) = &u.code {
                 s.push_str(&format!(" {code}"));
             }
@@ -96,8 +96,10 @@ pub fn describe(e: &ConnectorError) -> String {
             }
             format!("{s}: {}", u.message)
         }
-        ConnectorError::Transport(m) => format!("could not reach Qualys: {m}"),
-        ConnectorError::MalformedResponse(m) => format!("Qualys sent a response that could not be read: {m}"),
+        ConnectorError::Transport(m) => format!("could not reach the service: {m}"),
+        ConnectorError::MalformedResponse(m) => {
+            format!("the service sent a response that could not be read: {m}")
+        }
         ConnectorError::Internal(m) => format!("connector bug: {m}"),
     }
 }

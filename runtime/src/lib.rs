@@ -10,8 +10,10 @@
 //! - [`Connections`]: the HTTP connections one tenant keeps open between its calls and
 //!   reuses (never another tenant's), closed when idle.
 //! - [`collect_proof`]: follows cursors to the end of a proof, riding out rate limits, and
-//!   hands each page to a [`PageSink`] such as [`ProofWriter`] (JSON, JSON Lines, CSV with a
-//!   SHA-256 of the canonical rows).
+//!   hands each page to a [`PageSink`], such as the proof crate's
+//!   [`evidence_proof::ProofWriter`] (JSON, JSON Lines, CSV with a SHA-256 of the canonical
+//!   rows). Proof files, signatures, verification and diffs live in [`evidence_proof`], which
+//!   links no wasmtime; it is re-exported here so that an embedder uses the same version.
 //!
 //! The library has no command line, no simulator and no paths fixed at build time: the
 //! embedder passes the component's bytes.
@@ -24,31 +26,18 @@ pub mod collect;
 pub mod engine;
 pub mod error;
 pub mod network;
-pub mod output;
 pub mod policy;
-pub mod proof;
 pub mod reference;
 pub mod runtime;
 pub mod sandbox;
 
+pub use bindings::fields_of;
 pub use bindings::types;
-pub use collect::{
-    CollectError, CollectOptions, CollectRequest, CollectStats, PageContext, PageSink, Progress,
-    collect_proof,
-};
+pub use collect::{CollectError, CollectOptions, CollectRequest, CollectStats, Progress, collect_proof};
 pub use engine::EngineOptions;
 pub use error::CallError;
+pub use evidence_proof;
+pub use evidence_proof::{PageContext, PageSink, now_rfc3339};
 pub use network::{AddressClass, Connections, NetworkPolicy, PolicyError, Refusal};
-pub use output::{Format, ProofMeta, ProofSummary, ProofWriter, WriterState};
 pub use policy::{Origin, TenantPolicy};
-pub use proof::Provenance;
 pub use runtime::{CacheOutcome, CallReport, LoadInfo, Runtime, RuntimeOptions, Tenant};
-
-/// Current time as RFC 3339 UTC (seconds).
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is valid")
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formats any UTC time")
-}

@@ -22,6 +22,7 @@ use crate::policy::TenantPolicy;
 use crate::sandbox::{CallStats, RequestObserver, TenantState};
 
 pub use crate::cache::CacheOutcome;
+use evidence_proof::ConnectorInfo;
 
 /// How the runtime is set up.
 #[derive(Debug, Clone)]
@@ -224,6 +225,12 @@ impl Runtime {
     /// How the component was loaded.
     pub fn info(&self) -> &LoadInfo {
         &self.info
+    }
+
+    /// The component as a proof's provenance names it: with the name and version its embedder
+    /// knows it by, and the SHA-256 of its bytes.
+    pub fn connector_info(&self, name: Option<String>, version: Option<String>) -> ConnectorInfo {
+        ConnectorInfo { name, version, component_sha256: Some(self.info.component_sha256.clone()) }
     }
 
     /// The engine, for embedders that compile other components alongside.

@@ -30,7 +30,8 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use base64::prelude::*;
-use connector_runtime::{CollectRequest, Format, ProofMeta, ProofWriter, Runtime, RuntimeOptions, Tenant};
+use connector_runtime::evidence_proof::{Format, ProofMeta, ProofWriter};
+use connector_runtime::{CollectRequest, Runtime, RuntimeOptions, Tenant, fields_of};
 use connector_tests::{PASSWORD, tenant};
 use qualys_connector::proofs::assets::Assets;
 use qualys_connector::proofs::tickets::Tickets;
@@ -386,7 +387,7 @@ impl Bench {
             criteria: criteria.clone(),
         };
         let mut writer =
-            ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &proof.fields)
+            ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &fields_of(&proof))
                 .unwrap();
         let opened = tenant.connections.opened();
         let cpu = Cpu::now();

@@ -6,10 +6,11 @@ pub mod proxy;
 
 use std::sync::OnceLock;
 
+use connector_runtime::evidence_proof::{Format, ProofMeta, ProofWriter};
 use connector_runtime::types::{Config, ConnectorError, Page, ProofType};
 use connector_runtime::{
-    AddressClass, CallError, CollectOptions, Connections, Format, NetworkPolicy, Origin, ProofMeta,
-    ProofWriter, Runtime, RuntimeOptions, Tenant, TenantPolicy,
+    AddressClass, CallError, CollectOptions, Connections, NetworkPolicy, Origin, Runtime, RuntimeOptions,
+    Tenant, TenantPolicy, fields_of,
 };
 use qualys_simulator::{SimConfig, Simulator};
 use serde_json::Value as Json;
@@ -126,7 +127,8 @@ pub async fn collect_from(
         api_url: tenant.config.api_url.clone().unwrap_or_default(),
         criteria: criteria.to_vec(),
     };
-    let mut writer = ProofWriter::create(Some(&path), Format::Jsonl, &meta, &proof.fields).expect("writer");
+    let mut writer =
+        ProofWriter::create(Some(&path), Format::Jsonl, &meta, &fields_of(&proof)).expect("writer");
     let options = CollectOptions { max_pages, ..CollectOptions::default() };
     let stats = connector_runtime::collect_proof(
         runtime(),

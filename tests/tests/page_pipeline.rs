@@ -3,7 +3,7 @@
 //! call past the last page or `max_pages`, and a failed write reports the cursor of the page the
 //! sink could not keep.
 
-use connector_runtime::types::{Value, Warning};
+use connector_runtime::evidence_proof::{Value, Warning};
 use connector_runtime::{CollectOptions, CollectRequest, PageContext, PageSink, collect_proof};
 use connector_tests::*;
 use qualys_simulator::{SimConfig, Sizes};

@@ -13,10 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use connector_runtime::proof::signature::CHECKPOINT_SCHEME;
-use connector_runtime::proof::{SignatureBlock, SigningKey};
-use connector_runtime::types::{Value, Warning};
-use connector_runtime::{PageContext, PageSink, ProofWriter, Provenance, WriterState, output};
+use evidence_proof::signature::CHECKPOINT_SCHEME;
+use evidence_proof::{
+    PageContext, PageSink, ProofWriter, Provenance, SignatureBlock, SigningKey, Value, Warning, WriterState,
+    output,
+};
 use serde::{Deserialize, Serialize};
 
 /// Format version of the checkpoint file (2: with the provenance so far; 3: the last row's

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use connector_runtime::CallError;
-use connector_runtime::proof::signature::MANIFEST_SCHEME;
-use connector_runtime::proof::{
-    self, AccountInfo, ConnectorInfo, HostInfo, Resumption, SignatureBlock, SigningKey, Verdict,
-};
 use connector_runtime::types::{ConnectorError, ProofType};
 use connector_runtime::{
-    CollectOptions, CollectRequest, CollectStats, Format, Progress, ProofMeta, ProofSummary, ProofWriter,
-    Provenance, Runtime, Tenant, collect_proof, output,
+    CollectOptions, CollectRequest, CollectStats, Progress, Runtime, Tenant, collect_proof, fields_of,
+};
+use evidence_proof::signature::MANIFEST_SCHEME;
+use evidence_proof::{
+    self as proof, AccountInfo, ConnectorInfo, Format, HostInfo, ProofMeta, ProofSummary, ProofWriter,
+    Provenance, Resumption, SignatureBlock, SigningKey, Verdict, output,
 };
 use serde::{Deserialize, Serialize};
 
@@ -205,7 +205,7 @@ impl Job<'_> {
             None => {
                 let collected_at = connector_runtime::now_rfc3339();
                 let meta = meta_of(&proof, &identity, collected_at.clone());
-                let writer = ProofWriter::create(output, self.format, &meta, &proof.fields)
+                let writer = ProofWriter::create(output, self.format, &meta, &fields_of(&proof))
                     .and_then(|w| self.vouched(w, self.provenance(&collected_at)));
                 match writer {
                     Ok(writer) => (
@@ -372,7 +372,7 @@ impl Job<'_> {
                     resumed,
                     ..self.provenance(&cp.provenance.started_at)
                 };
-                let writer = ProofWriter::resume(target, self.format, &meta, &proof.fields, &cp.writer)
+                let writer = ProofWriter::resume(target, self.format, &meta, &fields_of(proof), &cp.writer)
                     .and_then(|w| self.vouched(w, provenance))
                     .map_err(|e| fail(exit::CONFIG, format!("cannot resume {}: {e:#}", target.display())))?;
                 ui.info(format!(
@@ -414,7 +414,7 @@ impl Job<'_> {
             (false, None) => {
                 let collected_at = connector_runtime::now_rfc3339();
                 let meta = meta_of(proof, identity, collected_at.clone());
-                let writer = ProofWriter::create_resumable(target, self.format, &meta, &proof.fields)
+                let writer = ProofWriter::create_resumable(target, self.format, &meta, &fields_of(proof))
                     .and_then(|w| self.vouched(w, self.provenance(&collected_at)))
                     .map_err(|e| fail(exit::HOST, format!("{e:#}")))?;
                 let sink = CheckpointedSink {

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use connector_runtime::proof::ConnectorInfo;
 use connector_runtime::{CacheOutcome, NetworkPolicy, Runtime, RuntimeOptions};
+use evidence_proof::ConnectorInfo;
 
 use super::{Ui, exit};
 
@@ -62,7 +62,7 @@ impl Loader {
                 )
             }
         };
-        ConnectorInfo::of(runtime, name, version)
+        runtime.connector_info(name, version)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use connector_runtime::proof::AccountInfo;
-use connector_runtime::{CallError, Format};
+use connector_runtime::CallError;
+use evidence_proof::{AccountInfo, Format};
 use qualys_simulator::{SimConfig, Simulator};
 
 use super::checkpoint;

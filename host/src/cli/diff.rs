@@ -6,9 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use connector_runtime::NetworkPolicy;
-use connector_runtime::proof::diff::{self, Change, DiffError, DiffHeader, DiffSink, DiffSummary};
-use connector_runtime::proof::{DiffInput, DiffOptions, KeyRule, ProofFile, file};
-use connector_runtime::types::Field;
+use evidence_proof::diff::{self, Change, DiffError, DiffHeader, DiffSink, DiffSummary};
+use evidence_proof::{DiffInput, DiffOptions, Field, KeyRule, ProofFile, file};
 use serde_json::{Value, json};
 
 use super::component::Loader;
@@ -57,7 +56,7 @@ pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
         }
     }
     // A JSON Lines or CSV file that lost its sidecar: recognised by its fields.
-    if inputs.iter().any(|i| i.file.sidecar.is_none() && i.file.format != connector_runtime::Format::Json) {
+    if inputs.iter().any(|i| i.file.sidecar.is_none() && i.file.format != evidence_proof::Format::Json) {
         let types = match loader.load(ui, NetworkPolicy::deny_all()) {
             Ok(r) => r.list_proof_types().await.unwrap_or_default(),
             Err(code) => return code,
@@ -67,7 +66,7 @@ pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
             input.fallback = types
                 .iter()
                 .find(|t| t.fields.iter().map(|f| f.name.as_str()).eq(names.iter().map(String::as_str)))
-                .map(|t| (t.id.clone(), t.fields.clone()));
+                .map(|t| (t.id.clone(), connector_runtime::fields_of(t)));
             if let Some((id, _)) = &input.fallback {
                 ui.info(format!(
                     "{} has no {}; its fields are those of {id}",
@@ -283,7 +282,7 @@ impl<W: Write> DiffSink for JsonOut<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connector_runtime::proof::diff::FieldChange;
+    use evidence_proof::diff::FieldChange;
 
     #[test]
     fn rows_shown_in_the_table_cannot_drive_the_terminal() {

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use connector_runtime::proof::signature;
+use evidence_proof::signature;
 
 use super::{Ui, exit};
 
@@ -54,7 +54,7 @@ fn write_pair(out: &Path, force: bool) -> Result<(PathBuf, String), (u8, anyhow:
         temp.write_all(private_pem.as_bytes())?;
         temp.as_file().sync_all()?;
         temp.persist(out).map_err(|e| e.error)?;
-        connector_runtime::output::write_atomic(&public, public_pem.as_bytes())?;
+        evidence_proof::output::write_atomic(&public, public_pem.as_bytes())?;
         Ok(())
     })();
     written.map_err(|e| (exit::HOST, e.context(format!("writing the key pair to {}", out.display()))))?;
@@ -62,7 +62,7 @@ fn write_pair(out: &Path, force: bool) -> Result<(PathBuf, String), (u8, anyhow:
 }
 
 /// Reads the private key `--sign-key` names, refusing a file others can read.
-pub fn read_signing_key(path: &Path) -> anyhow::Result<connector_runtime::proof::SigningKey> {
+pub fn read_signing_key(path: &Path) -> anyhow::Result<evidence_proof::SigningKey> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

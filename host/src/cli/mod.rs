@@ -18,7 +18,7 @@ mod verify;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use connector_runtime::Format;
+use evidence_proof::Format;
 
 pub use ui::Ui;
 

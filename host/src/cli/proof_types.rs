@@ -1,8 +1,8 @@
 //! `connector-host proof-types`: what the connector can collect.
 
 use connector_runtime::NetworkPolicy;
-use connector_runtime::output::kind_name;
 use connector_runtime::types::ProofType;
+use evidence_proof::output::kind_name;
 
 use super::component::Loader;
 use super::{Ui, exit};
@@ -50,7 +50,7 @@ pub async fn run(loader: &Loader, ui: &Ui, json: bool, markdown: bool) -> u8 {
 fn proof_type_json(t: &ProofType) -> serde_json::Value {
     serde_json::json!({
         "id": t.id, "title": t.title, "description": t.description,
-        "fields": t.fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind), "description": f.description})).collect::<Vec<_>>(),
-        "criteria": t.criteria.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind), "required": c.required, "allowed_values": c.allowed_values, "default": c.default_value, "description": c.description})).collect::<Vec<_>>(),
+        "fields": t.fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind.into()), "description": f.description})).collect::<Vec<_>>(),
+        "criteria": t.criteria.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind.into()), "required": c.required, "allowed_values": c.allowed_values, "default": c.default_value, "description": c.description})).collect::<Vec<_>>(),
     })
 }

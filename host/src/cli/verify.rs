@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use connector_runtime::proof::{self, Verdict, signature};
+use evidence_proof::{self as proof, Verdict, signature};
 
 use super::{Ui, exit};
 

@@ -1,10 +1,14 @@
-//! Proofs an auditor can trust: provenance, signatures, verification and diffs.
+//! Evidence proofs, as files an auditor can trust: written row by row as pages arrive
+//! ([`output::ProofWriter`]: JSON, JSON Lines, CSV), read back, with a canonical digest of the
+//! rows, provenance, Ed25519 signatures, verification of a proof or a set, and diffs by key.
+//! Nothing here runs a connector or touches the network: a tool that only verifies or diffs
+//! proofs links this crate alone.
 //!
 //! **The statement** of a proof is its metadata: the JSON proof's object without `rows` and
 //! `signature`, or the sidecar (`FILE.proof.json`) of a JSON Lines or CSV proof without
 //! `signature`. It holds `proof_type`, `title`, `collected_at`, `platform`, `api_url`,
 //! `format`, `criteria`, `fields`, `row_count`, `warnings`, `sha256` (the digest of the
-//! canonical rows, see [`crate::output`]) and `provenance` ([`Provenance`]). Every member is
+//! canonical rows, see [`output`]) and `provenance` ([`Provenance`]). Every member is
 //! covered, unknown ones included.
 //!
 //! **The signed bytes** ([`signature::signed_bytes`]): the ASCII text `evidence-proof-v1`, a
@@ -18,11 +22,16 @@
 //! signature and the signature's key against the trusted one; [`diff::diff`] compares two
 //! proofs of the same proof type by key in bounded memory.
 
+#![warn(missing_docs)]
+
 pub mod canonical;
 pub mod diff;
 pub mod file;
+pub mod model;
+pub mod output;
 pub mod provenance;
 pub mod signature;
+pub mod sink;
 pub mod sort;
 pub mod verify;
 
@@ -34,3 +43,16 @@ pub use verify::{SetVerification, Verdict, Verification, file_sha256, verify, ve
 
 /// Ed25519 keys, re-exported so embedders need no crate of their own to hold them.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
+
+pub use model::{Field, FieldKind, Value, Warning};
+pub use output::{Destination, Format, OutputLock, ProofMeta, ProofSummary, ProofWriter, WriterState};
+pub use sink::{PageContext, PageSink};
+
+/// Current time as RFC 3339 UTC (seconds).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is valid")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339 formats any UTC time")
+}

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bindings::types::Field;
+use crate::model::Field;
 use crate::output::Format;
 use crate::output::readback::{self, ReadError};
 

@@ -9,7 +9,7 @@
 //! Every proof written to a file carries its metadata and [`Provenance`]: inside the JSON
 //! proof (after the rows), or in the sidecar `FILE.proof.json` of a JSON Lines or CSV proof;
 //! with a signing key ([`ProofWriter::set_signer`]), a signature over them (see
-//! [`crate::proof`]). Standard output and devices carry a JSON proof's metadata only.
+//! the crate root). Standard output and devices carry a JSON proof's metadata only.
 
 pub mod readback;
 
@@ -23,9 +23,9 @@ use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::bindings::types::{Field, FieldKind, Value, Warning};
-use crate::collect::{PageContext, PageSink};
-use crate::proof::{Provenance, SignatureBlock, SigningKey};
+use crate::model::{Field, FieldKind, Value, Warning};
+use crate::sink::{PageContext, PageSink};
+use crate::{Provenance, SignatureBlock, SigningKey};
 
 /// Output format of a proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -705,7 +705,7 @@ impl ProofWriter {
         };
         let sidecar = match (&path, self.format) {
             (Some(target), Format::Jsonl | Format::Csv) if regular => {
-                let sidecar = crate::proof::sidecar_path(target);
+                let sidecar = crate::sidecar_path(target);
                 let text = serde_json::to_string_pretty(&statement)? + "\n";
                 write_atomic(&sidecar, text.as_bytes())?;
                 Some(sidecar)

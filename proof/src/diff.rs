@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::file::ProofFile;
 use super::sort::{Record, Sorted, Sorter};
-use crate::bindings::types::Field;
+use crate::model::Field;
 use crate::output::readback::ReadError;
 
 /// How rows are matched.
@@ -192,7 +192,7 @@ pub enum DiffError {
         new_path: String,
     },
     /// A proof's rows do not match the digest its metadata states: it changed after it was
-    /// written, and any difference found would be that change, not Qualys'.
+    /// written, and any difference found would be that change, not the service's.
     #[error(
         "{path}: its {rows} rows have SHA-256 {found}, but the proof states {stated}: it was changed after collection (run verify on it); nothing was compared"
     )]

@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 
-use connector_runtime::types::{Field, FieldKind, Value};
-use connector_runtime::{Format, ProofMeta, ProofWriter};
+use evidence_proof::{Field, FieldKind, Value};
+use evidence_proof::{Format, ProofMeta, ProofWriter};
 
 fn meta() -> ProofMeta {
     ProofMeta {

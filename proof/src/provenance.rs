@@ -11,15 +11,8 @@ pub struct ConnectorInfo {
     pub name: Option<String>,
     /// The connector's version, when known.
     pub version: Option<String>,
-    /// SHA-256 of the component's bytes ([`crate::LoadInfo::component_sha256`]).
+    /// SHA-256 of the component's bytes.
     pub component_sha256: Option<String>,
-}
-
-impl ConnectorInfo {
-    /// The connector a runtime loaded, with the name and version its embedder knows it by.
-    pub fn of(runtime: &crate::Runtime, name: Option<String>, version: Option<String>) -> ConnectorInfo {
-        ConnectorInfo { name, version, component_sha256: Some(runtime.info().component_sha256.clone()) }
-    }
 }
 
 /// The program that wrote the proof.

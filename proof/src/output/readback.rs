@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail, ensure};
 use sha2::{Digest, Sha256};
 
 use super::{Format, canonical_row};
-use crate::bindings::types::{Field, FieldKind, Value};
+use crate::model::{Field, FieldKind, Value};
 
 /// Where the rows of a JSON proof start: the header is pretty JSON whose strings escape
 /// quotes, so this exact text cannot occur inside it.

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use connector_runtime::PageContext;
-use connector_runtime::PageSink as _;
-use connector_runtime::proof::diff::{Change, DiffHeader, DiffSink, DiffSummary, FieldChange};
-use connector_runtime::proof::{
+use evidence_proof::PageContext;
+use evidence_proof::PageSink as _;
+use evidence_proof::diff::{Change, DiffHeader, DiffSink, DiffSummary, FieldChange};
+use evidence_proof::{
     AccountInfo, DiffInput, DiffOptions, KeyRule, ProofFile, Provenance, Verdict, signature, verify,
 };
-use connector_runtime::types::{Field, FieldKind, Value};
-use connector_runtime::{Format, ProofMeta, ProofWriter};
+use evidence_proof::{Field, FieldKind, Value};
+use evidence_proof::{Format, ProofMeta, ProofWriter};
 use serde_json::json;
 
 fn field(name: &str, kind: FieldKind) -> Field {
@@ -54,7 +54,7 @@ fn write(
     proof_type: &str,
     fields: &[Field],
     rows: &[Vec<Value>],
-    key: Option<&connector_runtime::proof::SigningKey>,
+    key: Option<&evidence_proof::SigningKey>,
 ) -> PathBuf {
     let path = dir.join(name);
     let mut w = ProofWriter::create(Some(&path), format, &meta(proof_type), fields).unwrap();
@@ -99,7 +99,7 @@ fn every_format_carries_provenance_and_a_signed_proof_verifies_with_its_key() {
         let path =
             write(dir.path(), name, format, "remediation-tickets", &ticket_fields(), &rows(), Some(&key));
         let meta_path =
-            if format == Format::Json { path.clone() } else { connector_runtime::proof::sidecar_path(&path) };
+            if format == Format::Json { path.clone() } else { evidence_proof::sidecar_path(&path) };
         let metadata: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
         let p = &metadata["provenance"];
@@ -138,7 +138,7 @@ fn a_changed_row_a_changed_metadata_field_another_key_and_no_signature_each_fail
 
         let meta = signed(&format!("meta.{ext}"));
         let meta_file =
-            if format == Format::Json { meta.clone() } else { connector_runtime::proof::sidecar_path(&meta) };
+            if format == Format::Json { meta.clone() } else { evidence_proof::sidecar_path(&meta) };
         edit(&meta_file, "\"US1\"", "\"EU1\"");
         let v = verify(&meta, Some(&trusted)).unwrap();
         assert_eq!(v.verdict, Verdict::MetadataChanged, "{ext}: {}", v.reason);
@@ -152,11 +152,8 @@ fn a_changed_row_a_changed_metadata_field_another_key_and_no_signature_each_fail
 
         // A forged block: another key's name and public key over this signature's value.
         let forged = signed(&format!("forged.{ext}"));
-        let forged_meta = if format == Format::Json {
-            forged.clone()
-        } else {
-            connector_runtime::proof::sidecar_path(&forged)
-        };
+        let forged_meta =
+            if format == Format::Json { forged.clone() } else { evidence_proof::sidecar_path(&forged) };
         let mut doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&forged_meta).unwrap()).unwrap();
         let other_block = signature::SignatureBlock::sign(&other, &serde_json::Map::new()).unwrap().to_json();
@@ -258,7 +255,7 @@ fn a_diff_across_formats_reports_rows_added_removed_and_changed_by_key_in_any_or
     for budget in [1, 64 << 20] {
         let mut got = Collected::default();
         let options = DiffOptions { memory_budget: budget, temp_dir: Some(dir.path().to_path_buf()) };
-        let summary = connector_runtime::proof::diff::diff(
+        let summary = evidence_proof::diff::diff(
             &input(&old_path),
             &input(&new_path),
             &tickets_key,
@@ -315,7 +312,7 @@ fn assets_match_by_asset_id_else_host_id_and_an_asset_that_gains_its_asset_id_is
         Ok(KeyRule::Either { primary: "asset_id".into(), secondary: "host_id".into() })
     };
     let mut got = Collected::default();
-    let summary = connector_runtime::proof::diff::diff(
+    let summary = evidence_proof::diff::diff(
         &input(&old_path),
         &input(&new_path),
         &rule,
@@ -347,7 +344,7 @@ fn a_diff_of_two_proof_types_is_refused_before_reading_their_rows() {
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.json", Format::Json, "remediation-tickets", &ticket_fields(), &rows(), None);
     let b = write(dir.path(), "b.csv", Format::Csv, "users", &ticket_fields(), &rows(), None);
-    let err = connector_runtime::proof::diff::diff(
+    let err = evidence_proof::diff::diff(
         &input(&a),
         &input(&b),
         &tickets_key,
@@ -355,7 +352,7 @@ fn a_diff_of_two_proof_types_is_refused_before_reading_their_rows() {
         &mut Collected::default(),
     )
     .unwrap_err();
-    assert!(matches!(err, connector_runtime::proof::diff::DiffError::DifferentTypes { .. }), "{err}");
+    assert!(matches!(err, evidence_proof::diff::DiffError::DifferentTypes { .. }), "{err}");
     assert!(err.to_string().contains("remediation-tickets proof") && err.to_string().contains("users proof"));
 }
 
@@ -395,7 +392,7 @@ fn a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text_and_e
 
 #[test]
 fn a_proof_file_with_a_line_longer_than_the_bound_is_refused_while_reading_by_verify_and_diff() {
-    use connector_runtime::output::readback::MAX_LINE_BYTES;
+    use evidence_proof::output::readback::MAX_LINE_BYTES;
     let dir = tempfile::tempdir().unwrap();
     for (name, format) in [("long.jsonl", Format::Jsonl), ("long.json", Format::Json)] {
         let path = write(dir.path(), name, format, "remediation-tickets", &ticket_fields(), &rows(), None);
@@ -412,7 +409,7 @@ fn a_proof_file_with_a_line_longer_than_the_bound_is_refused_while_reading_by_ve
         assert!(v.reason.contains("a line longer than 16 MiB"), "{name}: {}", v.reason);
         let input = |p: &Path| DiffInput { file: ProofFile::locate(p).unwrap(), fallback: None };
         let rule = |_: &str, _: &[Field]| Ok(KeyRule::Field("ticket_number".into()));
-        let err = connector_runtime::proof::diff::diff(
+        let err = evidence_proof::diff::diff(
             &input(&path),
             &input(&path),
             &rule,
