@@ -6,9 +6,9 @@ use connector_tests::*;
 use qualys_simulator::SimConfig;
 use serde_json::json;
 
-const THREE_USERS: &str = include_str!("../../fixtures/qualys/user_list_three.xml");
-const ONE_USER: &str = include_str!("../../fixtures/qualys/user_list_single.xml");
-const NO_USERS: &str = include_str!("../../fixtures/qualys/user_list_empty.xml");
+const THREE_USERS: &str = include_str!("../../../fixtures/qualys/user_list_three.xml");
+const ONE_USER: &str = include_str!("../../../fixtures/qualys/user_list_single.xml");
+const NO_USERS: &str = include_str!("../../../fixtures/qualys/user_list_empty.xml");
 
 /// Collects the users proof from a simulator whose user list answers with `body`.
 async fn collect_users_serving(body: &str) -> Result<Collected, CallError> {
@@ -91,7 +91,7 @@ async fn given_a_wrong_password_when_collecting_then_an_authentication_error_nam
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_carries_its_code() {
     let err = connector_error(
-        collect_users_serving(include_str!("../../fixtures/qualys/user_list_generic_return_failed.xml"))
+        collect_users_serving(include_str!("../../../fixtures/qualys/user_list_generic_return_failed.xml"))
             .await
             .unwrap_err(),
     );
@@ -103,7 +103,7 @@ async fn given_a_qualys_error_document_when_collecting_then_an_upstream_error_ca
 #[tokio::test(flavor = "multi_thread")]
 async fn given_a_malformed_body_when_collecting_then_a_malformed_response_error_and_the_host_stays_up() {
     let err = connector_error(
-        collect_users_serving(include_str!("../../fixtures/qualys/user_list_malformed.xml"))
+        collect_users_serving(include_str!("../../../fixtures/qualys/user_list_malformed.xml"))
             .await
             .unwrap_err(),
     );

@@ -1,7 +1,7 @@
 //! The library as a platform embeds it: the README's example program, run against the
 //! simulator, writes the same proof the harness does.
 
-#[path = "../../runtime/examples/embed.rs"]
+#[path = "../../../runtime/examples/embed.rs"]
 mod embed;
 
 use connector_tests::*;

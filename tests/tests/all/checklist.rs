@@ -48,11 +48,11 @@ fn only(f: impl FnOnce(&mut Sizes)) -> Sizes {
     s
 }
 
-const EMPTY_USERS: &str = include_str!("../../fixtures/qualys/user_list_empty.xml");
-const EMPTY_HOSTS: &str = include_str!("../../fixtures/qualys/host_list_empty.xml");
-const EMPTY_ASSETS: &str = include_str!("../../fixtures/qualys/hostasset_empty.xml");
-const EMPTY_SCANS: &str = include_str!("../../fixtures/qualys/scan_list_empty.xml");
-const EMPTY_TICKETS: &str = include_str!("../../fixtures/qualys/ticket_list_empty.xml");
+const EMPTY_USERS: &str = include_str!("../../../fixtures/qualys/user_list_empty.xml");
+const EMPTY_HOSTS: &str = include_str!("../../../fixtures/qualys/host_list_empty.xml");
+const EMPTY_ASSETS: &str = include_str!("../../../fixtures/qualys/hostasset_empty.xml");
+const EMPTY_SCANS: &str = include_str!("../../../fixtures/qualys/scan_list_empty.xml");
+const EMPTY_TICKETS: &str = include_str!("../../../fixtures/qualys/ticket_list_empty.xml");
 
 /// Scans are spread over the 730 days before the simulator's clock (2026-11-01); windows are
 /// collected in 30-day slices, one page each.
@@ -146,7 +146,7 @@ fn profile(id: &str) -> Profile {
             many_pages: &[],
         },
         other => panic!(
-            "proof type '{other}' has no checklist profile: add its sources to tests/tests/checklist.rs"
+            "proof type '{other}' has no checklist profile: add its sources to tests/tests/all/checklist.rs"
         ),
     }
 }

@@ -13,14 +13,14 @@ use qualys_connector::proofs::{pc_scans, vm_scans};
 use qualys_connector::values;
 
 const FIXTURES: &[&str] = &[
-    include_str!("../../fixtures/qualys/ticket_list_truncated.xml"),
-    include_str!("../../fixtures/qualys/host_list_with_warning.xml"),
-    include_str!("../../fixtures/qualys/hostasset_search.xml"),
-    include_str!("../../fixtures/qualys/scan_list.xml"),
-    include_str!("../../fixtures/qualys/user_list.xml"),
-    include_str!("../../fixtures/qualys/host_list_newer_fields.xml"),
-    include_str!("../../fixtures/qualys/host_list_guide_next_page.xml"),
-    include_str!("../../fixtures/qualys/user_list_error_in_root.xml"),
+    include_str!("../../../fixtures/qualys/ticket_list_truncated.xml"),
+    include_str!("../../../fixtures/qualys/host_list_with_warning.xml"),
+    include_str!("../../../fixtures/qualys/hostasset_search.xml"),
+    include_str!("../../../fixtures/qualys/scan_list.xml"),
+    include_str!("../../../fixtures/qualys/user_list.xml"),
+    include_str!("../../../fixtures/qualys/host_list_newer_fields.xml"),
+    include_str!("../../../fixtures/qualys/host_list_guide_next_page.xml"),
+    include_str!("../../../fixtures/qualys/user_list_error_in_root.xml"),
 ];
 
 fn parse_all(bytes: &[u8]) {

@@ -4,11 +4,7 @@
 //! whole with their length.
 
 // The shared test client; this test uses only part of it.
-#[allow(dead_code)]
-#[path = "common/http.rs"]
-mod http;
-
-use http::{MANAGER, Reply, get, request_head};
+use crate::common::http::{MANAGER, Reply, get, request_head};
 use qualys_simulator::{Fault, FaultRule, SimConfig, Simulator, Sizes};
 
 const PAGE: &str = "/api/5.0/fo/asset/host/?action=list&details=All&show_asset_id=1&show_tags=1";

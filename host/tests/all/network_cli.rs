@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use qualys_simulator::{Account, SimConfig, SimTls, Simulator};
 
 // The end-to-end tests' CONNECT proxy (tokio and std only), shared as a source file.
-#[path = "../../tests/src/proxy.rs"]
+#[path = "../../../tests/src/proxy.rs"]
 mod proxy;
 
 use proxy::{Proxy, ProxyMode};

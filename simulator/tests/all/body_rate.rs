@@ -2,11 +2,7 @@
 //! still announced, only sent no faster than the rate.
 
 // The shared test client; this test uses only part of it.
-#[allow(dead_code)]
-#[path = "common/http.rs"]
-mod http;
-
-use http::{MANAGER, get};
+use crate::common::http::{MANAGER, get};
 use qualys_simulator::{SimConfig, Simulator, Sizes};
 
 const PAGE: &str =

@@ -6,12 +6,10 @@
 //! (public clients), real (recorded responses), unverified. Where the notes list children
 //! without saying which are optional, the optionality chosen here is marked "(chosen)".
 
-mod common;
-
 use std::net::SocketAddr;
 
-use common::content_model::Schema;
-use common::http::{MANAGER, Reply, get, post_xml, send};
+use crate::common::content_model::Schema;
+use crate::common::http::{MANAGER, Reply, get, post_xml, send};
 use qualys_simulator::{Account, Fault, FaultRule, SimConfig, Simulator, Sizes};
 use quick_xml::Reader;
 use quick_xml::events::Event;
