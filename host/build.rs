@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-include!("../build-support/wasm_guest.rs");
+use wasm_guest_build::build_wasm_guest;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 // `build_wasm_guest`: the same nested cargo build the host's and the tests' build scripts run
 // (same target dir, same environment clean-up), so a component they built is reused as it is.
-include!("../../build-support/wasm_guest.rs");
+use wasm_guest_build::build_wasm_guest;
 
 /// The component's package.
 pub const PACKAGE: &str = "qualys-connector";

@@ -15,10 +15,7 @@ fn the_component_names_no_path_of_the_machine_that_built_it() {
         .expect("tests/ is in the workspace")
         .canonicalize()
         .expect("the workspace exists");
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
-        .expect("cargo has a home");
+    let cargo_home = wasm_guest_build::cargo_home().expect("cargo has a home");
     for path in [workspace, cargo_home] {
         let path = path.to_str().expect("a UTF-8 path");
         assert!(!contains(&bytes, path), "the component names {path}");

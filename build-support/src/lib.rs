@@ -1,10 +1,11 @@
-// Shared by the build scripts of `host/` and `tests/` (pulled in with `include!`): builds one
-// workspace package for wasm32-wasip2 in a nested cargo, with its own target dir so cargo's
-// lock on the outer one is not held twice (wasmtime's test-programs do the same).
+//! The one place that builds this workspace's components, for the build scripts of `host/`
+//! (the connector it embeds) and `tests/` (the connector and the hostile guest): one workspace
+//! package for wasm32-wasip2 in a nested cargo, with its own target dir so cargo's lock on the
+//! outer one is not held twice (wasmtime's test-programs do the same).
 
 /// Builds `package` for wasm32-wasip2 (release) into `<root>/target/plugin`, or panics with
 /// an actionable message.
-fn build_wasm_guest(root: &std::path::Path, package: &str) {
+pub fn build_wasm_guest(root: &std::path::Path, package: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = std::process::Command::new(cargo);
     cmd.current_dir(root)
@@ -40,9 +41,7 @@ fn build_wasm_guest(root: &std::path::Path, package: &str) {
 /// component names no builder's home directory, and does not change with where cargo's home
 /// or the workspace is.
 fn registry_remaps() -> Option<String> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))?;
+    let home = cargo_home()?;
     let mut flags: Vec<String> = std::fs::read_dir(home.join("registry/src"))
         .ok()?
         .flatten()
@@ -53,4 +52,11 @@ fn registry_remaps() -> Option<String> {
         .collect();
     flags.sort();
     (!flags.is_empty()).then(|| flags.join(", "))
+}
+
+/// Cargo's home: `CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home() -> Option<std::path::PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
 }
