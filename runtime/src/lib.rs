@@ -7,6 +7,9 @@
 //! - [`NetworkPolicy`]: the operator's rules for outbound HTTP, which no tenant can bend
 //!   (allowed API hosts, address classes checked on every resolved address, proxy, trust
 //!   anchors).
+//! - [`checkpoint`]: a collect to a file that survives interruption: the rows so far in
+//!   `FILE.partial`, where to continue in `FILE.checkpoint` (signed with the proof's key), and
+//!   the checks a resume makes before it trusts either.
 //! - [`Connections`]: the HTTP connections one tenant keeps open between its calls and
 //!   reuses (never another tenant's), closed when idle.
 //! - [`collect_proof`]: follows cursors to the end of a proof, riding out rate limits, and
@@ -22,6 +25,7 @@
 
 pub mod bindings;
 pub mod cache;
+pub mod checkpoint;
 pub mod collect;
 pub mod engine;
 pub mod error;

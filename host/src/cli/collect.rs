@@ -14,14 +14,14 @@ use connector_runtime::{
 use evidence_proof::signature::MANIFEST_SCHEME;
 use evidence_proof::{
     self as proof, AccountInfo, ConnectorInfo, Format, HostInfo, ProofMeta, ProofSummary, ProofWriter,
-    Provenance, Resumption, SignatureBlock, SigningKey, Verdict, output,
+    Provenance, Resumption, SignatureBlock, SigningKey, Value, Verdict, output,
 };
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{self, CheckpointedSink, Identity};
 use super::component::Loader;
 use super::target::Target;
 use super::{Ui, exit};
+use connector_runtime::checkpoint::{self, CheckpointedSink, Identity, PageObserver};
 
 /// What to collect.
 pub enum What {
@@ -174,7 +174,6 @@ impl Job<'_> {
             format: self.format.name().to_string(),
             login: self.tenant.config.username.clone(),
             component_sha256: self.runtime.info().component_sha256.clone(),
-            fields: proof.fields.iter().map(|f| f.name.clone()).collect(),
         };
         let destination = match output::resolve(output) {
             Ok(d) => d,
@@ -217,6 +216,7 @@ impl Job<'_> {
                             before: (0, 0),
                             saved: false,
                             signer: None,
+                            observer: role_learner(&proof, &identity.login),
                         },
                         None,
                     ),
@@ -390,6 +390,7 @@ impl Job<'_> {
                     before: (cp.pages, cp.requests),
                     saved: true,
                     signer: self.signer.clone(),
+                    observer: role_learner(proof, &identity.login),
                 };
                 Ok((sink, Some(cp.next_cursor)))
             }
@@ -425,6 +426,7 @@ impl Job<'_> {
                     before: (0, 0),
                     saved: false,
                     signer: self.signer.clone(),
+                    observer: role_learner(proof, &identity.login),
                 };
                 Ok((sink, None))
             }
@@ -669,6 +671,27 @@ fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> Proo
         api_url: identity.api_url.clone(),
         criteria: identity.criteria.clone(),
     }
+}
+
+/// For a users proof: learns the account's role from the account's own row, with no extra
+/// call (the role a proof was collected with is what an access review asks first).
+fn role_learner(proof: &ProofType, login: &str) -> Option<PageObserver> {
+    let position = |name: &str| proof.fields.iter().position(|f| f.name == name);
+    let (login_at, role_at) = (position("login")?, position("role")?);
+    if proof.id != "users" {
+        return None;
+    }
+    let login = login.to_string();
+    Some(Box::new(move |rows, provenance| {
+        if provenance.account.role.is_some() {
+            return;
+        }
+        let own = rows.iter().find(|r| matches!(&r[login_at], Value::Text(l) if *l == login));
+        if let Some(Value::Text(role)) = own.map(|r| &r[role_at]) {
+            provenance.account.role = Some(role.clone());
+            provenance.account.role_source = Some("users-proof".into());
+        }
+    }))
 }
 
 /// This program, as provenance names it.

@@ -7,12 +7,12 @@ use connector_runtime::CallError;
 use evidence_proof::{AccountInfo, Format};
 use qualys_simulator::{SimConfig, Simulator};
 
-use super::checkpoint;
 use super::collect::Job;
 use super::component::Loader;
 use super::network::NetworkArgs;
 use super::target::tenant_for;
 use super::{Ui, exit};
+use connector_runtime::checkpoint;
 
 pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
     let sim = match Simulator::start(SimConfig::default()).await {

@@ -1,6 +1,5 @@
 //! The command line: arguments and the dispatch to one module per subcommand.
 
-mod checkpoint;
 mod collect;
 mod component;
 mod connect;

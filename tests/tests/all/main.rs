@@ -13,6 +13,7 @@ mod network;
 mod page_pipeline;
 mod rate_limits;
 mod readme;
+mod resume;
 mod sandbox;
 mod scans;
 mod tenants;

@@ -27,18 +27,29 @@ const VERSION: u32 = 3;
 /// Where an interrupted collect stands.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The checkpoint format's version.
     pub version: u32,
+    /// The proof type id.
     pub proof_type: String,
     /// Criteria as given.
     pub criteria: Vec<(String, String)>,
+    /// The platform code.
     pub platform: String,
+    /// The API server's URL.
     pub api_url: String,
+    /// The proof format's name.
     pub format: String,
+    /// The login collecting.
+    pub login: String,
+    /// SHA-256 of the connector component collecting.
+    pub component_sha256: String,
     /// When the collect started (the proof's `collected_at`).
     pub collected_at: String,
     /// The cursor of the next page to collect.
     pub next_cursor: String,
+    /// Pages kept so far.
     pub pages: u64,
+    /// Requests sent so far, failed ones included.
     pub requests: u64,
     /// What `FILE.partial` holds.
     pub writer: WriterState,
@@ -52,17 +63,20 @@ pub struct Checkpoint {
 /// What a run is, to check a checkpoint belongs to it.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    /// The proof type id.
     pub proof_type: String,
+    /// Criteria as given.
     pub criteria: Vec<(String, String)>,
+    /// The platform code.
     pub platform: String,
+    /// The API server's URL.
     pub api_url: String,
+    /// The proof format's name.
     pub format: String,
     /// The login collecting.
     pub login: String,
     /// SHA-256 of the connector component collecting.
     pub component_sha256: String,
-    /// The proof type's field names.
-    pub fields: Vec<String>,
 }
 
 /// `FILE.checkpoint`.
@@ -89,7 +103,7 @@ pub fn load(target: &Path) -> anyhow::Result<Option<Checkpoint>> {
     let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["version"].as_u64());
     anyhow::ensure!(
         version == Some(u64::from(VERSION)),
-        "{} was written by another version of connector-host; delete it and its .partial file, and start \
+        "{} was written by another version of this host; delete it and its .partial file, and start \
          the collect again",
         path.display()
     );
@@ -170,15 +184,11 @@ impl Checkpoint {
             ("platform", !self.platform.eq_ignore_ascii_case(&run.platform), self.platform.clone()),
             ("API URL", self.api_url != run.api_url, self.api_url.clone()),
             ("format", self.format != run.format, self.format.clone()),
-            (
-                "login",
-                self.provenance.account.login.as_deref() != Some(run.login.as_str()),
-                self.provenance.account.login.clone().unwrap_or_default(),
-            ),
+            ("login", self.login != run.login, self.login.clone()),
             (
                 "connector component (sha256)",
-                self.provenance.connector.component_sha256.as_deref() != Some(run.component_sha256.as_str()),
-                self.provenance.connector.component_sha256.clone().unwrap_or_default(),
+                self.component_sha256 != run.component_sha256,
+                self.component_sha256.clone(),
             ),
         ];
         differs.iter().find(|(_, differ, _)| *differ).map(|(what, _, saved)| {
@@ -194,13 +204,20 @@ fn format_criteria(c: &[(String, String)]) -> String {
     c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
 }
 
-/// The proof writer: keeps the provenance current (the account's role from its own row of a
-/// users proof) and, for a collect to a file, saves a checkpoint after every page it keeps.
+/// Sees each page's rows before it is checkpointed, and may complete the provenance (e.g. the
+/// account's role, when the rows name it).
+pub type PageObserver = Box<dyn FnMut(&[Vec<Value>], &mut Provenance) + Send>;
+
+/// The proof writer of a resumable collect: writes each page, lets an observer complete the
+/// provenance, and, for a collect to a file, saves a checkpoint after every page it keeps.
 pub struct CheckpointedSink {
+    /// The proof being written.
     pub writer: ProofWriter,
     /// The proof file; `None` for standard output and devices (no checkpoint).
     pub target: Option<PathBuf>,
+    /// What the run is.
     pub identity: Identity,
+    /// When the collect started (the proof's `collected_at`).
     pub collected_at: String,
     /// Pages and requests of earlier runs of this proof (resumed).
     pub before: (u64, u64),
@@ -208,28 +225,11 @@ pub struct CheckpointedSink {
     pub saved: bool,
     /// Signs each checkpoint when the proof is signed.
     pub signer: Option<SigningKey>,
+    /// Sees each page's rows (see [`PageObserver`]).
+    pub observer: Option<PageObserver>,
 }
 
 impl CheckpointedSink {
-    /// Learns the account's role from the account's own row of a users proof: no extra call.
-    fn learn_role(&mut self, rows: &[Vec<Value>], fields: &[String]) {
-        let account = &self.writer.provenance().account;
-        if self.identity.proof_type != "users" || account.role.is_some() {
-            return;
-        }
-        let (Some(login_at), Some(role_at)) =
-            (fields.iter().position(|f| f == "login"), fields.iter().position(|f| f == "role"))
-        else {
-            return;
-        };
-        let own = rows.iter().find(|r| matches!(&r[login_at], Value::Text(l) if *l == self.identity.login));
-        if let Some(Value::Text(role)) = own.map(|r| &r[role_at]) {
-            let account = &mut self.writer.provenance_mut().account;
-            account.role = Some(role.clone());
-            account.role_source = Some("users-proof".into());
-        }
-    }
-
     /// The checkpoint for a collect that continues at `cursor`.
     pub fn checkpoint(&mut self, cursor: &str) -> anyhow::Result<Checkpoint> {
         let state = self.writer.checkpoint()?.context("the proof writer is not resumable")?;
@@ -241,6 +241,8 @@ impl CheckpointedSink {
             platform: self.identity.platform.clone(),
             api_url: self.identity.api_url.clone(),
             format: self.identity.format.clone(),
+            login: self.identity.login.clone(),
+            component_sha256: self.identity.component_sha256.clone(),
             collected_at: self.collected_at.clone(),
             next_cursor: cursor.to_string(),
             pages: provenance.pages,
@@ -260,8 +262,9 @@ impl PageSink for CheckpointedSink {
         at: &PageContext<'_>,
     ) -> anyhow::Result<()> {
         self.writer.write_page(rows, warnings, at)?;
-        let fields = self.identity.fields.clone();
-        self.learn_role(rows, &fields);
+        if let Some(observe) = &mut self.observer {
+            observe(rows, self.writer.provenance_mut());
+        }
         let (Some(target), Some(cursor)) = (self.target.clone(), at.next_cursor) else { return Ok(()) };
         let cp = self.checkpoint(cursor)?;
         save(&target, &cp, self.signer.as_ref())?;
