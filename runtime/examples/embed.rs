@@ -45,7 +45,7 @@ pub async fn run(
     let tenant = Tenant {
         config,
         policy: TenantPolicy::for_origin(origin),
-        observer: None,
+        name: "example".into(),
         connections: Connections::default(),
     };
 

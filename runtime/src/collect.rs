@@ -101,6 +101,7 @@ pub struct CollectRequest<'a> {
 /// in flight (Qualys allows two per account). The next call is not started after the last page,
 /// nor past `max_pages`; when the sink fails, the call in flight is stopped and the collect
 /// reports the cursor of the page the sink could not keep, as before.
+#[tracing::instrument(name = "collect", skip_all, fields(proof_type = %request.proof.id, tenant = %tenant.name))]
 pub async fn collect_proof(
     runtime: &Runtime,
     tenant: &Tenant,
@@ -153,6 +154,13 @@ pub async fn collect_proof(
                 }
                 stats.pages += 1;
                 stats.rows += page.rows.len() as u64;
+                tracing::info!(
+                    page = stats.pages,
+                    rows = stats.rows,
+                    requests = stats.requests,
+                    last = next_cursor.is_none(),
+                    "page kept"
+                );
                 progress(&Progress::Page {
                     pages: stats.pages,
                     rows: stats.rows,
@@ -171,6 +179,7 @@ pub async fn collect_proof(
                 if stats.waits < options.max_rate_limit_waits
                     && Duration::from_secs(u64::from(limit.retry_after_seconds)) <= options.max_wait =>
             {
+                tracing::info!(seconds = limit.retry_after_seconds, "rate limited: waiting, then resuming");
                 stats.waits += 1;
                 progress(&Progress::Waiting {
                     seconds: limit.retry_after_seconds,
@@ -207,9 +216,9 @@ impl Fetcher {
     fn start(&self, cursor: String) -> InFlight {
         let (runtime, tenant, proof, criteria) =
             (self.runtime.clone(), self.tenant.clone(), self.proof.clone(), self.criteria.clone());
-        InFlight(tokio::spawn(async move {
-            runtime.collect_page(&tenant, &proof, &criteria, Some(&cursor)).await
-        }))
+        // The call runs on a task of its own, in the collect's span.
+        let call = async move { runtime.collect_page(&tenant, &proof, &criteria, Some(&cursor)).await };
+        InFlight(tokio::spawn(tracing::Instrument::in_current_span(call)))
     }
 }
 

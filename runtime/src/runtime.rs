@@ -19,7 +19,7 @@ use crate::engine::{EPOCH_TICK, EngineOptions, Ticker};
 use crate::error::{CallError, to_anyhow};
 use crate::network::{Connections, Network, NetworkPolicy};
 use crate::policy::TenantPolicy;
-use crate::sandbox::{CallStats, RequestObserver, TenantState};
+use crate::sandbox::{CallStats, TenantState};
 
 pub use crate::cache::CacheOutcome;
 use evidence_proof::ConnectorInfo;
@@ -82,8 +82,9 @@ pub struct Tenant {
     pub config: ConnectorConfig,
     /// What the sandbox lets this tenant's calls do, within the operator's network policy.
     pub policy: TenantPolicy,
-    /// Receives each request event (never credentials); `None` for none.
-    pub observer: Option<RequestObserver>,
+    /// How logs name this tenant (the platform's own id for it; never a credential). Every
+    /// `tracing` span of its calls carries it as `tenant`.
+    pub name: String,
     /// The connections this tenant's calls keep open and reuse; never shared with another
     /// tenant (give each its own `Connections::default()`).
     pub connections: Connections,
@@ -93,6 +94,7 @@ impl std::fmt::Debug for Tenant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the config: it holds the password.
         f.debug_struct("Tenant")
+            .field("name", &self.name)
             .field("platform", &self.config.platform)
             .field("api_url", &self.config.api_url)
             .field("username", &self.config.username)
@@ -248,11 +250,11 @@ impl Runtime {
         let tenant = Tenant {
             config: empty_config(),
             policy: TenantPolicy::deny_all(),
-            observer: None,
+            name: String::new(),
             connections: Connections::default(),
         };
         let export = &self.exports.list_proof_types;
-        self.call(&tenant, async |i, s| {
+        self.call("list-proof-types", &tenant, async |i, s| {
             invoke::<(), (Vec<ProofType>,)>(i, s, export, ()).await.map(|r| Ok(r.0))
         })
         .await
@@ -262,7 +264,7 @@ impl Runtime {
     /// Checks a tenant's credentials and what it can collect.
     pub async fn connect(&self, tenant: &Tenant) -> CallReport<Account> {
         let (config, export) = (tenant.config.clone(), &self.exports.connect);
-        self.call(tenant, async move |i, s| {
+        self.call("connect", tenant, async move |i, s| {
             invoke::<(&ConnectorConfig,), (Result<Account, ConnectorError>,)>(i, s, export, (&config,))
                 .await
                 .map(|r| r.0)
@@ -280,7 +282,7 @@ impl Runtime {
     ) -> CallReport<Page> {
         let (config, export) = (tenant.config.clone(), &self.exports.collect);
         let mut report = self
-            .call(tenant, async move |i, s| {
+            .call("collect", tenant, async move |i, s| {
                 let params = (&config, proof_type_id, criteria, cursor);
                 invoke::<CollectParams<'_>, CollectResults>(i, s, export, params).await.map(|r| r.0)
             })
@@ -305,7 +307,6 @@ impl Runtime {
                 self.network.clone(),
                 1000,
                 Arc::new(CallStats::default()),
-                None,
                 Connections::default(),
             );
             let mut store = Store::new(&self.engine, state);
@@ -321,23 +322,19 @@ impl Runtime {
         Ok(started.elapsed())
     }
 
-    /// Runs one export in a fresh store under the tenant's limits.
+    /// Runs one export in a fresh store under the tenant's limits, in a `tracing` span naming
+    /// the export and the tenant.
     async fn call<R>(
         &self,
+        export: &'static str,
         tenant: &Tenant,
         f: impl AsyncFnOnce(&Instance, &mut Store<TenantState>) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> CallReport<R> {
         let policy = &tenant.policy;
         let stats = Arc::new(CallStats::default());
         let ticks = (policy.cpu_budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        let state = TenantState::new(
-            policy,
-            self.network.clone(),
-            ticks,
-            stats.clone(),
-            tenant.observer.clone(),
-            tenant.connections.clone(),
-        );
+        let state =
+            TenantState::new(policy, self.network.clone(), ticks, stats.clone(), tenant.connections.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
@@ -355,7 +352,12 @@ impl Runtime {
             let instance = self.pre.instance_pre().instantiate_async(&mut store).await?;
             f(&instance, &mut store).await
         };
-        let outcome = tokio::time::timeout(policy.call_deadline, run).await;
+        let span =
+            tracing::info_span!("call", export, tenant = %tenant.name, platform = %tenant.config.platform);
+        let started = Instant::now();
+        let outcome =
+            tracing::Instrument::instrument(tokio::time::timeout(policy.call_deadline, run), span.clone())
+                .await;
         let result = match outcome {
             Err(_) => Err(CallError::Deadline(policy.call_deadline)),
             Ok(Ok(Ok(value))) => Ok(value),
@@ -373,6 +375,19 @@ impl Runtime {
             }
             Ok(Err(trap)) => Err(classify_trap(&trap, &store, tenant)),
         };
+        span.in_scope(|| {
+            tracing::info!(
+                requests = stats.requests.load(Ordering::Relaxed),
+                bytes = stats.bytes_received.load(Ordering::Relaxed),
+                duration_ms = started.elapsed().as_millis() as u64,
+                outcome = match &result {
+                    Ok(_) => "ok",
+                    Err(CallError::Connector(_)) => "connector error",
+                    Err(_) => "host or sandbox error",
+                },
+                "call finished"
+            )
+        });
         CallReport {
             result,
             requests: stats.requests.load(Ordering::Relaxed),

@@ -23,24 +23,6 @@ use wasmtime_wasi_http::{
 use crate::network::{Connections, Network, Refusal, SendError, send_request};
 use crate::policy::{Origin, TenantPolicy};
 
-/// One outbound request as the host saw it; never carries headers or bodies.
-#[derive(Debug, Clone)]
-pub struct RequestEvent {
-    /// HTTP method.
-    pub method: String,
-    /// Origin and path, without the query string.
-    pub target: String,
-    /// The response status, or `None` when the request failed or was refused.
-    pub status: Option<u16>,
-    /// Why the request was refused or failed, when it was.
-    pub error: Option<String>,
-    /// Time until the response headers arrived.
-    pub duration: Duration,
-}
-
-/// Receives every request event of a tenant (for `--verbose`, metrics, audits).
-pub type RequestObserver = Arc<dyn Fn(&RequestEvent) + Send + Sync>;
-
 /// Counters of one call, shared with the hook.
 #[derive(Debug, Default)]
 pub struct CallStats {
@@ -76,7 +58,6 @@ impl TenantState {
         network: Arc<Network>,
         cpu_ticks: u64,
         stats: Arc<CallStats>,
-        observer: Option<RequestObserver>,
         connections: Connections,
     ) -> TenantState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
@@ -92,7 +73,7 @@ impl TenantState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: SandboxHooks { policy: policy.clone(), network, stats, observer, connections },
+            hooks: SandboxHooks { policy: policy.clone(), network, stats, connections },
             limits,
             cpu_ticks_left: cpu_ticks,
             stderr,
@@ -181,7 +162,6 @@ struct SandboxHooks {
     policy: TenantPolicy,
     network: Arc<Network>,
     stats: Arc<CallStats>,
-    observer: Option<RequestObserver>,
     connections: Connections,
 }
 
@@ -259,18 +239,9 @@ impl WasiHttpHooks for SandboxHooks {
         } else {
             None
         };
-        let observer = self.observer.clone();
         if let Some(refusal) = refusal {
             self.refuse(&refusal);
-            if let Some(o) = &observer {
-                o(&RequestEvent {
-                    method,
-                    target,
-                    status: None,
-                    error: Some(refusal.to_string()),
-                    duration: Duration::ZERO,
-                });
-            }
+            tracing::info!(target: "connector_runtime::http", %method, %target, error = %refusal, "request refused");
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
 
@@ -285,47 +256,45 @@ impl WasiHttpHooks for SandboxHooks {
         let stats = self.stats.clone();
         let network = self.network.clone();
         let connections = self.connections.clone();
-        Box::new(async move {
-            let started = Instant::now();
-            let result = send_request(network, connections, request, options).await;
-            let duration = started.elapsed();
-            let event = |status: Option<u16>, error: Option<String>| {
-                if let Some(o) = &observer {
-                    o(&RequestEvent {
-                        method: method.clone(),
-                        target: target.clone(),
-                        status,
-                        error,
-                        duration,
-                    });
-                }
-            };
-            match result {
-                Ok((response, io)) => {
-                    event(Some(response.status().as_u16()), None);
-                    if let Some(len) = response.body().size_hint().exact()
-                        && len > max_body
-                    {
-                        return Err(HttpError::HttpResponseBodySize(Some(len)));
+        // The request runs on a task of its own: it logs in the calling tenant's span.
+        let span = tracing::Span::current();
+        Box::new(tracing::Instrument::instrument(
+            async move {
+                let started = Instant::now();
+                let result = send_request(network, connections, request, options).await;
+                let duration = started.elapsed();
+                // One event a request: never headers, bodies or the query string.
+                let ms = duration.as_millis() as u64;
+                match result {
+                    Ok((response, io)) => {
+                        let status = response.status().as_u16();
+                        tracing::info!(target: "connector_runtime::http", %method, %target, status, duration_ms = ms, "request");
+                        if let Some(len) = response.body().size_hint().exact()
+                            && len > max_body
+                        {
+                            return Err(HttpError::HttpResponseBodySize(Some(len)));
+                        }
+                        let response = response.map(|body| {
+                            LimitedBody { inner: body, remaining: max_body, stats }.boxed_unsync()
+                        });
+                        Ok((response, io))
                     }
-                    let response = response
-                        .map(|body| LimitedBody { inner: body, remaining: max_body, stats }.boxed_unsync());
-                    Ok((response, io))
-                }
-                Err(SendError::Refused(refusal)) => {
-                    stats.refused.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut last) = stats.refusal.lock() {
-                        *last = Some(refusal.to_string());
+                    Err(SendError::Refused(refusal)) => {
+                        stats.refused.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut last) = stats.refusal.lock() {
+                            *last = Some(refusal.to_string());
+                        }
+                        tracing::info!(target: "connector_runtime::http", %method, %target, error = %refusal, "request refused");
+                        Err(HttpError::HttpRequestDenied)
                     }
-                    event(None, Some(refusal.to_string()));
-                    Err(HttpError::HttpRequestDenied)
+                    Err(SendError::Failed(e)) => {
+                        tracing::info!(target: "connector_runtime::http", %method, %target, error = %e, duration_ms = ms, "request failed");
+                        Err(e)
+                    }
                 }
-                Err(SendError::Failed(e)) => {
-                    event(None, Some(e.to_string()));
-                    Err(e)
-                }
-            }
-        })
+            },
+            span,
+        ))
     }
 }
 

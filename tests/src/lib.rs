@@ -76,7 +76,7 @@ pub fn tenant(sim: &Simulator, login: &str) -> Tenant {
             max_inline_wait_seconds: None,
         },
         policy: TenantPolicy::for_origin(Origin::parse(&url).expect("valid URL")),
-        observer: None,
+        name: login.into(),
         connections: Connections::default(),
     }
 }
@@ -205,4 +205,91 @@ pub async fn assert_every_field_filled(proof: &Collected, id: &str) {
 /// The integer values of a field across rows.
 pub fn ints(proof: &Collected, field: &str) -> Vec<i64> {
     proof.rows.iter().filter_map(|r| r.get(field).and_then(Json::as_i64)).collect()
+}
+
+/// The library's `tracing` events as a platform's pipeline would receive them, captured for
+/// tests: each event's fields, with the `tenant` of the span it happened in.
+pub mod logs {
+    use std::sync::{Mutex, OnceLock};
+
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    /// One captured event.
+    #[derive(Debug, Clone)]
+    pub struct Event {
+        /// The `tenant` of its span (empty outside one).
+        pub tenant: String,
+        /// Its fields, `message` included, as text.
+        pub fields: Vec<(String, String)>,
+    }
+
+    impl Event {
+        /// A field's text.
+        pub fn get(&self, name: &str) -> Option<&str> {
+            self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        }
+    }
+
+    static EVENTS: Mutex<Vec<Event>> = Mutex::new(Vec::new());
+
+    struct Fields(Vec<(String, String)>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push((field.name().to_string(), format!("{value:?}")));
+        }
+
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    struct TenantOf(String);
+
+    struct Capture;
+
+    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            id: &tracing::span::Id,
+            ctx: Context<'_, S>,
+        ) {
+            let mut fields = Fields(Vec::new());
+            attrs.record(&mut fields);
+            if let (Some((_, tenant)), Some(span)) =
+                (fields.0.iter().find(|(k, _)| k == "tenant"), ctx.span(id))
+            {
+                span.extensions_mut().insert(TenantOf(tenant.clone()));
+            }
+        }
+
+        fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let tenant = ctx
+                .event_scope(event)
+                .and_then(|scope| {
+                    scope.from_root().find_map(|s| s.extensions().get::<TenantOf>().map(|t| t.0.clone()))
+                })
+                .unwrap_or_default();
+            EVENTS.lock().expect("events").push(Event { tenant, fields: fields.0 });
+        }
+    }
+
+    /// Starts capturing (once for the test binary).
+    pub fn capture() {
+        static ONCE: OnceLock<()> = OnceLock::new();
+        ONCE.get_or_init(|| {
+            let _ = tracing_subscriber::registry().with(Capture).try_init();
+        });
+    }
+
+    /// The events captured for `tenant` so far.
+    pub fn of(tenant: &str) -> Vec<Event> {
+        EVENTS.lock().expect("events").iter().filter(|e| e.tenant == tenant).cloned().collect()
+    }
 }

@@ -172,6 +172,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 /// Runs a command; returns the exit code.
 pub async fn run(cli: Cli) -> u8 {
     let ui = Ui::new(cli.quiet, cli.verbose);
+    ui.install_log();
     let loader = component::Loader { plugin: cli.plugin.clone(), cache_dir: cli.cache_dir.clone() };
     match cli.command {
         Command::ProofTypes { json, markdown } => proof_types::run(&loader, &ui, json, markdown).await,

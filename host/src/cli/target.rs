@@ -2,10 +2,8 @@
 //! `collect`, turned into a tenant and the operator's network policy.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use connector_runtime::sandbox::{RequestEvent, RequestObserver};
 use connector_runtime::types::Config;
 use connector_runtime::{Connections, NetworkPolicy, Origin, Runtime, Tenant, TenantPolicy};
 use qualys_platforms::ApiBase;
@@ -119,19 +117,11 @@ pub fn tenant_for(
         timeouts: None,
         max_inline_wait_seconds: None,
     };
-    let shown = ui.clone();
-    let observer: Option<RequestObserver> = ui.verbose.then(|| {
-        Arc::new(move |e: &RequestEvent| {
-            let status = e.status.map_or_else(|| "---".to_string(), |s| s.to_string());
-            let note = e.error.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-            let line = format!("{} {} {} {}ms{}", e.method, e.target, status, e.duration.as_millis(), note);
-            eprintln!("{}", shown.shown(&line));
-        }) as RequestObserver
-    });
     Ok(Tenant {
+        // Logs name the tenant by its login (never the password); --verbose shows them.
+        name: config.username.clone(),
         config,
         policy: TenantPolicy::for_origin(origin),
-        observer,
         connections: Connections::default(),
     })
 }

@@ -79,6 +79,27 @@ impl Ui {
         eprintln!("error: {}", self.shown(msg.as_ref()));
     }
 
+    /// With `--verbose`, shows the library's `tracing` events (a span for each call and collect;
+    /// an event for each request, page and wait) on stderr, through [`Ui::shown`].
+    pub fn install_log(&self) {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        if !self.verbose {
+            return;
+        }
+        let ui = self.clone();
+        let filter =
+            tracing_subscriber::filter::Targets::new().with_target("connector_runtime", tracing::Level::INFO);
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || LogLine { ui: ui.clone(), line: Vec::new() })
+            .without_time()
+            .with_target(false)
+            .compact()
+            .with_filter(filter);
+        let _ = tracing_subscriber::registry().with(layer).try_init();
+    }
+
     /// A spinner for a long task on an interactive terminal; `None` otherwise.
     pub fn spinner(&self, prefix: &str) -> Option<ProgressBar> {
         (self.interactive && !self.quiet).then(|| {
@@ -117,6 +138,31 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// One log line, written to stderr as [`Ui::shown`] shows it when complete.
+struct LogLine {
+    ui: Ui,
+    line: Vec<u8>,
+}
+
+impl std::io::Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.line);
+        eprint!("{}", self.ui.shown(text.trim_end_matches('\n')));
+        eprintln!();
+    }
 }
 
 #[cfg(test)]

@@ -102,7 +102,9 @@ async fn collect_writes_a_json_proof_with_metadata_and_digest_and_never_the_pass
     }
     assert_eq!(proof["row_count"].as_u64().unwrap() as usize, proof["rows"].as_array().unwrap().len());
     assert!(proof["rows"].as_array().unwrap().iter().all(|r| r["state"] == "OPEN"));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/msp/ticket_list.php 200"), "verbose logs requests");
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains("/msp/ticket_list.php status=200"), "verbose logs requests: {log}");
+    assert!(log.contains("page kept") && log.contains("tenant=cli_user"), "and pages, by tenant: {log}");
     no_password_in(dir.path(), &[&o]);
 }
 

@@ -1,9 +1,6 @@
 //! `connect` tells a user exactly what is wrong with their set-up, each diagnosis through the
 //! real component against the simulator (or the sandbox, for platforms).
 
-use std::sync::{Arc, Mutex};
-
-use connector_runtime::sandbox::RequestEvent;
 use connector_runtime::types::{Access, ConnectorError};
 use connector_runtime::{CallError, Origin, TenantPolicy};
 use connector_tests::*;
@@ -166,21 +163,26 @@ async fn given_each_of_the_thirteen_platform_codes_when_connecting_then_the_comp
     ];
     let sim = simulator(SimConfig::default()).await;
     for (code, host) in expected {
-        let seen: Arc<Mutex<Vec<RequestEvent>>> = Arc::default();
-        let log = seen.clone();
+        logs::capture();
         let mut t = tenant(&sim, "demo_manager");
+        t.name = format!("platform-{code}");
         t.config.api_url = None;
         t.config.platform = code.to_lowercase();
         // The tenant may reach its platform's API server; the operator's policy of these tests
         // allows loopback only, so the request is seen and refused before any lookup, never sent.
         let platform = qualys_platforms::find(code).unwrap();
         t.policy = TenantPolicy::for_origin(Origin::parse(platform.api_url).unwrap());
-        t.observer = Some(Arc::new(move |e: &RequestEvent| log.lock().unwrap().push(e.clone())));
         let err = runtime().connect(&t).await.result.unwrap_err();
         let CallError::Connector(ConnectorError::Denied(why)) = &err else { panic!("{code}: {err:?}") };
         assert!(why.contains(host) && why.contains("allowed API hosts"), "{code}: {why}");
-        let events = seen.lock().unwrap();
-        assert_eq!(events[0].target, format!("https://{host}:443/msp/about.php"), "{code}");
+        // The platform's tracing events name the request the sandbox refused.
+        let events = logs::of(&t.name);
+        let refused = events.iter().find(|e| e.get("message") == Some("request refused")).expect("logged");
+        assert_eq!(
+            refused.get("target"),
+            Some(format!("https://{host}:443/msp/about.php").as_str()),
+            "{code}"
+        );
     }
 }
 
