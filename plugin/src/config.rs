@@ -54,10 +54,10 @@ pub fn validate(raw: &RawConfig<'_>) -> Result<Settings, Error> {
         }
     };
     if raw.username.trim().is_empty() {
-        return Err(Error::InvalidConfig("the Qualys user name is empty (QUALYS_USERNAME)".into()));
+        return Err(Error::InvalidConfig("the Qualys user name in the config is empty".into()));
     }
     if raw.password.is_empty() {
-        return Err(Error::InvalidConfig("the Qualys password is empty (QUALYS_PASSWORD)".into()));
+        return Err(Error::InvalidConfig("the Qualys password in the config is empty".into()));
     }
     // Qualys logins and passwords are short; one of kilobytes is a mistake (a file's content
     // pasted in), and its Basic header would exceed what any HTTP stack sends.

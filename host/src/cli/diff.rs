@@ -282,6 +282,26 @@ impl<W: Write> DiffSink for JsonOut<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_proof_type_of_the_embedded_component_has_a_natural_key_so_diff_needs_no_key_flag() {
+        let cache = tempfile::tempdir().unwrap();
+        let runtime = Loader { plugin: None, cache_dir: Some(cache.path().to_path_buf()) }
+            .load(&Ui::new(true, false), NetworkPolicy::deny_all())
+            .expect("the embedded component loads");
+        let types = runtime.list_proof_types().await.unwrap();
+        assert!(types.len() >= 5);
+        for t in types {
+            let rule = natural_key(&t.id).unwrap_or_else(|| panic!("{}: no natural key for diff", t.id));
+            for field in rule.fields() {
+                assert!(
+                    t.fields.iter().any(|f| f.name == field),
+                    "{}: key field {field} is one of its fields",
+                    t.id
+                );
+            }
+        }
+    }
     use evidence_proof::diff::FieldChange;
 
     #[test]

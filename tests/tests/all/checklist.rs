@@ -373,3 +373,55 @@ async fn a_409_from_any_source_is_waited_out_and_the_page_retried() {
 async fn a_500_from_any_source_is_retried() {
     for_every_source(async |id, crit, source| retried(id, crit, source, Fault::Status(500)).await).await;
 }
+
+/// The root element of a fixture document: its first element, past the prolog and comments.
+fn fixture_root(text: &str) -> Option<String> {
+    let mut rest = text;
+    loop {
+        let at = rest.find('<')?;
+        rest = &rest[at + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+        return Some(rest[..end].to_string());
+    }
+}
+
+#[test]
+fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_and_a_checklist_profile_for_each_source()
+ {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/qualys");
+    let roots: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "xml").then(|| fixture_root(&std::fs::read_to_string(&path).unwrap()))?
+        })
+        .collect();
+    for proof in qualys_connector::proofs::REGISTRY {
+        let spec = proof.spec();
+        let profile = profile(spec.id);
+        assert_eq!(
+            profile.sources.len(),
+            usize::from(proof.sources()),
+            "{}: a checklist source for each",
+            spec.id
+        );
+        for (source, endpoint) in proof.endpoints().iter().enumerate() {
+            let key = proof.key(source as u8);
+            assert!(
+                spec.fields.iter().any(|f| f.name == key),
+                "{}: its key {key} is one of its fields",
+                spec.id
+            );
+            let root = qualys_simulator::root_element(endpoint)
+                .unwrap_or_else(|| panic!("{}: the simulator serves no route for {endpoint}", spec.id));
+            assert!(
+                roots.iter().any(|r| r == root),
+                "{}: no fixture in fixtures/qualys/ answers {endpoint} (root element {root})",
+                spec.id
+            );
+        }
+    }
+}
