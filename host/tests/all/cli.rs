@@ -465,6 +465,15 @@ async fn an_output_link_to_a_regular_file_replaces_that_file_and_the_link_stays_
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert!(std::fs::read_to_string(&real).unwrap().contains("\"ticket_number\""));
     assert_eq!(names_in(dir.path()), ["link.json", "real.json"]);
+
+    // A link to nothing is refused: the proof is not created wherever it points.
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink("elsewhere/planted.json", &dangling).unwrap();
+    std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    let o = run_async(tickets_to(&sim, &dangling.display().to_string(), "json"), "cli_user", PASSWORD).await;
+    assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+    assert!(all_output(&o).contains("which does not exist"), "{}", all_output(&o));
+    assert!(!dir.path().join("elsewhere/planted.json").exists());
 }
 
 #[cfg(unix)]

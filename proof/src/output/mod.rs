@@ -169,7 +169,7 @@ const MAX_LINKS: usize = 40;
 
 /// Resolves where a proof given as `path` goes (see [`Destination`]). Links are followed one
 /// by one, so that a name for an open descriptor is recognised before the kernel turns it into
-/// the name of the file behind it. A folder is refused.
+/// the name of the file behind it. A folder, and a link to nothing, are refused.
 pub fn resolve(path: Option<&Path>) -> anyhow::Result<Destination> {
     let Some(given) = path.filter(|p| p.as_os_str() != "-") else { return Ok(Destination::Stdout) };
     let mut at = given.to_path_buf();
@@ -182,7 +182,16 @@ pub fn resolve(path: Option<&Path>) -> anyhow::Result<Destination> {
         }
         let meta = match std::fs::symlink_metadata(&at) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::File(at)),
+            // A new file, unless a link led here: a link to nothing is refused, not followed
+            // to create a file wherever it points.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && at == given => {
+                return Ok(Destination::File(at));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+                "{} is a link to {}, which does not exist; give the file itself",
+                given.display(),
+                at.display()
+            ),
             Err(e) => return Err(e).with_context(|| format!("looking at {}", at.display())),
         };
         if meta.is_dir() {
