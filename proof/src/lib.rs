@@ -39,7 +39,7 @@ pub use diff::{Change, DiffInput, DiffOptions, DiffSink, DiffSummary, KeyRule};
 pub use file::{ProofFile, sidecar_path};
 pub use provenance::{AccountInfo, ConnectorInfo, HostInfo, Provenance, Resumption};
 pub use signature::SignatureBlock;
-pub use verify::{SetVerification, Verdict, Verification, file_sha256, verify, verify_set};
+pub use verify::{SetVerification, Verdict, Verification, file_sha256, verify, verify_entry, verify_set};
 
 /// Ed25519 keys, re-exported so embedders need no crate of their own to hold them.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -272,75 +272,71 @@ pub fn verify_set(manifest_path: &Path, trusted: Option<&VerifyingKey>) -> anyho
     let mut not_collected = Vec::new();
     for entry in entries {
         let text = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
-        let proof_type = text("proof_type").unwrap_or_default();
-        let Some(file) = text("file") else {
-            not_collected.push((proof_type, text("error").unwrap_or_else(|| "no file".into())));
-            continue;
-        };
-        let changed = |reason: String| Verification {
-            verdict: Verdict::RowsChanged,
-            reason,
-            proof_type: Some(proof_type.clone()),
-            rows: 0,
-            sha256: String::new(),
-            key_id: None,
-        };
-        // A name, not a path: the set is the manifest's folder.
-        if file.contains(['/', '\\']) || file == ".." || file.is_empty() {
-            proofs.push((
-                file.clone(),
-                changed(format!("manifest changed: `{file}` is not a file name in the set's folder")),
-            ));
-            continue;
+        match text("file") {
+            Some(file) => proofs.push((file, verify_entry(dir, entry, trusted)?)),
+            None => not_collected.push((
+                text("proof_type").unwrap_or_default(),
+                text("error").unwrap_or_else(|| "no file".into()),
+            )),
         }
-        let path = dir.join(&file);
-        let found = match file_sha256(&path) {
-            Ok(found) => found,
-            Err(e) => {
-                proofs.push((
-                    file.clone(),
-                    changed(format!("missing: the manifest lists it, but it cannot be read ({e})")),
-                ));
-                continue;
-            }
-        };
-        if text("sha256_file").as_deref() != Some(found.as_str()) {
-            proofs.push((
-                file.clone(),
-                changed(
-                    "rows changed: the file is not the one the manifest lists (its SHA-256 differs)".into(),
-                ),
-            ));
-            continue;
-        }
-        // A JSON Lines or CSV proof's metadata is its sidecar, listed with its own digest.
-        let sidecar = text("metadata");
-        let sidecar_found = sidecar
-            .as_deref()
-            .filter(|m| !m.contains(['/', '\\']))
-            .and_then(|m| file_sha256(&dir.join(m)).ok());
-        if sidecar_found != text("sha256_metadata") {
-            let reason = "metadata changed: its metadata file is not the one the manifest lists (missing, or its SHA-256 differs)";
-            proofs.push((
-                file.clone(),
-                Verification { verdict: Verdict::MetadataChanged, ..changed(reason.into()) },
-            ));
-            continue;
-        }
-        let mut v = verify(&path, trusted)?;
-        if v.verdict.severity() < Verdict::RowsChanged.severity()
-            && text("sha256_rows").as_deref() != Some(v.sha256.as_str())
-        {
-            v.verdict = Verdict::RowsChanged;
-            v.reason = "rows changed: its rows' digest is not the one the manifest lists".into();
-        }
-        proofs.push((file, v));
     }
     let verdict = std::iter::once(own.verdict)
         .chain(proofs.iter().map(|(_, v)| v.verdict))
         .max_by_key(|v| v.severity())
         .unwrap_or(Verdict::Verified);
     Ok(SetVerification { manifest: own, proofs, not_collected, verdict })
+}
+
+/// Checks one proof a manifest lists (`entry`, in the set's folder `dir`): its file and sidecar
+/// against the manifest's digests, then the proof on its own ([`verify`]) and its rows' digest
+/// against the manifest's. A listed proof that is missing or differs is `RowsChanged`.
+pub fn verify_entry(
+    dir: &Path,
+    entry: &Value,
+    trusted: Option<&VerifyingKey>,
+) -> anyhow::Result<Verification> {
+    let text = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
+    let file = text("file").unwrap_or_default();
+    let changed = |verdict: Verdict, reason: String| Verification {
+        verdict,
+        reason,
+        proof_type: text("proof_type"),
+        rows: 0,
+        sha256: String::new(),
+        key_id: None,
+    };
+    // Names, not paths: the set is the manifest's folder.
+    let name = |n: &str| !n.is_empty() && n != ".." && !n.contains(['/', '\\']);
+    if !name(&file) {
+        let reason = format!("manifest changed: `{file}` is not a file name in the set's folder");
+        return Ok(changed(Verdict::RowsChanged, reason));
+    }
+    let path = dir.join(&file);
+    let found = match file_sha256(&path) {
+        Ok(found) => found,
+        Err(e) => {
+            let reason = format!("missing: the manifest lists it, but it cannot be read ({e})");
+            return Ok(changed(Verdict::RowsChanged, reason));
+        }
+    };
+    if text("sha256_file").as_deref() != Some(found.as_str()) {
+        let reason = "rows changed: the file is not the one the manifest lists (its SHA-256 differs)";
+        return Ok(changed(Verdict::RowsChanged, reason.into()));
+    }
+    // A JSON Lines or CSV proof's metadata is its sidecar, listed with its own digest.
+    let sidecar_found = text("metadata").filter(|m| name(m)).and_then(|m| file_sha256(&dir.join(m)).ok());
+    if sidecar_found != text("sha256_metadata") {
+        let reason = "metadata changed: its metadata file is not the one the manifest lists (missing, or its SHA-256 differs)";
+        return Ok(changed(Verdict::MetadataChanged, reason.into()));
+    }
+    let mut v = verify(&path, trusted)?;
+    if v.verdict.severity() < Verdict::RowsChanged.severity()
+        && text("sha256_rows").as_deref() != Some(v.sha256.as_str())
+    {
+        v.verdict = Verdict::RowsChanged;
+        v.reason = "rows changed: its rows' digest is not the one the manifest lists".into();
+    }
+    Ok(v)
 }
 
 /// SHA-256 of a file's bytes, read in pieces.

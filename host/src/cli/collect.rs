@@ -511,27 +511,17 @@ impl Job<'_> {
         // signing); otherwise it is collected again.
         let key = self.signer.as_ref().map(SigningKey::verifying_key);
         run.done.retain(|entry| {
-            let name = entry.get("file").and_then(|v| v.as_str()).unwrap_or_default();
-            let path = dir.join(name);
-            let id = entry.get("proof_type").and_then(|v| v.as_str()).unwrap_or_default();
-            let digest_of = |file: Option<&str>| file.and_then(|f| proof::file_sha256(&dir.join(f)).ok());
-            let metadata = entry.get("metadata").and_then(|v| v.as_str());
-            let same_file = !name.contains(['/', '\\'])
-                && !metadata.is_some_and(|m| m.contains(['/', '\\']))
-                && digest_of(Some(name)).as_deref() == entry.get("sha256_file").and_then(|v| v.as_str())
-                && digest_of(metadata).as_deref() == entry.get("sha256_metadata").and_then(|v| v.as_str());
-            let verified = same_file
-                && proof::verify(&path, key.as_ref()).is_ok_and(|v| {
-                    let wanted = if key.is_some() { Verdict::Verified } else { Verdict::Unsigned };
-                    v.verdict == wanted
-                        && Some(v.sha256.as_str()) == entry.get("sha256_rows").and_then(|v| v.as_str())
-                });
-            if !verified {
+            let text = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            let wanted = if key.is_some() { Verdict::Verified } else { Verdict::Unsigned };
+            let kept = proof::verify_entry(dir, entry, key.as_ref()).is_ok_and(|v| v.verdict == wanted);
+            if !kept {
                 ui.info(format!(
-                    "{id}: {name} is not the proof the earlier run completed; collecting it again"
+                    "{}: {} is not the proof the earlier run completed; collecting it again",
+                    text("proof_type"),
+                    text("file")
                 ));
             }
-            verified
+            kept
         });
         let mut worst = exit::OK;
         for t in &types {
