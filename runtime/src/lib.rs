@@ -44,4 +44,6 @@ pub use evidence_proof;
 pub use evidence_proof::{PageContext, PageSink, now_rfc3339};
 pub use network::{AddressClass, Connections, NetworkPolicy, PolicyError, Refusal};
 pub use policy::{Origin, TenantPolicy};
-pub use runtime::{CacheOutcome, CallReport, LoadInfo, Runtime, RuntimeOptions, Tenant};
+pub use runtime::{
+    CacheOutcome, CallReport, LoadInfo, Runtime, RuntimeOptions, Tenant, basic_token, scrub, secret_forms,
+};

@@ -416,18 +416,28 @@ fn classify_trap(trap: &wasmtime::Error, store: &Store<TenantState>, tenant: &Te
 /// Removes the tenant's password from a message: raw, percent-encoded (as a form or URL
 /// carries it), and inside a Basic token.
 pub fn scrub(text: &str, config: &ConnectorConfig) -> String {
-    use base64::Engine as _;
     let mut out = text.to_string();
     if !config.password.is_empty() {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", config.username, config.password));
-        let form: String = form_urlencoded::byte_serialize(config.password.as_bytes()).collect();
-        let url = form.replace('+', "%20");
-        for secret in [token.as_str(), config.password.as_str(), form.as_str(), url.as_str()] {
-            out = out.replace(secret, "***");
+        let token = basic_token(&config.username, &config.password);
+        for secret in std::iter::once(token).chain(secret_forms(&config.password)) {
+            out = out.replace(&secret, "***");
         }
     }
     out
+}
+
+/// The forms a secret travels in, and a server that echoes a request may quote it in: as given,
+/// form-encoded (`+` for a space) and URL-encoded (`%20`).
+pub fn secret_forms(secret: &str) -> [String; 3] {
+    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let url = form.replace('+', "%20");
+    [secret.to_string(), form, url]
+}
+
+/// The Basic authorization token of a login, which carries its password.
+pub fn basic_token(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
 }
 
 /// A connector error with the tenant's password scrubbed from every text it carries.

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// How much to say, and whether a terminal is listening. Every line it prints has the run's
@@ -29,10 +28,8 @@ impl Ui {
         if secret.is_empty() {
             return;
         }
-        let form: String = form_urlencoded_bytes(secret);
-        let forms = [secret.to_string(), form.clone(), form.replace('+', "%20")];
         if let Ok(mut list) = self.secrets.lock() {
-            for f in forms {
+            for f in connector_runtime::secret_forms(secret) {
                 if !f.is_empty() && !list.contains(&f) {
                     list.push(f);
                 }
@@ -47,7 +44,7 @@ impl Ui {
         if password.is_empty() {
             return;
         }
-        self.keep_secret(&base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")));
+        self.keep_secret(&connector_runtime::basic_token(username, password));
         self.keep_secret(password);
     }
 
@@ -114,10 +111,6 @@ impl Ui {
     }
 }
 
-fn form_urlencoded_bytes(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
 /// Text from elsewhere (a server's error, a proof's value) made safe to print on a terminal:
 /// control characters other than line feed and tab, and the bidirectional overrides that
 /// reorder what a reader sees, are shown as `\u{..}` escapes instead of acting on the terminal.
@@ -167,6 +160,8 @@ impl Drop for LogLine {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]
