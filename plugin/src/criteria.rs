@@ -153,7 +153,7 @@ mod tests {
         },
     ];
     static SPEC: ProofSpec =
-        ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: CRITERIA };
+        ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: CRITERIA, key: &[] };
 
     fn given(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()

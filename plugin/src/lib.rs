@@ -64,7 +64,18 @@ fn client_for<'t>(transport: &'t dyn http::Transport, s: &config::Settings) -> C
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct Component;
 
+/// The service this connector collects from, as people name it.
+pub const SERVICE: &str = "Qualys";
+
 impl Guest for Component {
+    fn describe() -> wit::About {
+        wit::About {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            service: SERVICE.into(),
+        }
+    }
+
     fn connect(config: wit::Config) -> Result<wit::Account, wit::ConnectorError> {
         let raw = raw_config(&config);
         connect_with(&WasiTransport, &raw).map(account_to_wit).map_err(error_to_wit)
@@ -140,6 +151,7 @@ fn spec_to_wit(s: &model::ProofSpec) -> wit::ProofType {
                 description: c.description.into(),
             })
             .collect(),
+        key: s.key.iter().map(|k| k.iter().map(|f| f.to_string()).collect()).collect(),
     }
 }
 

@@ -48,6 +48,9 @@ pub struct ProofSpec {
     pub description: &'static str,
     pub fields: &'static [FieldSpec],
     pub criteria: &'static [CriterionSpec],
+    /// Its natural key: candidate keys in order of preference, each the fields that together
+    /// identify a row (WIT `proof-type.key`); empty for rows without an identity of their own.
+    pub key: &'static [&'static [&'static str]],
 }
 
 impl ProofSpec {

@@ -465,7 +465,8 @@ mod tests {
     use super::*;
     use crate::model::ProofSpec;
 
-    static SPEC: ProofSpec = ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: &[] };
+    static SPEC: ProofSpec =
+        ProofSpec { id: "t", title: "", description: "", fields: &[], criteria: &[], key: &[] };
 
     fn cursor(pos: Position, k: Option<i64>, m: Option<&str>) -> Cursor {
         let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();

@@ -102,7 +102,7 @@ pub fn read_captures(
     http_status: Option<u16>,
 ) -> Result<Parsed, Error> {
     static NO_FIELDS: ProofSpec =
-        ProofSpec { id: "", title: "", description: "", fields: &[], criteria: &[] };
+        ProofSpec { id: "", title: "", description: "", fields: &[], criteria: &[], key: &[] };
     Doc::new(body, map, &NO_FIELDS, 0)?.run(http_status)
 }
 
@@ -813,7 +813,8 @@ mod tests {
         field("tags", "Tags", Kind::TextList, ""),
         field("kind", "Kind", Kind::Text, ""),
     ];
-    static SPEC: ProofSpec = ProofSpec { id: "t", title: "", description: "", fields: FIELDS, criteria: &[] };
+    static SPEC: ProofSpec =
+        ProofSpec { id: "t", title: "", description: "", fields: FIELDS, criteria: &[], key: &[] };
     static MAP: RecordMap = RecordMap {
         root: "OUT",
         record: "LIST/ITEM",

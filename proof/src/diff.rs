@@ -5,7 +5,8 @@
 //! external sort ([`super::sort`]: chunks of at most a budget, spilled to temporary files) and
 //! the two sorted streams are merged. Works across formats: rows are compared as canonical rows.
 //!
-//! Keys ([`KeyRule`]): one field (a user's login, a ticket's number, a scan's reference), or the
+//! Keys ([`KeyRule`]): one field (a user's login, a ticket's number, a scan's reference), several
+//! together (a composite key), none (a log: rows are compared as multisets), or the
 //! first present of two (an asset's asset id, else its host id). Rows whose key is null are
 //! matched only with identical rows. With two key fields, rows left unmatched by the first
 //! are matched by the second when one of the two lacks the first (an asset that gained or lost
@@ -22,11 +23,13 @@ use super::sort::{Record, Sorted, Sorter};
 use crate::model::Field;
 use crate::output::readback::ReadError;
 
-/// How rows are matched.
+/// How rows are matched: a proof type's natural key as its connector declares it
+/// ([`KeyRule::from_declared`]), or as a person names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyRule {
-    /// By one field.
-    Field(String),
+    /// By the values of these fields together (one field: a login, a ticket number; several:
+    /// a detection's host, QID and port).
+    Fields(Vec<String>),
     /// By `primary` when present, else by `secondary`.
     Either {
         /// The key field used when present.
@@ -34,22 +37,48 @@ pub enum KeyRule {
         /// The key field used when `primary` is null.
         secondary: String,
     },
+    /// Rows have no identity of their own (a log): a row matches only an identical row, and
+    /// each copy counts (the proofs are compared as multisets).
+    WholeRow,
 }
 
 impl KeyRule {
+    /// One field.
+    pub fn field(name: &str) -> KeyRule {
+        KeyRule::Fields(vec![name.to_string()])
+    }
+
+    /// The rule for a declared natural key (candidate keys in order of preference, WIT
+    /// `proof-type.key`): none is [`KeyRule::WholeRow`], one is [`KeyRule::Fields`], two
+    /// single-field ones are [`KeyRule::Either`]. Other shapes are refused, naming them.
+    pub fn from_declared(candidates: &[Vec<String>]) -> anyhow::Result<KeyRule> {
+        match candidates {
+            [] => Ok(KeyRule::WholeRow),
+            [one] if !one.is_empty() => Ok(KeyRule::Fields(one.clone())),
+            [a, b] if a.len() == 1 && b.len() == 1 => {
+                Ok(KeyRule::Either { primary: a[0].clone(), secondary: b[0].clone() })
+            }
+            other => anyhow::bail!(
+                "diff matches rows by one key or by two one-field alternatives, not by {other:?}: name a key with --key"
+            ),
+        }
+    }
+
     /// The key fields.
     pub fn fields(&self) -> Vec<&str> {
         match self {
-            KeyRule::Field(f) => vec![f],
+            KeyRule::Fields(f) => f.iter().map(String::as_str).collect(),
             KeyRule::Either { primary, secondary } => vec![primary, secondary],
+            KeyRule::WholeRow => Vec::new(),
         }
     }
 
     /// In words.
     pub fn describe(&self) -> String {
         match self {
-            KeyRule::Field(f) => f.clone(),
+            KeyRule::Fields(f) => f.join(" + "),
             KeyRule::Either { primary, secondary } => format!("{primary}, else {secondary}"),
+            KeyRule::WholeRow => "whole rows (no key: identical rows are matched, each copy counted)".into(),
         }
     }
 }
@@ -219,16 +248,25 @@ pub enum DiffError {
     Other(#[from] anyhow::Error),
 }
 
-/// Compares `old` and `new`, matching rows by the key `key_rule` gives for their proof type.
+/// Chooses how rows are matched from a proof type's id, its fields and the natural key the
+/// proofs declare.
+pub type KeyChooser<'a> = dyn Fn(&str, &[Field], Option<&[Vec<String>]>) -> anyhow::Result<KeyRule> + 'a;
+
+/// Declared keys as proofs record them: candidate keys, each a list of field names.
+type DeclaredKey = Option<Vec<Vec<String>>>;
+
+/// Compares `old` and `new`, matching rows by the key `key_rule` gives for their proof type,
+/// its fields and the natural key the proofs declare (the old one's, else the new one's; `None`
+/// for proofs written without one).
 pub fn diff(
     old: &DiffInput,
     new: &DiffInput,
-    key_rule: &dyn Fn(&str, &[Field]) -> anyhow::Result<KeyRule>,
+    key_rule: &KeyChooser<'_>,
     options: &DiffOptions,
     sink: &mut dyn DiffSink,
 ) -> Result<DiffSummary, DiffError> {
-    let (old_type, old_fields) = identify(old)?;
-    let (new_type, new_fields) = identify(new)?;
+    let (old_type, old_fields, old_key) = identify(old)?;
+    let (new_type, new_fields, new_key) = identify(new)?;
     if old_type != new_type {
         return Err(DiffError::DifferentTypes {
             old: old_type,
@@ -237,7 +275,8 @@ pub fn diff(
             new_path: new.file.display(),
         });
     }
-    let rule = key_rule(&old_type, &old_fields).map_err(DiffError::Other)?;
+    let declared = old_key.or(new_key);
+    let rule = key_rule(&old_type, &old_fields, declared.as_deref()).map_err(DiffError::Other)?;
     for (input, fields) in [(old, &old_fields), (new, &new_fields)] {
         for k in rule.fields() {
             if !fields.iter().any(|f| f.name == k) {
@@ -267,7 +306,7 @@ pub fn diff(
     let mut merger = Merger { rule: &rule, common: &common, sink, summary: DiffSummary::default() };
     let second = match &rule {
         KeyRule::Either { secondary, .. } => Some(secondary.as_str()),
-        KeyRule::Field(_) => None,
+        KeyRule::Fields(_) | KeyRule::WholeRow => None,
     };
     let mut left_old = Sorter::new(budget / 8, options.temp_dir.clone());
     let mut left_new = Sorter::new(budget / 8, options.temp_dir.clone());
@@ -290,7 +329,8 @@ pub fn diff(
             (&b, &mut last_new, &mut merger.summary.duplicate_keys_new),
         ] {
             if let Some((key, _)) = record {
-                if last.as_deref() == Some(key.as_slice()) {
+                // Identical rows of a proof without a key are distinct events, not duplicates.
+                if rule != KeyRule::WholeRow && last.as_deref() == Some(key.as_slice()) {
                     *count += 1;
                 }
                 *last = Some(key.clone());
@@ -328,8 +368,9 @@ pub fn diff(
     Ok(summary)
 }
 
-/// The proof type and fields of an input, from its metadata or the caller's fallback.
-fn identify(input: &DiffInput) -> Result<(String, Vec<Field>), DiffError> {
+/// The proof type, fields and declared key of an input, from its metadata or the caller's
+/// fallback.
+fn identify(input: &DiffInput) -> Result<(String, Vec<Field>, DeclaredKey), DiffError> {
     let unreadable = |error: anyhow::Error| DiffError::Unreadable { path: input.file.display(), error };
     let head = input.file.head().map_err(|e| unreadable(anyhow::anyhow!(e)))?;
     match (head, &input.fallback) {
@@ -339,9 +380,16 @@ fn identify(input: &DiffInput) -> Result<(String, Vec<Field>), DiffError> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| unreadable(anyhow::anyhow!("its metadata names no proof_type")))?;
             let fields = crate::output::readback::fields_of(&head).map_err(unreadable)?;
-            Ok((proof_type.to_string(), fields))
+            let key =
+                match head.get("key") {
+                    None => None,
+                    Some(k) => Some(serde_json::from_value::<Vec<Vec<String>>>(k.clone()).map_err(|e| {
+                        unreadable(anyhow::anyhow!("its key is not a list of field lists: {e}"))
+                    })?),
+                };
+            Ok((proof_type.to_string(), fields, key))
         }
-        (None, Some((t, f))) => Ok((t.clone(), f.clone())),
+        (None, Some((t, f))) => Ok((t.clone(), f.clone(), None)),
         (None, None) => Err(unreadable(anyhow::anyhow!(
             "it has no {} beside it, and its fields are not those of a known proof type",
             super::file::SIDECAR_SUFFIX
@@ -451,21 +499,45 @@ fn key_values(row: &[u8], names: &[&str]) -> anyhow::Result<Vec<Option<Value>>> 
     Ok(serde_json::Deserializer::from_slice(row).deserialize_map(Keys(names))?)
 }
 
-/// The sort key of a row: its first key field present (tagged `1`), else its second (tagged
-/// `2`), else its content (tagged `9`: it matches only an identical row). `values` are the
-/// rule's key fields' values, in [`KeyRule::fields`] order.
+/// The sort key of a row: its key fields' values (tagged `1`; for [`KeyRule::Either`], the
+/// second field's tagged `2` when the first is null), else its content (tagged `9`: it matches
+/// only an identical row). `values` are the rule's key fields' values, in [`KeyRule::fields`]
+/// order.
 fn row_key(rule: &KeyRule, values: &[Option<Value>], bytes: &[u8]) -> Vec<u8> {
     let found = match rule {
-        KeyRule::Field(_) => key_bytes(b'1', values[0].as_ref()),
+        KeyRule::Fields(names) if names.len() == 1 => key_bytes(b'1', values[0].as_ref()),
+        KeyRule::Fields(_) => composite_key(values),
         KeyRule::Either { .. } => {
             key_bytes(b'1', values[0].as_ref()).or_else(|| key_bytes(b'2', values[1].as_ref()))
         }
+        KeyRule::WholeRow => None,
     };
     found.unwrap_or_else(|| {
         let mut k = vec![b'9'];
         k.extend_from_slice(&Sha256::digest(bytes));
         k
     })
+}
+
+/// A composite key: each field's value, escaped so that no value runs into the next (a zero
+/// byte becomes 0,255; each value ends with 0,0) and the order of the first field comes first;
+/// a null is a value of its own. `None` when every field is null.
+fn composite_key(values: &[Option<Value>]) -> Option<Vec<u8>> {
+    if values.iter().all(|v| v.as_ref().is_none_or(Value::is_null)) {
+        return None;
+    }
+    let mut out = vec![b'1'];
+    for v in values {
+        let part = key_bytes(b'v', v.as_ref()).unwrap_or_else(|| vec![b'N']);
+        for b in part {
+            out.push(b);
+            if b == 0 {
+                out.push(255);
+            }
+        }
+        out.extend_from_slice(&[0, 0]);
+    }
+    Some(out)
 }
 
 /// A key value as bytes that sort as the values do (integers numerically, texts by bytes).
@@ -507,10 +579,17 @@ impl Merger<'_> {
     fn key_of(&self, row: &Map<String, Value>) -> Vec<(String, Value)> {
         let present = |f: &str| row.get(f).filter(|v| !v.is_null()).map(|v| (f.to_string(), v.clone()));
         match self.rule {
-            KeyRule::Field(f) => present(f).into_iter().collect(),
+            KeyRule::Fields(names) if names.len() == 1 => present(&names[0]).into_iter().collect(),
+            KeyRule::Fields(names) => {
+                if names.iter().all(|f| present(f).is_none()) {
+                    return Vec::new();
+                }
+                names.iter().map(|f| (f.clone(), row.get(f).cloned().unwrap_or(Value::Null))).collect()
+            }
             KeyRule::Either { primary, secondary } => {
                 present(primary).or_else(|| present(secondary)).into_iter().collect()
             }
+            KeyRule::WholeRow => Vec::new(),
         }
     }
 

@@ -11,6 +11,10 @@ pub struct ConnectorInfo {
     pub name: Option<String>,
     /// The connector's version, when known.
     pub version: Option<String>,
+    /// The service it collects from, as the connector names it (e.g. `Qualys`); `None` when
+    /// the connector cannot say (a 0.2.0 component) and in proofs written before it could.
+    #[serde(default)]
+    pub service: Option<String>,
     /// SHA-256 of the component's bytes.
     pub component_sha256: Option<String>,
 }

@@ -59,6 +59,7 @@ pub async fn run(
         platform: "CUSTOM".into(),
         api_url: api_url.into(),
         criteria: Vec::new(),
+        key: runtime.declared_key(proof),
     };
     let mut writer = ProofWriter::create(output, Format::Jsonl, &meta, &fields_of(proof))?;
     let request = CollectRequest { proof, criteria: &[], cursor: None };

@@ -1,4 +1,5 @@
-//! Host bindings of the connector world (generated from `wit/`). WASI imports map to
+//! Host bindings of the current connector world, `evidence:connector@0.3.0` (generated from
+//! `wit/`; earlier versions are in [`crate::adapter`]). WASI imports map to
 //! wasmtime-wasi's own implementations; only the connector exports are generated here.
 
 #![allow(missing_docs)]

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod bindings;
 pub mod cache;
 pub mod checkpoint;
@@ -35,6 +36,7 @@ pub mod reference;
 pub mod runtime;
 pub mod sandbox;
 
+pub use adapter::Contract;
 pub use bindings::fields_of;
 pub use bindings::types;
 pub use collect::{CollectError, CollectOptions, CollectRequest, CollectStats, Progress, collect_proof};

@@ -14,6 +14,7 @@ pub fn markdown(types: &[ProofType]) -> String {
     let mut s = String::new();
     for t in types {
         s.push_str(&format!("### `{}` — {}\n\n{}\n\n", t.id, t.title, t.description));
+        s.push_str(&format!("Rows are identified by {}.\n\n", key_words(&t.key)));
         s.push_str("| field | kind | meaning |\n|---|---|---|\n");
         for f in &t.fields {
             s.push_str(&format!(
@@ -39,4 +40,13 @@ pub fn markdown(types: &[ProofType]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A natural key in words: `login`; `asset_id`, else `host_id`; or no key.
+fn key_words(key: &[Vec<String>]) -> String {
+    if key.is_empty() {
+        return "nothing of their own: identical rows are distinct, and proofs compare as multisets".into();
+    }
+    let candidate = |c: &Vec<String>| c.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" + ");
+    key.iter().map(candidate).collect::<Vec<_>>().join(", else ")
 }

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Instance, Lift, Linker, Lower, TypedFunc,
+    ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker, Lower, TypedFunc,
 };
 use wasmtime::{Engine, Store, UpdateDeadline};
 
+use crate::adapter::{Contract, v0_2};
 use crate::bindings::ConnectorWorldPre;
-use crate::bindings::types::{Account, Config as ConnectorConfig, ConnectorError, Page, ProofType};
+use crate::bindings::types::{About, Account, Config as ConnectorConfig, ConnectorError, Page, ProofType};
 use crate::engine::{EPOCH_TICK, EngineOptions, Ticker};
 use crate::error::{CallError, to_anyhow};
 use crate::network::{Connections, Network, NetworkPolicy};
@@ -62,13 +63,15 @@ pub struct LoadInfo {
     pub component_sha256: String,
     /// Size of the component in bytes.
     pub component_bytes: usize,
+    /// The contract version the component exports (an earlier one runs through its adapter).
+    pub contract: Contract,
 }
 
 /// The loaded connector, ready to run calls for any number of tenants at once.
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
-    pre: ConnectorWorldPre<TenantState>,
+    pre: InstancePre<TenantState>,
     exports: Exports,
     info: LoadInfo,
     network: Arc<Network>,
@@ -129,30 +132,47 @@ impl std::fmt::Display for CpuBudgetExceeded {
 
 impl std::error::Error for CpuBudgetExceeded {}
 
-/// The connector interface's functions, found once at load (where the bindings also check
-/// all their types).
+/// The connector interface's functions, found once at load (where the bindings of its contract
+/// version also check all their types).
 #[derive(Clone)]
 struct Exports {
+    contract: Contract,
     connect: ComponentExportIndex,
     list_proof_types: ComponentExportIndex,
     collect: ComponentExportIndex,
+    /// `None` before 0.3.0.
+    describe: Option<ComponentExportIndex>,
 }
 
 impl Exports {
-    fn find(pre: &ConnectorWorldPre<TenantState>) -> anyhow::Result<Exports> {
-        let component = pre.instance_pre().component();
-        let interface = component
-            .get_export_index(None, "evidence:connector/connector@0.2.0")
-            .context("the component does not export the connector interface")?;
+    fn find(pre: &InstancePre<TenantState>) -> anyhow::Result<Exports> {
+        let component = pre.component();
+        let contract = Contract::of(component).with_context(|| {
+            let known: Vec<_> = Contract::ALL.iter().map(|c| c.interface()).collect();
+            format!(
+                "the component exports no connector interface this host runs (one of {})",
+                known.join(", ")
+            )
+        })?;
+        match contract {
+            Contract::V0_3 => drop(ConnectorWorldPre::new(pre.clone()).map_err(to_anyhow)?),
+            Contract::V0_2 => drop(v0_2::ConnectorWorldPre::new(pre.clone()).map_err(to_anyhow)?),
+        }
+        let interface = component.get_export_index(None, contract.interface()).context("checked above")?;
         let find = |name: &str| {
             component
                 .get_export_index(Some(&interface), name)
                 .with_context(|| format!("the component's connector interface has no {name}"))
         };
         Ok(Exports {
+            contract,
             connect: find("connect")?,
             list_proof_types: find("list-proof-types")?,
             collect: find("collect")?,
+            describe: match contract {
+                Contract::V0_3 => Some(find("describe")?),
+                Contract::V0_2 => None,
+            },
         })
     }
 }
@@ -210,13 +230,18 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(to_anyhow)
             .context("the component does not fit the connector world this host provides")?;
-        let pre = ConnectorWorldPre::new(instance_pre).map_err(to_anyhow)?;
-        let exports = Exports::find(&pre)?;
-        let info = LoadInfo { cache, load_time, component_sha256, component_bytes: bytes.len() };
+        let exports = Exports::find(&instance_pre)?;
+        let info = LoadInfo {
+            cache,
+            load_time,
+            component_sha256,
+            component_bytes: bytes.len(),
+            contract: exports.contract,
+        };
         let ticker = options.tick_epochs.then(|| Arc::new(Ticker::start(engine.clone())));
         Ok(Runtime {
             engine: engine.clone(),
-            pre,
+            pre: instance_pre,
             exports,
             info,
             network: Arc::new(network),
@@ -229,10 +254,20 @@ impl Runtime {
         &self.info
     }
 
-    /// The component as a proof's provenance names it: with the name and version its embedder
-    /// knows it by, and the SHA-256 of its bytes.
-    pub fn connector_info(&self, name: Option<String>, version: Option<String>) -> ConnectorInfo {
-        ConnectorInfo { name, version, component_sha256: Some(self.info.component_sha256.clone()) }
+    /// The component as a proof's provenance names it: its name, version and service as it
+    /// describes itself, else (a 0.2.0 component) the name and version its embedder knows it
+    /// by; and the SHA-256 of its bytes.
+    pub async fn connector_info(&self, name: Option<String>, version: Option<String>) -> ConnectorInfo {
+        let component_sha256 = Some(self.info.component_sha256.clone());
+        match self.describe().await {
+            Ok(Some(about)) => ConnectorInfo {
+                name: Some(about.name),
+                version: Some(about.version),
+                service: Some(about.service),
+                component_sha256,
+            },
+            _ => ConnectorInfo { name, version, service: None, component_sha256 },
+        }
     }
 
     /// The engine, for embedders that compile other components alongside.
@@ -254,11 +289,47 @@ impl Runtime {
             connections: Connections::default(),
         };
         let export = &self.exports.list_proof_types;
-        self.call("list-proof-types", &tenant, async |i, s| {
-            invoke::<(), (Vec<ProofType>,)>(i, s, export, ()).await.map(|r| Ok(r.0))
+        match self.exports.contract {
+            Contract::V0_3 => {
+                self.call("list-proof-types", &tenant, async |i, s| {
+                    invoke::<(), (Vec<ProofType>,)>(i, s, export, ()).await.map(|r| Ok(r.0))
+                })
+                .await
+                .result
+            }
+            Contract::V0_2 => self
+                .call("list-proof-types", &tenant, async |i, s| {
+                    invoke::<(), (Vec<v0_2::ProofType>,)>(i, s, export, ()).await.map(|r| Ok(r.0))
+                })
+                .await
+                .result
+                .map(|types| types.into_iter().map(v0_2::proof_type).collect()),
+        }
+    }
+
+    /// A proof type's natural key as its connector declares it, for a proof's metadata
+    /// ([`evidence_proof::ProofMeta::key`]); `None` for a component of a contract before 0.3.0,
+    /// whose proof types cannot declare one (their `key` is empty without meaning "no identity").
+    pub fn declared_key(&self, proof: &ProofType) -> Option<Vec<Vec<String>>> {
+        (self.exports.contract != Contract::V0_2).then(|| proof.key.clone())
+    }
+
+    /// What the connector says of itself: its name, version and the service it collects from;
+    /// `None` for a component of a contract before 0.3.0, which cannot say. Runs with no network.
+    pub async fn describe(&self) -> Result<Option<About>, CallError> {
+        let Some(export) = &self.exports.describe else { return Ok(None) };
+        let tenant = Tenant {
+            config: empty_config(),
+            policy: TenantPolicy::deny_all(),
+            name: String::new(),
+            connections: Connections::default(),
+        };
+        self.call("describe", &tenant, async |i, s| {
+            invoke::<(), (About,)>(i, s, export, ()).await.map(|r| Ok(r.0))
         })
         .await
         .result
+        .map(Some)
     }
 
     /// Checks a tenant's credentials and what it can collect.
@@ -313,7 +384,7 @@ impl Runtime {
             store.limiter(|s| &mut s.limits);
             store.set_epoch_deadline(1000);
             let instantiated = async {
-                let instance = self.pre.instance_pre().instantiate_async(&mut store).await?;
+                let instance = self.pre.instantiate_async(&mut store).await?;
                 instance
                     .get_typed_func::<CollectParams<'_>, CollectResults>(&mut store, &self.exports.collect)
             };
@@ -349,7 +420,7 @@ impl Runtime {
         });
 
         let run = async {
-            let instance = self.pre.instance_pre().instantiate_async(&mut store).await?;
+            let instance = self.pre.instantiate_async(&mut store).await?;
             f(&instance, &mut store).await
         };
         let span =

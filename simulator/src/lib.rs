@@ -27,7 +27,8 @@ pub mod xmlw;
 pub use accounts::{Account, AccountState};
 pub use data::Sizes;
 pub use faults::{Fault, FaultRule};
-/// The root element a served path answers with (used by the registry-wide checks).
-pub use routes::root_element;
+/// The routes the simulator serves, and the root element each answers with (used by the
+/// registry-wide checks).
+pub use routes::{REGISTRY as ROUTES, Route, root_element};
 pub use server::{Fixture, RateLimit, RequestRecord, SimConfig, Simulator};
 pub use tls::SimTls;

@@ -385,6 +385,7 @@ impl Bench {
             platform: "US1".into(),
             api_url: tenant.config.api_url.clone().unwrap_or_default(),
             criteria: criteria.clone(),
+            key: Some(proof.key.clone()),
         };
         let mut writer =
             ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &fields_of(&proof))
@@ -702,14 +703,7 @@ impl Bench {
             .simulator(SimConfig {
                 // Users come in one unpaged response: 10,000 users (a large subscription) stay within
                 // the host's default 64 MiB response limit; 100,000 would not.
-                sizes: Sizes {
-                    users: n.min(10_000),
-                    hosts: n,
-                    agents: n,
-                    vm_scans: n,
-                    pc_scans: n,
-                    tickets: n,
-                },
+                sizes: Sizes { users: n.min(10_000), ..Sizes::uniform(n) },
                 ..SimConfig::default()
             })
             .await;

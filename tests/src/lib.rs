@@ -126,6 +126,7 @@ pub async fn collect_from(
         platform: "US1".into(),
         api_url: tenant.config.api_url.clone().unwrap_or_default(),
         criteria: criteria.to_vec(),
+        key: Some(proof.key.clone()),
     };
     let mut writer =
         ProofWriter::create(Some(&path), Format::Jsonl, &meta, &fields_of(&proof)).expect("writer");

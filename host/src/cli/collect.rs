@@ -89,7 +89,7 @@ pub async fn run(
         tenant: &tenant,
         format,
         resume,
-        connector: loader.connector_info(&runtime),
+        connector: loader.connector_info(&runtime).await,
         account,
         signer,
     };
@@ -203,7 +203,8 @@ impl Job<'_> {
             },
             None => {
                 let collected_at = connector_runtime::now_rfc3339();
-                let meta = meta_of(&proof, &identity, collected_at.clone());
+                let meta =
+                    meta_of(&proof, &identity, collected_at.clone(), self.runtime.declared_key(&proof));
                 let writer = ProofWriter::create(output, self.format, &meta, &fields_of(&proof))
                     .and_then(|w| self.vouched(w, self.provenance(&collected_at)));
                 match writer {
@@ -229,6 +230,8 @@ impl Job<'_> {
         };
         let bar = ui.spinner(&proof.id);
         let (ui2, bar2) = (ui.clone(), bar.clone());
+        // The service as the component names itself (a 0.2.0 component cannot).
+        let service = self.connector.service.clone().unwrap_or_else(|| "the service's".into());
         let mut on_progress = move |p: &Progress| match p {
             Progress::Page { pages, rows, .. } => {
                 if let Some(b) = &bar2 {
@@ -236,7 +239,7 @@ impl Job<'_> {
                 }
             }
             Progress::Waiting { seconds, message } => {
-                let text = format!("Qualys rate limit: waiting {seconds}s, then resuming ({message})");
+                let text = format!("{service} rate limit: waiting {seconds}s, then resuming ({message})");
                 match &bar2 {
                     Some(b) => b.println(text),
                     None => ui2.info(text),
@@ -354,7 +357,8 @@ impl Job<'_> {
                 let signed_by = cp.vouched_by(self.signer.as_ref()).map_err(|why| {
                     fail(exit::CONFIG, format!("cannot resume {}: {why}", target.display()))
                 })?;
-                let meta = meta_of(proof, identity, cp.collected_at.clone());
+                let meta =
+                    meta_of(proof, identity, cp.collected_at.clone(), self.runtime.declared_key(proof));
                 // What this run knows itself (connector, host, account and role) is its own, not
                 // read back; the rest is the checkpoint's, and the resumption says how it was
                 // vouched for. Pages and requests are totals.
@@ -414,7 +418,7 @@ impl Job<'_> {
             )),
             (false, None) => {
                 let collected_at = connector_runtime::now_rfc3339();
-                let meta = meta_of(proof, identity, collected_at.clone());
+                let meta = meta_of(proof, identity, collected_at.clone(), self.runtime.declared_key(proof));
                 let writer = ProofWriter::create_resumable(target, self.format, &meta, &fields_of(proof))
                     .and_then(|w| self.vouched(w, self.provenance(&collected_at)))
                     .map_err(|e| fail(exit::HOST, format!("{e:#}")))?;
@@ -652,7 +656,12 @@ struct AllRun {
     failed: Vec<serde_json::Value>,
 }
 
-fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> ProofMeta {
+fn meta_of(
+    proof: &ProofType,
+    identity: &Identity,
+    collected_at: String,
+    key: Option<Vec<Vec<String>>>,
+) -> ProofMeta {
     ProofMeta {
         proof_type: proof.id.clone(),
         title: proof.title.clone(),
@@ -660,6 +669,7 @@ fn meta_of(proof: &ProofType, identity: &Identity, collected_at: String) -> Proo
         platform: identity.platform.clone(),
         api_url: identity.api_url.clone(),
         criteria: identity.criteria.clone(),
+        key,
     }
 }
 

@@ -44,10 +44,11 @@ impl Loader {
         Ok(runtime)
     }
 
-    /// The connector's name and version for a proof's provenance: from the component's own
-    /// metadata when it has some (release artifacts do), else, for the embedded component,
-    /// the package it was built from; else the file's name. The SHA-256 is the runtime's.
-    pub fn connector_info(&self, runtime: &Runtime) -> ConnectorInfo {
+    /// The connector for a proof's provenance: as it describes itself (a 0.3.0 component);
+    /// else its name and version from the component's own metadata when it has some (release
+    /// artifacts do), else, for the embedded component, the package it was built from; else
+    /// the file's name. The SHA-256 is the runtime's.
+    pub async fn connector_info(&self, runtime: &Runtime) -> ConnectorInfo {
         let (name, version) = match &self.plugin {
             Some(path) => {
                 let own = std::fs::read(path).ok().map(|b| metadata(&b)).unwrap_or_default();
@@ -62,7 +63,7 @@ impl Loader {
                 )
             }
         };
-        runtime.connector_info(name, version)
+        runtime.connector_info(name, version).await
     }
 }
 

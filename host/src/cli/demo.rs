@@ -76,7 +76,7 @@ pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
             tenant: &tenant,
             format: Format::Json,
             resume: false,
-            connector: loader.connector_info(runtime),
+            connector: loader.connector_info(runtime).await,
             account: AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() },
             signer: None,
         };

@@ -32,18 +32,6 @@ pub struct Args {
     pub temp_dir: Option<PathBuf>,
 }
 
-/// The natural key of each Qualys proof type.
-pub fn natural_key(proof_type: &str) -> Option<KeyRule> {
-    Some(match proof_type {
-        "users" => KeyRule::Field("login".into()),
-        // Cloud Agent rows always have an asset id, VM hosts a host id and usually an asset id.
-        "assets" => KeyRule::Either { primary: "asset_id".into(), secondary: "host_id".into() },
-        "vm-scans" | "pc-scans" => KeyRule::Field("scan_ref".into()),
-        "remediation-tickets" => KeyRule::Field("ticket_number".into()),
-        _ => return None,
-    })
-}
-
 pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
     let mut inputs = Vec::new();
     for path in [&args.old, &args.new] {
@@ -55,35 +43,54 @@ pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
             }
         }
     }
-    // A JSON Lines or CSV file that lost its sidecar: recognised by its fields.
-    if inputs.iter().any(|i| i.file.sidecar.is_none() && i.file.format != evidence_proof::Format::Json) {
-        let types = match loader.load(ui, NetworkPolicy::deny_all()) {
+    // The component's proof types: for a JSON Lines or CSV file that lost its sidecar
+    // (recognised by its fields), and for the key of proofs written before proofs recorded it.
+    let needs_types =
+        inputs.iter().any(|i| i.file.sidecar.is_none() && i.file.format != evidence_proof::Format::Json)
+            || (args.key.is_none() && inputs.iter().any(|i| !declares_key(&i.file)));
+    let types = if needs_types {
+        match loader.load(ui, NetworkPolicy::deny_all()) {
             Ok(r) => r.list_proof_types().await.unwrap_or_default(),
             Err(code) => return code,
-        };
-        for input in inputs.iter_mut().filter(|i| i.file.sidecar.is_none()) {
-            let names = file::first_field_names(&input.file).unwrap_or_default();
-            input.fallback = types
-                .iter()
-                .find(|t| t.fields.iter().map(|f| f.name.as_str()).eq(names.iter().map(String::as_str)))
-                .map(|t| (t.id.clone(), connector_runtime::fields_of(t)));
-            if let Some((id, _)) = &input.fallback {
-                ui.info(format!(
-                    "{} has no {}; its fields are those of {id}",
-                    input.file.display(),
-                    file::SIDECAR_SUFFIX
-                ));
-            }
+        }
+    } else {
+        Vec::new()
+    };
+    for input in inputs
+        .iter_mut()
+        .filter(|i| i.file.sidecar.is_none() && i.file.format != evidence_proof::Format::Json)
+    {
+        let names = file::first_field_names(&input.file).unwrap_or_default();
+        input.fallback = types
+            .iter()
+            .find(|t| t.fields.iter().map(|f| f.name.as_str()).eq(names.iter().map(String::as_str)))
+            .map(|t| (t.id.clone(), connector_runtime::fields_of(t)));
+        if let Some((id, _)) = &input.fallback {
+            ui.info(format!(
+                "{} has no {}; its fields are those of {id}",
+                input.file.display(),
+                file::SIDECAR_SUFFIX
+            ));
         }
     }
     let key_override = args.key.clone();
-    let rule = move |proof_type: &str, _: &[Field]| -> anyhow::Result<KeyRule> {
+    let rule = move |proof_type: &str,
+                     _: &[Field],
+                     declared: Option<&[Vec<String>]>|
+          -> anyhow::Result<KeyRule> {
         if let Some(k) = &key_override {
-            return Ok(KeyRule::Field(k.clone()));
+            return Ok(KeyRule::Fields(k.split(',').map(|f| f.trim().to_string()).collect()));
         }
-        natural_key(proof_type).ok_or_else(|| {
-            anyhow::anyhow!("no natural key is known for proof type {proof_type}; name one with --key FIELD")
-        })
+        if let Some(declared) = declared {
+            return KeyRule::from_declared(declared);
+        }
+        // A proof written before proofs recorded their key: the connector's declaration.
+        match types.iter().find(|t| t.id == proof_type) {
+            Some(t) if !t.key.is_empty() => KeyRule::from_declared(&t.key),
+            _ => anyhow::bail!(
+                "the proofs do not say how rows of {proof_type} are identified, and this connector declares no natural key for it; name one with --key FIELD[,FIELD...]"
+            ),
+        }
     };
     let options =
         DiffOptions { memory_budget: args.memory_mib.max(1) << 20, temp_dir: args.temp_dir.clone() };
@@ -109,6 +116,11 @@ pub async fn run(loader: &Loader, ui: &Ui, args: &Args) -> u8 {
             if e.to_string().contains("natural key") { exit::CONFIG } else { exit::HOST }
         }
     }
+}
+
+/// Whether a proof's metadata records its natural key (proofs written before 0.3.0 do not).
+fn declares_key(file: &ProofFile) -> bool {
+    matches!(file.head(), Ok(Some(head)) if head.contains_key("key"))
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -284,7 +296,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn every_proof_type_of_the_embedded_component_has_a_natural_key_so_diff_needs_no_key_flag() {
+    async fn every_proof_type_of_the_embedded_component_declares_a_key_diff_can_match_by() {
         let cache = tempfile::tempdir().unwrap();
         let runtime = Loader { plugin: None, cache_dir: Some(cache.path().to_path_buf()) }
             .load(&Ui::new(true, false), NetworkPolicy::deny_all())
@@ -292,7 +304,8 @@ mod tests {
         let types = runtime.list_proof_types().await.unwrap();
         assert!(types.len() >= 5);
         for t in types {
-            let rule = natural_key(&t.id).unwrap_or_else(|| panic!("{}: no natural key for diff", t.id));
+            let rule = KeyRule::from_declared(&t.key).unwrap_or_else(|e| panic!("{}: {e}", t.id));
+            assert_ne!(rule, KeyRule::WholeRow, "{} has rows with an identity", t.id);
             for field in rule.fields() {
                 assert!(
                     t.fields.iter().any(|f| f.name == field),
@@ -302,6 +315,7 @@ mod tests {
             }
         }
     }
+
     use evidence_proof::diff::FieldChange;
 
     #[test]

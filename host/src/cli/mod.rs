@@ -140,8 +140,9 @@ enum Command {
         /// table for people, json for machines.
         #[arg(long, value_enum, default_value = "table")]
         format: diff::DiffFormat,
-        /// Match rows by this field instead of the proof type's natural key.
-        #[arg(long, value_name = "FIELD")]
+        /// Match rows by these fields (comma-separated, together) instead of the natural key the
+        /// proofs or the connector declare.
+        #[arg(long, value_name = "FIELD[,FIELD...]")]
         key: Option<String>,
         /// Memory for sorting rows, in MiB (larger proofs are sorted in chunks on disk).
         #[arg(long, value_name = "MIB", default_value_t = 64)]

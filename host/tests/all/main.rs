@@ -3,4 +3,5 @@
 mod cli;
 mod network_cli;
 mod proofs;
+mod released;
 mod resume;

@@ -169,6 +169,7 @@ static CRITERIA: &[CriterionSpec] = &[
 ];
 
 static SPEC: ProofSpec = ProofSpec {
+    key: &[&["asset_id"], &["host_id"]],
     id: "assets",
     title: "List of Assets",
     description: "Every asset Qualys knows: VM hosts and Cloud Agent assets, merged so each asset \

@@ -69,3 +69,31 @@ pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::REGISTRY;
+
+    /// The key a source's records are screened by is one the proof type declares, so the
+    /// duplicate handling inside the connector and a host's diff agree on what a row is.
+    #[test]
+    fn every_source_is_screened_by_a_declared_key() {
+        for proof in REGISTRY {
+            let spec = proof.spec();
+            assert!(!spec.key.is_empty(), "{} declares no key", spec.id);
+            for candidate in spec.key {
+                for field in *candidate {
+                    spec.index(field);
+                }
+            }
+            for source in 0..proof.sources() {
+                let key = proof.key(source);
+                assert!(
+                    spec.key.iter().any(|c| *c == [key]),
+                    "{} screens source {source} by {key}, which is not one of its declared keys",
+                    spec.id
+                );
+            }
+        }
+    }
+}

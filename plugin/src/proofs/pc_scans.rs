@@ -32,6 +32,7 @@ const TYPES: &[&str] = &["On-Demand", "Scheduled", "API"];
 static CRITERIA: [CriterionSpec; 4] = scan_list::criteria(STATES, TYPES);
 
 static SPEC: ProofSpec = ProofSpec {
+    key: &[&["scan_ref"]],
     id: "pc-scans",
     title: "List of PC Scans",
     description: "Policy compliance scans launched in a period: who launched them, when, on what \

@@ -114,6 +114,7 @@ static CRITERIA: &[CriterionSpec] = &[
 ];
 
 static SPEC: ProofSpec = ProofSpec {
+    key: &[&["ticket_number"]],
     id: "remediation-tickets",
     title: "VM Remediation Tickets",
     description: "Vulnerability remediation tickets: level, state, assignee, due date, last \

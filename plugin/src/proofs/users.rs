@@ -46,6 +46,7 @@ static FIELDS: &[FieldSpec] = &[
 ];
 
 static SPEC: ProofSpec = ProofSpec {
+    key: &[&["login"]],
     id: "users",
     title: "List of Users",
     description: "Every user of the Qualys subscription the API account may see, with role, status, \

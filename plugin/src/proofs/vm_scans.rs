@@ -32,6 +32,7 @@ const TYPES: &[&str] = &["On-Demand", "Scheduled", "API"];
 static CRITERIA: [CriterionSpec; 4] = scan_list::criteria(STATES, TYPES);
 
 static SPEC: ProofSpec = ProofSpec {
+    key: &[&["scan_ref"]],
     id: "vm-scans",
     title: "List of VM Scans",
     description: "Vulnerability scans launched in a period: who launched them, when, on what target, \

@@ -90,6 +90,10 @@ pub struct ProofMeta {
     pub api_url: String,
     /// Criteria as given.
     pub criteria: Vec<(String, String)>,
+    /// The proof type's natural key as its connector declares it (candidate keys in order of
+    /// preference; empty: rows have no identity); `None` when the connector does not declare
+    /// one (a 0.2.0 component), and the metadata then has no `key`.
+    pub key: Option<Vec<Vec<String>>>,
 }
 
 /// What a finished proof file holds.
@@ -832,7 +836,7 @@ fn make_readable(file: &File) -> std::io::Result<()> {
 }
 
 /// The metadata before the rows: proof type, title, collected_at, platform, api_url, format,
-/// criteria (as given), fields.
+/// criteria (as given), fields, and the natural key when declared.
 fn head_of(meta: &ProofMeta, format: Format, fields: &[Field]) -> serde_json::Map<String, serde_json::Value> {
     let head = serde_json::json!({
         "proof_type": meta.proof_type,
@@ -845,7 +849,12 @@ fn head_of(meta: &ProofMeta, format: Format, fields: &[Field]) -> serde_json::Ma
         "fields": fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind)})).collect::<Vec<_>>(),
     });
     match head {
-        serde_json::Value::Object(map) => map,
+        serde_json::Value::Object(mut map) => {
+            if let Some(key) = &meta.key {
+                map.insert("key".into(), serde_json::json!(key));
+            }
+            map
+        }
         _ => unreachable!("an object"),
     }
 }

@@ -14,6 +14,7 @@ fn meta() -> ProofMeta {
         platform: "US1".into(),
         api_url: "https://qualysapi.qualys.com".into(),
         criteria: vec![],
+        key: Some(vec![vec!["login".into()]]),
     }
 }
 

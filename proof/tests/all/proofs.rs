@@ -43,7 +43,24 @@ fn meta(proof_type: &str) -> ProofMeta {
         platform: "US1".into(),
         api_url: "https://qualysapi.qualys.com".into(),
         criteria: vec![("states".into(), "OPEN,RESOLVED".into())],
+        key: declared_key(proof_type),
     }
+}
+
+/// The natural key each proof type of these tests declares, as a connector would.
+fn declared_key(proof_type: &str) -> Option<Vec<Vec<String>>> {
+    let key = |k: &[&[&str]]| Some(k.iter().map(|c| c.iter().map(|f| f.to_string()).collect()).collect());
+    match proof_type {
+        "assets" => key(&[&["asset_id"], &["host_id"]]),
+        "detections" => key(&[&["host_id", "qid", "port"]]),
+        "log" => key(&[]),
+        _ => None,
+    }
+}
+
+/// Matches rows by the key the proofs declare, as `connector-host diff` does without `--key`.
+fn declared(_: &str, _: &[Field], key: Option<&[Vec<String>]>) -> anyhow::Result<KeyRule> {
+    KeyRule::from_declared(key.expect("the proofs declare their key"))
 }
 
 /// Writes a proof page by page as a collect does; returns its path.
@@ -230,8 +247,8 @@ fn input(path: &Path) -> DiffInput {
     DiffInput { file: ProofFile::locate(path).unwrap(), fallback: None }
 }
 
-fn tickets_key(_: &str, _: &[Field]) -> anyhow::Result<KeyRule> {
-    Ok(KeyRule::Field("ticket_number".into()))
+fn tickets_key(_: &str, _: &[Field], _: Option<&[Vec<String>]>) -> anyhow::Result<KeyRule> {
+    Ok(KeyRule::field("ticket_number"))
 }
 
 #[test]
@@ -308,9 +325,7 @@ fn assets_match_by_asset_id_else_host_id_and_an_asset_that_gains_its_asset_id_is
     let dir = tempfile::tempdir().unwrap();
     let old_path = write(dir.path(), "old.jsonl", Format::Jsonl, "assets", &fields, &old, None);
     let new_path = write(dir.path(), "new.jsonl", Format::Jsonl, "assets", &fields, &new, None);
-    let rule = |_: &str, _: &[Field]| {
-        Ok(KeyRule::Either { primary: "asset_id".into(), secondary: "host_id".into() })
-    };
+    let rule = declared;
     let mut got = Collected::default();
     let summary = evidence_proof::diff::diff(
         &input(&old_path),
@@ -408,7 +423,7 @@ fn a_proof_file_with_a_line_longer_than_the_bound_is_refused_while_reading_by_ve
         assert_ne!(v.verdict, Verdict::Unsigned, "{name}: {}", v.reason);
         assert!(v.reason.contains("a line longer than 16 MiB"), "{name}: {}", v.reason);
         let input = |p: &Path| DiffInput { file: ProofFile::locate(p).unwrap(), fallback: None };
-        let rule = |_: &str, _: &[Field]| Ok(KeyRule::Field("ticket_number".into()));
+        let rule = |_: &str, _: &[Field], _: Option<&[Vec<String>]>| Ok(KeyRule::field("ticket_number"));
         let err = evidence_proof::diff::diff(
             &input(&path),
             &input(&path),
@@ -419,4 +434,70 @@ fn a_proof_file_with_a_line_longer_than_the_bound_is_refused_while_reading_by_ve
         .expect_err("refused");
         assert!(format!("{err:#}").contains("a line longer than 16 MiB"), "{name}: {err:#}");
     }
+}
+
+#[test]
+fn a_composite_key_matches_rows_by_all_its_fields_and_a_keyless_proof_is_compared_as_a_multiset() {
+    let dir = tempfile::tempdir().unwrap();
+    let fields = vec![
+        field("host_id", FieldKind::Integer),
+        field("qid", FieldKind::Integer),
+        field("port", FieldKind::Integer),
+        field("status", FieldKind::Text),
+    ];
+    let d = |host: i64, qid: i64, port: Option<i64>, status: &str| {
+        vec![
+            Value::Integer(host),
+            Value::Integer(qid),
+            port.map_or(Value::Null, Value::Integer),
+            Value::Text(status.into()),
+        ]
+    };
+    // The same QID on two ports of one host is two detections; a null port is a port of its own.
+    let old = vec![d(1, 100, Some(443), "Active"), d(1, 100, Some(8443), "Active"), d(1, 100, None, "New")];
+    let new = vec![d(1, 100, Some(443), "Fixed"), d(1, 100, None, "New"), d(2, 100, Some(443), "New")];
+    let old_path = write(dir.path(), "old.jsonl", Format::Jsonl, "detections", &fields, &old, None);
+    let new_path = write(dir.path(), "new.csv", Format::Csv, "detections", &fields, &new, None);
+    let mut got = Collected::default();
+    let summary = evidence_proof::diff::diff(
+        &input(&old_path),
+        &input(&new_path),
+        &declared,
+        &DiffOptions::default(),
+        &mut got,
+    )
+    .unwrap();
+    assert_eq!(got.header.unwrap().key, KeyRule::Fields(vec!["host_id".into(), "qid".into(), "port".into()]));
+    assert_eq!((summary.added, summary.removed, summary.changed, summary.unchanged), (1, 1, 1, 1));
+    assert!(got.changes.contains(&Change::Changed {
+        key: vec![("host_id".into(), json!(1)), ("qid".into(), json!(100)), ("port".into(), json!(443))],
+        fields: vec![FieldChange { field: "status".into(), old: json!("Active"), new: json!("Fixed") }],
+    }));
+
+    // A log: identical lines are distinct events; three copies against two is one removed.
+    let fields = vec![field("date", FieldKind::Timestamp), field("action", FieldKind::Text)];
+    let line = |at: &str, action: &str| vec![Value::Timestamp(at.into()), Value::Text(action.into())];
+    let same = line("2026-11-20T08:00:00Z", "request");
+    let old = vec![same.clone(), same.clone(), same.clone(), line("2026-11-20T07:00:00Z", "login")];
+    let new = vec![same.clone(), same.clone(), line("2026-11-20T07:00:00Z", "login")];
+    let old_path = write(dir.path(), "old-log.jsonl", Format::Jsonl, "log", &fields, &old, None);
+    let new_path = write(dir.path(), "new-log.jsonl", Format::Jsonl, "log", &fields, &new, None);
+    let mut got = Collected::default();
+    let summary = evidence_proof::diff::diff(
+        &input(&old_path),
+        &input(&new_path),
+        &declared,
+        &DiffOptions::default(),
+        &mut got,
+    )
+    .unwrap();
+    assert_eq!(got.header.unwrap().key, KeyRule::WholeRow);
+    assert_eq!((summary.added, summary.removed, summary.changed, summary.unchanged), (0, 1, 0, 3));
+    assert_eq!((summary.duplicate_keys_old, summary.duplicate_keys_new), (0, 0), "copies are not duplicates");
+}
+
+#[test]
+fn a_declared_key_diff_cannot_match_by_is_refused_by_name() {
+    let err = KeyRule::from_declared(&[vec!["a".into(), "b".into()], vec!["c".into()]]).unwrap_err();
+    assert!(err.to_string().contains("--key"), "{err}");
 }

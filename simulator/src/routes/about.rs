@@ -5,6 +5,10 @@ use http::Response;
 use crate::server::{ApiRequest, SimBody, xml_response};
 use crate::xmlw::Xml;
 
+/// `/msp/about.php`, answered with `ABOUT`.
+pub static ROUTE: super::Route =
+    super::Route { path: "/msp/about.php", root: "ABOUT", serve: |_, req, _| about(req) };
+
 pub fn about(req: &ApiRequest) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, &[]) {
         return r;

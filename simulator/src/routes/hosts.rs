@@ -65,6 +65,10 @@ const PARAMS: &[&str] = &[
     "qds_max",
 ];
 
+/// `/api/5.0/fo/asset/host/`, answered with `HOST_LIST_OUTPUT`.
+pub static ROUTE: super::Route =
+    super::Route { path: "/api/5.0/fo/asset/host/", root: "HOST_LIST_OUTPUT", serve: host_list };
+
 pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, PARAMS) {
         return r;

@@ -13,18 +13,34 @@ use crate::errors::{generic_return, simple_return};
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig};
 
-/// Serves one authenticated request.
+/// One path the simulator serves: declared once, in its route file, and listed in [`REGISTRY`].
+pub struct Route {
+    /// The path, as the connector calls it (`/msp/about.php`).
+    pub path: &'static str,
+    /// The root element of the document it normally answers; fault documents use it so that
+    /// they reach the parser of that proof type, and the tests its content model.
+    pub root: &'static str,
+    /// Answers one request (after authentication, limits and request-level faults).
+    pub serve: fn(&SimConfig, &ApiRequest, Option<&Fault>) -> Response<SimBody>,
+}
+
+/// Every route: adding a source to the simulator is a route file and a line here.
+pub static REGISTRY: &[&Route] = &[
+    &about::ROUTE,
+    &tickets::ROUTE,
+    &hosts::ROUTE,
+    &qps::ROUTE,
+    &scans::VM_ROUTE,
+    &scans::PC_ROUTE,
+    &users::ROUTE,
+];
+
+/// Answers a request by its route; an unknown path gets a 404.
 pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
-    match req.path.as_str() {
-        "/msp/about.php" => about::about(req),
-        "/msp/ticket_list.php" => tickets::ticket_list(config, req, fault),
-        "/api/5.0/fo/asset/host/" => hosts::host_list(config, req, fault),
-        "/qps/rest/2.0/search/am/hostasset" => qps::search_hostasset(config, req),
-        "/api/3.0/fo/scan/" => scans::scan_list(config, req, false),
-        "/api/2.0/fo/scan/compliance/" => scans::scan_list(config, req, true),
-        "/msp/user_list.php" => users::user_list(config, req),
+    match REGISTRY.iter().find(|r| r.path == req.path) {
+        Some(r) => (r.serve)(config, req, fault),
         // unverified: what Qualys answers for an unknown script; an HTML 404 is a guess.
-        _ => Response::builder()
+        None => Response::builder()
             .status(404)
             .header("content-type", "text/html")
             .body(SimBody::Full(Some(
@@ -35,17 +51,9 @@ pub fn route(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Res
 }
 
 /// The root element of the document a path normally answers (`None` for paths the simulator
-/// does not serve). Fault documents use it so they reach the parser of that proof type.
+/// does not serve).
 pub fn root_element(path: &str) -> Option<&'static str> {
-    Some(match path {
-        "/msp/about.php" => "ABOUT",
-        "/msp/ticket_list.php" => "REMEDIATION_TICKETS",
-        "/msp/user_list.php" => "USER_LIST_OUTPUT",
-        p if p.starts_with("/qps/") => "ServiceResponse",
-        p if p.starts_with("/api/") && p.contains("/fo/asset/host/") => "HOST_LIST_OUTPUT",
-        p if p.starts_with("/api/") && p.contains("/fo/scan/") => "SCAN_LIST_OUTPUT",
-        _ => return None,
-    })
+    REGISTRY.iter().find(|r| r.path == path).map(|r| r.root)
 }
 
 /// Refuses parameters a script does not know: API v2 answers SIMPLE_RETURN code 1905 with HTTP

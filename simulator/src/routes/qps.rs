@@ -14,6 +14,13 @@ use crate::xmlw::Xml;
 /// Searchable fields this simulator understands (a subset of the documented ones; doc).
 const FIELDS: &[&str] = &["id", "trackingMethod", "qwebHostId", "name", "os", "lastVulnScan"];
 
+/// `/qps/rest/2.0/search/am/hostasset`, answered with `ServiceResponse`.
+pub static ROUTE: super::Route = super::Route {
+    path: "/qps/rest/2.0/search/am/hostasset",
+    root: "ServiceResponse",
+    serve: |config, req, _| search_hostasset(config, req),
+};
+
 pub fn search_hostasset(config: &SimConfig, req: &ApiRequest) -> Response<SimBody> {
     // unverified: QPS' answer to a GET on a search endpoint.
     if req.method != "POST" {

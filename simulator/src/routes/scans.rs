@@ -50,6 +50,20 @@ const PC_PARAMS: &[&str] = &[
     "client_name",
 ];
 
+/// `/api/3.0/fo/scan/` (VM scans), answered with `SCAN_LIST_OUTPUT`.
+pub static VM_ROUTE: super::Route = super::Route {
+    path: "/api/3.0/fo/scan/",
+    root: "SCAN_LIST_OUTPUT",
+    serve: |config, req, _| scan_list(config, req, false),
+};
+
+/// `/api/2.0/fo/scan/compliance/` (PC scans), answered with `SCAN_LIST_OUTPUT`.
+pub static PC_ROUTE: super::Route = super::Route {
+    path: "/api/2.0/fo/scan/compliance/",
+    root: "SCAN_LIST_OUTPUT",
+    serve: |config, req, _| scan_list(config, req, true),
+};
+
 /// Serves a scan list; `pc` picks the compliance variant.
 pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, if pc { PC_PARAMS } else { VM_PARAMS }) {

@@ -38,6 +38,10 @@ const PARAMS: &[&str] = &[
 /// Qualys' per-call maximum (doc).
 pub const LIMIT: usize = 1000;
 
+/// `/msp/ticket_list.php`, answered with `REMEDIATION_TICKETS`.
+pub static ROUTE: super::Route =
+    super::Route { path: "/msp/ticket_list.php", root: "REMEDIATION_TICKETS", serve: ticket_list };
+
 pub fn ticket_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, PARAMS) {
         return r;

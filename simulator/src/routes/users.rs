@@ -12,6 +12,13 @@ use crate::xmlw::Xml;
 // sdk: the parameters public clients send to user_list.php.
 const PARAMS: &[&str] = &["external_id_contains", "external_id_assigned"];
 
+/// `/msp/user_list.php`, answered with `USER_LIST_OUTPUT`.
+pub static ROUTE: super::Route = super::Route {
+    path: "/msp/user_list.php",
+    root: "USER_LIST_OUTPUT",
+    serve: |config, req, _| user_list(config, req),
+};
+
 pub fn user_list(config: &SimConfig, req: &ApiRequest) -> Response<SimBody> {
     if let Some(r) = super::unknown_params(req, PARAMS) {
         return r;

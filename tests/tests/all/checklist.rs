@@ -43,7 +43,7 @@ struct Profile {
 }
 
 fn only(f: impl FnOnce(&mut Sizes)) -> Sizes {
-    let mut s = Sizes { users: 0, hosts: 0, agents: 0, vm_scans: 0, pc_scans: 0, tickets: 0 };
+    let mut s = Sizes::uniform(0);
     f(&mut s);
     s
 }
@@ -388,15 +388,25 @@ fn fixture_root(text: &str) -> Option<String> {
     }
 }
 
+/// The simulator's content models (its conformance tests check every document it serves).
+#[path = "../../../simulator/tests/all/common/content_model.rs"]
+#[allow(dead_code)]
+mod content_model;
+#[path = "../../../simulator/tests/all/common/models.rs"]
+#[allow(dead_code)]
+mod models;
+
 #[test]
-fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_and_a_checklist_profile_for_each_source()
+fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_with_its_content_model_and_a_checklist_profile_for_each_source()
  {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/qualys");
-    let roots: Vec<String> = std::fs::read_dir(&dir)
+    let fixtures: Vec<(String, String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| {
             let path = e.unwrap().path();
-            (path.extension()? == "xml").then(|| fixture_root(&std::fs::read_to_string(&path).unwrap()))?
+            let text = (path.extension()? == "xml").then(|| std::fs::read_to_string(&path).unwrap())?;
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            Some((name, fixture_root(&text)?, text))
         })
         .collect();
     for proof in qualys_connector::proofs::REGISTRY {
@@ -417,9 +427,30 @@ fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_and_a_che
             );
             let root = qualys_simulator::root_element(endpoint)
                 .unwrap_or_else(|| panic!("{}: the simulator serves no route for {endpoint}", spec.id));
+            let model = models::for_root(root).unwrap_or_else(|| {
+                panic!("{}: no content model for {root} (simulator/tests/all/common/models.rs)", spec.id)
+            });
+            let answering: Vec<_> = fixtures.iter().filter(|(_, r, _)| r == root).collect();
             assert!(
-                roots.iter().any(|r| r == root),
+                !answering.is_empty(),
                 "{}: no fixture in fixtures/qualys/ answers {endpoint} (root element {root})",
+                spec.id
+            );
+            // A fixture follows its content model, unless it says why not: an invented body, or
+            // a shape beyond the model that the connector must still accept.
+            for (name, _, text) in &answering {
+                let violations = model.violations(text);
+                let excused =
+                    text.contains("<!-- source: invented") || text.contains("beyond the content model:");
+                assert!(
+                    violations.is_empty() || excused,
+                    "{}: fixture {name} breaks the content model of {root} without saying why: {violations:#?}",
+                    spec.id
+                );
+            }
+            assert!(
+                answering.iter().any(|(_, _, text)| model.violations(text).is_empty()),
+                "{}: no fixture answering {endpoint} follows the content model of {root}",
                 spec.id
             );
         }

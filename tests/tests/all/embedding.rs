@@ -68,3 +68,38 @@ async fn two_components_on_the_platforms_own_engine_each_run_their_calls() {
         looping.result
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_says_which_contract_it_speaks_and_a_released_0_2_0_one_runs_through_its_adapter() {
+    use connector_runtime::{Contract, Runtime};
+    let current = runtime();
+    assert_eq!(current.info().contract, Contract::V0_3);
+    let about = current.describe().await.unwrap().expect("0.3.0 describes itself");
+    assert_eq!((about.name.as_str(), about.service.as_str()), ("qualys-connector", "Qualys"));
+
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/components/qualys_connector-0.2.0.wasm"
+    ))
+    .unwrap();
+    let released = Runtime::from_bytes(&bytes, &options(loopback_policy())).unwrap();
+    assert_eq!(released.info().contract, Contract::V0_2);
+    assert!(released.describe().await.unwrap().is_none(), "0.2.0 cannot describe itself");
+    let old_types = released.list_proof_types().await.unwrap();
+    let new_types = current.list_proof_types().await.unwrap();
+    assert_eq!(
+        old_types.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        new_types.iter().map(|t| &t.id).collect::<Vec<_>>()
+    );
+    for t in &old_types {
+        assert!(t.key.is_empty() && released.declared_key(t).is_none(), "{}: no key is made up", t.id);
+    }
+    for t in &new_types {
+        assert_eq!(current.declared_key(t).as_ref(), Some(&t.key));
+    }
+
+    let sim = simulator(SimConfig::default()).await;
+    let tenant = tenant(&sim, "demo_manager");
+    let account = released.connect(&tenant).await.result.unwrap();
+    assert_eq!(account.login, "demo_manager");
+}

@@ -37,6 +37,7 @@ async fn a_collect_stopped_after_two_pages_resumes_from_its_checkpoint_to_the_un
         platform: "US1".into(),
         api_url: t.config.api_url.clone().unwrap(),
         criteria: Vec::new(),
+        key: Some(proof.key.clone()),
     };
     let fields = fields_of(&proof);
 

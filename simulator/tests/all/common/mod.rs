@@ -2,3 +2,4 @@
 
 pub mod content_model;
 pub mod http;
+pub mod models;

@@ -58,6 +58,14 @@ impl bindings::exports::evidence::connector::connector::Guest for Hostile {
         panic!("cannot connect with password {}", config.password);
     }
 
+    fn describe() -> bindings::evidence::connector::types::About {
+        bindings::evidence::connector::types::About {
+            name: "hostile-guest".into(),
+            version: "0".into(),
+            service: "nothing".into(),
+        }
+    }
+
     fn list_proof_types() -> Vec<ProofType> {
         Vec::new()
     }
