@@ -40,9 +40,17 @@ describe('the component under jco and under wasmtime', () => {
       // Names only: the CLI has its own words for kinds ("list" for text-list).
       fields: p.fields.map((f) => f.name),
       criteria: p.criteria.map((c) => c.name),
+      key: p.key,
     }));
     assert.deepEqual(shape(js), shape(cli));
     assert.ok(js.length >= 5, `only ${js.length} proof types`);
+  });
+
+  test('describe: the connector names itself and the service it collects from', () => {
+    const about = connector.describe();
+    assert.equal(about.name, 'qualys-connector');
+    assert.equal(about.service, 'Qualys');
+    assert.match(about.version, /^\d+\.\d+\.\d+/);
   });
 
   test('connect: the demo Manager can collect every proof type', () => {

@@ -10,68 +10,7 @@ use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::Client;
 use crate::model::{Page, ProofSpec, Row, Value, Warning};
-use crate::proofs::ProofType;
-
-/// Where the next page of a source starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Position {
-    /// The first page.
-    Start,
-    /// Records from this numeric id on (the host list's `id_min`, read from Qualys' next-page
-    /// URL; the request itself is always built by the connector).
-    From { id: i64 },
-    /// Records after this numeric id (ticket numbers, QPS asset ids).
-    After { id: i64 },
-    /// A time window `[from, to)` in epoch seconds, paged in slices (scan lists).
-    Window { from: i64, to: i64 },
-}
-
-/// How a person reads a position in an error message.
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Position::Start => f.write_str("the first page"),
-            Position::From { id } => write!(f, "records from id {id}"),
-            Position::After { id } => write!(f, "records after id {id}"),
-            Position::Window { from, to } => write!(f, "the window {from}..{to} (epoch seconds)"),
-        }
-    }
-}
-
-impl Position {
-    /// Whether `next` moves forward from `self`.
-    fn advances_from(&self, prev: &Position) -> bool {
-        match (prev, self) {
-            (Position::From { id: a }, Position::From { id: b }) => b > a,
-            (Position::After { id: a }, Position::After { id: b }) => b > a,
-            (Position::Window { from: a, .. }, Position::Window { from: b, .. }) => b > a,
-            (_, Position::Start) => false,
-            _ => true,
-        }
-    }
-}
-
-/// One page of one source.
-#[derive(Debug, Default)]
-pub struct SourcePage {
-    pub rows: Vec<Row>,
-    pub next: Option<Position>,
-    pub warnings: Vec<Warning>,
-    /// A small note the proof type keeps for its next pages (e.g. "a source was refused"),
-    /// carried in the cursor; `None` keeps the current one.
-    pub memo: Option<String>,
-    /// Criteria values the proof type chose on its first page (e.g. a scan list's window),
-    /// reported as applied.
-    pub applied: Vec<(&'static str, String)>,
-}
-
-/// Where a page starts, and the memo of earlier pages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resume<'a> {
-    pub source: u8,
-    pub position: &'a Position,
-    pub memo: Option<&'a str>,
-}
+use crate::proofs::{Position, ProofType, Resume, SourcePage};
 
 /// The cursor's content. Encoded as base64url of form-urlencoded `key=value` pairs, so it is
 /// opaque and safe in any transport; read with the URL codec the client needs anyway rather

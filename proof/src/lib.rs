@@ -27,6 +27,7 @@
 pub mod canonical;
 pub mod diff;
 pub mod file;
+pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod provenance;
@@ -37,6 +38,7 @@ pub mod verify;
 
 pub use diff::{Change, DiffInput, DiffOptions, DiffSink, DiffSummary, KeyRule};
 pub use file::{ProofFile, sidecar_path};
+pub use manifest::{Manifest, ManifestEntry, NotCollected};
 pub use provenance::{AccountInfo, ConnectorInfo, HostInfo, Provenance, Resumption};
 pub use signature::SignatureBlock;
 pub use verify::{SetVerification, Verdict, Verification, file_sha256, verify, verify_entry, verify_set};

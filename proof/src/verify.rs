@@ -273,7 +273,22 @@ pub fn verify_set(manifest_path: &Path, trusted: Option<&VerifyingKey>) -> anyho
     for entry in entries {
         let text = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
         match text("file") {
-            Some(file) => proofs.push((file, verify_entry(dir, entry, trusted)?)),
+            Some(file) => {
+                let verification = match serde_json::from_value::<crate::ManifestEntry>(entry.clone()) {
+                    Ok(entry) => verify_entry(dir, &entry, trusted)?,
+                    Err(e) => Verification {
+                        verdict: Verdict::MetadataChanged,
+                        reason: format!(
+                            "manifest changed: its entry for {file} is not one a collect writes ({e})"
+                        ),
+                        proof_type: text("proof_type"),
+                        rows: 0,
+                        sha256: String::new(),
+                        key_id: None,
+                    },
+                };
+                proofs.push((file, verification));
+            }
             None => not_collected.push((
                 text("proof_type").unwrap_or_default(),
                 text("error").unwrap_or_else(|| "no file".into()),
@@ -292,15 +307,14 @@ pub fn verify_set(manifest_path: &Path, trusted: Option<&VerifyingKey>) -> anyho
 /// against the manifest's. A listed proof that is missing or differs is `RowsChanged`.
 pub fn verify_entry(
     dir: &Path,
-    entry: &Value,
+    entry: &crate::ManifestEntry,
     trusted: Option<&VerifyingKey>,
 ) -> anyhow::Result<Verification> {
-    let text = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
-    let file = text("file").unwrap_or_default();
+    let file = entry.file.clone();
     let changed = |verdict: Verdict, reason: String| Verification {
         verdict,
         reason,
-        proof_type: text("proof_type"),
+        proof_type: Some(entry.proof_type.clone()),
         rows: 0,
         sha256: String::new(),
         key_id: None,
@@ -319,20 +333,19 @@ pub fn verify_entry(
             return Ok(changed(Verdict::RowsChanged, reason));
         }
     };
-    if text("sha256_file").as_deref() != Some(found.as_str()) {
+    if entry.sha256_file.as_deref() != Some(found.as_str()) {
         let reason = "rows changed: the file is not the one the manifest lists (its SHA-256 differs)";
         return Ok(changed(Verdict::RowsChanged, reason.into()));
     }
     // A JSON Lines or CSV proof's metadata is its sidecar, listed with its own digest.
-    let sidecar_found = text("metadata").filter(|m| name(m)).and_then(|m| file_sha256(&dir.join(m)).ok());
-    if sidecar_found != text("sha256_metadata") {
+    let sidecar_found =
+        entry.metadata.as_deref().filter(|m| name(m)).and_then(|m| file_sha256(&dir.join(m)).ok());
+    if sidecar_found != entry.sha256_metadata {
         let reason = "metadata changed: its metadata file is not the one the manifest lists (missing, or its SHA-256 differs)";
         return Ok(changed(Verdict::MetadataChanged, reason.into()));
     }
     let mut v = verify(&path, trusted)?;
-    if v.verdict.severity() < Verdict::RowsChanged.severity()
-        && text("sha256_rows").as_deref() != Some(v.sha256.as_str())
-    {
+    if v.verdict.severity() < Verdict::RowsChanged.severity() && entry.sha256_rows != v.sha256 {
         v.verdict = Verdict::RowsChanged;
         v.reason = "rows changed: its rows' digest is not the one the manifest lists".into();
     }

@@ -20,7 +20,9 @@ pub async fn run(loader: &Loader, ui: &Ui, json: bool, markdown: bool) -> u8 {
         }
     };
     let text = if json {
-        let value: Vec<_> = types.iter().map(proof_type_json).collect();
+        // A 0.2.0 component declares no keys: `null`, never an empty list (which means "rows
+        // have no identity").
+        let value: Vec<_> = types.iter().map(|t| proof_type_json(t, runtime.declared_key(t))).collect();
         serde_json::to_string_pretty(&value).expect("json") + "\n"
     } else if markdown {
         connector_runtime::reference::markdown(&types)
@@ -28,6 +30,10 @@ pub async fn run(loader: &Loader, ui: &Ui, json: bool, markdown: bool) -> u8 {
         let mut s = String::new();
         for t in &types {
             s += &format!("{:<22} {}\n", t.id, t.title);
+            if let Some(key) = runtime.declared_key(t).filter(|k| !k.is_empty()) {
+                let key: Vec<_> = key.iter().map(|c| c.join(" + ")).collect();
+                s += &format!("{:<22} key: {}\n", "", key.join(", else "));
+            }
             let fields: Vec<_> = t.fields.iter().map(|f| f.name.as_str()).collect();
             s += &format!("{:<22} fields: {}\n", "", fields.join(", "));
             if !t.criteria.is_empty() {
@@ -47,9 +53,9 @@ pub async fn run(loader: &Loader, ui: &Ui, json: bool, markdown: bool) -> u8 {
     }
 }
 
-fn proof_type_json(t: &ProofType) -> serde_json::Value {
+fn proof_type_json(t: &ProofType, key: Option<Vec<Vec<String>>>) -> serde_json::Value {
     serde_json::json!({
-        "id": t.id, "title": t.title, "description": t.description,
+        "id": t.id, "title": t.title, "description": t.description, "key": key,
         "fields": t.fields.iter().map(|f| serde_json::json!({"name": f.name, "label": f.label, "kind": kind_name(f.kind.into()), "description": f.description})).collect::<Vec<_>>(),
         "criteria": t.criteria.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind.into()), "required": c.required, "allowed_values": c.allowed_values, "default": c.default_value, "description": c.description})).collect::<Vec<_>>(),
     })

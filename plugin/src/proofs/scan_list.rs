@@ -7,11 +7,11 @@
 //! [`DEFAULT_WINDOW_DAYS`] days. The window is collected in slices of [`SLICE_DAYS`], one
 //! page each, which bounds every response; the first page's warnings state the window used.
 
+use super::{Position, Resume, SourcePage};
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{CriterionSpec, Kind, ProofSpec, Row, Value, Warning};
-use crate::paging::{Position, Resume, SourcePage};
 use crate::values;
 use crate::xml::{self, RecordMap};
 
@@ -25,7 +25,7 @@ pub const SLICE_DAYS: i64 = 30;
 pub const MAX_SCANS_PER_SLICE: usize = 50_000;
 
 /// The criteria every scan list accepts.
-pub const fn criteria(states: &'static [&'static str], types: &'static [&'static str]) -> [CriterionSpec; 4] {
+const fn criteria(states: &'static [&'static str], types: &'static [&'static str]) -> [CriterionSpec; 4] {
     [
         CriterionSpec {
             name: "launched_after",
@@ -174,3 +174,65 @@ impl ProofType for ScanList {
         Ok(SourcePage { rows, next, warnings, memo: None, applied })
     }
 }
+
+/// The record map of a scan list: `SCAN_LIST_OUTPUT > RESPONSE > SCAN_LIST > SCAN`, with the
+/// columns both lists share and the list's own (`own`, before them).
+macro_rules! scan_map {
+    ($($own:expr),* $(,)?) => {
+        crate::xml::RecordMap {
+            root: "SCAN_LIST_OUTPUT",
+            record: "RESPONSE/SCAN_LIST/SCAN",
+            columns: &[
+                $($own,)*
+                ("REF", "scan_ref"),
+                ("TITLE", "title"),
+                ("TYPE", "type"),
+                ("USER_LOGIN", "user_login"),
+                ("LAUNCH_DATETIME", "launched_at"),
+                ("DURATION", "duration"),
+                ("PROCESSED", "processed"),
+                ("STATUS/STATE", "state"),
+                ("STATUS/SUB_STATE", "sub_state"),
+                ("TARGET", "target"),
+                ("ASSET_GROUP_TITLE_LIST/ASSET_GROUP_TITLE", "asset_groups"),
+                ("OPTION_PROFILE/TITLE", "option_profile"),
+                ("OPTION_PROFILE/DEFAULT_FLAG", "option_profile_default"),
+            ],
+            captures: &[],
+            // RESPONSE (DATETIME, SCAN_LIST?): an empty list has DATETIME and no SCAN_LIST.
+            required: &["RESPONSE/DATETIME"],
+        }
+    };
+}
+pub(crate) use scan_map;
+
+/// The fields of a scan list: `first` (before the reference), the fields both lists share, with
+/// `after_duration` after the duration, and what `PROCESSED` says results went into.
+macro_rules! scan_fields {
+    (first: [$($first:expr),* $(,)?], after_duration: [$($after:expr),* $(,)?], processed_into: $into:literal) => {
+        &[
+            $($first,)*
+            field("scan_ref", "Scan reference", Text, "REF: e.g. scan/1700000000.12345 (VM) or compliance/1700000000.12345 (PC)."),
+            field("title", "Title", Text, "TITLE."),
+            field("type", "Type", Text, "TYPE: On-Demand, Scheduled or API."),
+            field("user_login", "Launched by", Text, "USER_LOGIN."),
+            field("launched_at", "Launched", Timestamp, "LAUNCH_DATETIME, UTC."),
+            field("duration", "Duration", Text, "DURATION: HH:MM:SS, or a word such as Pending."),
+            $($after,)*
+            field("processed", "Processed", Boolean, concat!("PROCESSED: results were processed into ", $into, ".")),
+            field("state", "State", Text, "STATUS/STATE: Running, Paused, Canceled, Finished, Error, Queued..."),
+            field("sub_state", "Sub-state", Text, "STATUS/SUB_STATE."),
+            field("target", "Target", Text, "TARGET: the IPs or ranges scanned."),
+            field("asset_groups", "Asset groups", TextList, "ASSET_GROUP_TITLE_LIST/ASSET_GROUP_TITLE."),
+            field("option_profile", "Option profile", Text, "OPTION_PROFILE/TITLE."),
+            field("option_profile_default", "Default profile", Boolean, "OPTION_PROFILE/DEFAULT_FLAG."),
+        ]
+    };
+}
+pub(crate) use scan_fields;
+
+/// The states and types both scan lists document, and their criteria.
+const STATES: &[&str] = &["Running", "Paused", "Canceled", "Finished", "Error", "Queued", "Loading"];
+const TYPES: &[&str] = &["On-Demand", "Scheduled", "API"];
+/// The criteria of both scan lists.
+pub static CRITERIA: [CriterionSpec; 4] = criteria(STATES, TYPES);

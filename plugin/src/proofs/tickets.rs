@@ -9,11 +9,11 @@
 //! DETECTION holds IP, DNSNAME, NBHNAME, SERVICE, and PORT, PROTOCOL, FQDN in some outputs
 //! (doc, and every public parser). A v1 error is an `ERROR` element inside the root (doc).
 
+use super::{Position, Resume, SourcePage};
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, Row, Value, field};
-use crate::paging::{Position, Resume, SourcePage};
 use crate::values;
 use crate::xml::{self, RecordMap};
 

@@ -7,11 +7,11 @@
 //! MANAGER_POC, UI_INTERFACE_STYLE, PERMISSIONS, NOTIFICATIONS, ASSIGNED_ASSET_GROUPS.
 //! The script returns every user the caller may see in one response (no truncation).
 
+use super::{Resume, SourcePage};
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{FieldSpec, Kind::*, ProofSpec, field};
-use crate::paging::{Resume, SourcePage};
 use crate::xml::{self, RecordMap};
 
 use super::ProofType;

@@ -5,31 +5,16 @@
 //! USER_LOGIN, LAUNCH_DATETIME, DURATION, PROCESSING_PRIORITY, PROCESSED, STATUS (STATE,
 //! SUB_STATE), TARGET, ASSET_GROUP_TITLE_LIST, OPTION_PROFILE (TITLE, DEFAULT_FLAG).
 
-use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, field};
+use crate::model::{FieldSpec, Kind::*, ProofSpec, field};
 use crate::xml::RecordMap;
 
 use super::scan_list::{self, ScanList};
 
-static FIELDS: &[FieldSpec] = &[
-    field("scan_ref", "Scan reference", Text, "REF: e.g. scan/1700000000.12345."),
-    field("title", "Title", Text, "TITLE."),
-    field("type", "Type", Text, "TYPE: On-Demand, Scheduled or API."),
-    field("user_login", "Launched by", Text, "USER_LOGIN."),
-    field("launched_at", "Launched", Timestamp, "LAUNCH_DATETIME, UTC."),
-    field("duration", "Duration", Text, "DURATION: HH:MM:SS, or a word such as Pending."),
-    field("processing_priority", "Processing priority", Text, "PROCESSING_PRIORITY."),
-    field("processed", "Processed", Boolean, "PROCESSED: results were processed into host data."),
-    field("state", "State", Text, "STATUS/STATE: Running, Paused, Canceled, Finished, Error, Queued..."),
-    field("sub_state", "Sub-state", Text, "STATUS/SUB_STATE."),
-    field("target", "Target", Text, "TARGET: the IPs or ranges scanned."),
-    field("asset_groups", "Asset groups", TextList, "ASSET_GROUP_TITLE_LIST/ASSET_GROUP_TITLE."),
-    field("option_profile", "Option profile", Text, "OPTION_PROFILE/TITLE."),
-    field("option_profile_default", "Default profile", Boolean, "OPTION_PROFILE/DEFAULT_FLAG."),
-];
-
-const STATES: &[&str] = &["Running", "Paused", "Canceled", "Finished", "Error", "Queued", "Loading"];
-const TYPES: &[&str] = &["On-Demand", "Scheduled", "API"];
-static CRITERIA: [CriterionSpec; 4] = scan_list::criteria(STATES, TYPES);
+static FIELDS: &[FieldSpec] = scan_list::scan_fields!(
+    first: [],
+    after_duration: [field("processing_priority", "Processing priority", Text, "PROCESSING_PRIORITY.")],
+    processed_into: "host data"
+);
 
 static SPEC: ProofSpec = ProofSpec {
     key: &[&["scan_ref"]],
@@ -38,32 +23,10 @@ static SPEC: ProofSpec = ProofSpec {
     description: "Vulnerability scans launched in a period: who launched them, when, on what target, \
                   with which option profile, and how they ended.",
     fields: FIELDS,
-    criteria: &CRITERIA,
+    criteria: &scan_list::CRITERIA,
 };
 
-static MAP: RecordMap = RecordMap {
-    root: "SCAN_LIST_OUTPUT",
-    record: "RESPONSE/SCAN_LIST/SCAN",
-    columns: &[
-        ("REF", "scan_ref"),
-        ("TITLE", "title"),
-        ("TYPE", "type"),
-        ("USER_LOGIN", "user_login"),
-        ("LAUNCH_DATETIME", "launched_at"),
-        ("DURATION", "duration"),
-        ("PROCESSING_PRIORITY", "processing_priority"),
-        ("PROCESSED", "processed"),
-        ("STATUS/STATE", "state"),
-        ("STATUS/SUB_STATE", "sub_state"),
-        ("TARGET", "target"),
-        ("ASSET_GROUP_TITLE_LIST/ASSET_GROUP_TITLE", "asset_groups"),
-        ("OPTION_PROFILE/TITLE", "option_profile"),
-        ("OPTION_PROFILE/DEFAULT_FLAG", "option_profile_default"),
-    ],
-    captures: &[],
-    // RESPONSE (DATETIME, SCAN_LIST?): an empty list has DATETIME and no SCAN_LIST.
-    required: &["RESPONSE/DATETIME"],
-};
+static MAP: RecordMap = scan_list::scan_map!(("PROCESSING_PRIORITY", "processing_priority"));
 
 /// The proof type (registered in [`super::REGISTRY`]).
 pub static PROOF: ScanList = ScanList {

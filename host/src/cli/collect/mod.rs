@@ -1,0 +1,416 @@
+//! `connector-host collect`: one proof type to a file or standard output, or every proof type
+//! into a folder with a manifest of digests. A collect to a file keeps a checkpoint after
+//! every page; a failure or Ctrl-C leaves it, and `--resume` continues from it. Every proof
+//! carries its provenance; with `--sign-key` it is signed.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use connector_runtime::CallError;
+use connector_runtime::types::{ConnectorError, ProofType};
+use connector_runtime::{
+    CollectOptions, CollectRequest, CollectStats, Progress, Runtime, Tenant, collect_proof, fields_of,
+};
+use evidence_proof::{
+    self as proof, AccountInfo, ConnectorInfo, Format, HostInfo, ProofMeta, ProofSummary, ProofWriter,
+    Provenance, Resumption, SigningKey, Value, output,
+};
+
+use super::component::Loader;
+use super::target::Target;
+use super::{Ui, exit};
+
+mod all;
+mod resume;
+
+use connector_runtime::checkpoint::{self, CheckpointedSink, Identity, PageObserver};
+use resume::interrupted;
+
+/// What to collect.
+pub enum What {
+    One { id: String, output: Option<PathBuf> },
+    All { dir: PathBuf },
+}
+
+/// How a collect vouches for its proofs.
+pub struct Vouching {
+    /// The private key to sign with (`--sign-key`).
+    pub sign_key: Option<PathBuf>,
+    /// Call `connect` first to record the account's role (`--record-role`).
+    pub record_role: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    loader: &Loader,
+    ui: &Ui,
+    target: &Target,
+    what: What,
+    criteria: &[(String, String)],
+    format: Format,
+    resume: bool,
+    vouching: &Vouching,
+) -> u8 {
+    if let (What::One { output: None, .. }, Some(_), Format::Jsonl | Format::Csv) =
+        (&what, &vouching.sign_key, format)
+    {
+        ui.error(format!(
+            "a signed {} proof needs --output FILE: its signature goes in FILE.proof.json",
+            format.name()
+        ));
+        return exit::CONFIG;
+    }
+    let signer = match vouching.sign_key.as_deref().map(super::keygen::read_signing_key).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            ui.error(format!("{e:#}"));
+            return exit::CONFIG;
+        }
+    };
+    let (tenant, runtime) = match target.open(ui, loader) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let mut account = AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() };
+    if vouching.record_role {
+        // One connect: the calls `connect` makes, spent only when asked for.
+        match runtime.connect(&tenant).await.result {
+            Ok(a) => {
+                account.login = Some(a.login);
+                account.role_source = a.role.is_some().then(|| "connect".to_string());
+                account.role = a.role;
+            }
+            Err(e) => {
+                ui.error(format!("--record-role: connect failed: {e}"));
+                return exit::code(&e);
+            }
+        }
+    }
+    let job = Job {
+        runtime: &runtime,
+        ui,
+        tenant: &tenant,
+        format,
+        resume,
+        connector: loader.connector_info(&runtime).await,
+        account,
+        signer,
+    };
+    match what {
+        What::One { id, output } => {
+            if resume && output.is_none() {
+                ui.error("--resume continues a collect written to a file: give the same --output");
+                return exit::CONFIG;
+            }
+            job.one(&id, criteria, output.as_deref(), resume).await.0
+        }
+        What::All { dir } => {
+            if !criteria.is_empty() {
+                ui.error("--criteria applies to one proof type; use --proof-type with it");
+                return exit::CONFIG;
+            }
+            job.all(&dir).await
+        }
+    }
+}
+
+/// One collect run's settings.
+pub struct Job<'a> {
+    pub runtime: &'a Runtime,
+    pub ui: &'a Ui,
+    pub tenant: &'a Tenant,
+    pub format: Format,
+    pub resume: bool,
+    /// The connector, for provenance.
+    pub connector: ConnectorInfo,
+    /// The account, for provenance (login; role when known).
+    pub account: AccountInfo,
+    /// Signs every proof when set.
+    pub signer: Option<SigningKey>,
+}
+
+/// How one proof ended.
+enum Outcome {
+    Done(Box<(ProofSummary, CollectStats)>),
+    Failed(u8),
+}
+
+impl Job<'_> {
+    /// Collects one proof, continuing it from its checkpoint when `resume`; returns the exit
+    /// code and, on success, its summary.
+    pub async fn one(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: Option<&Path>,
+        resume: bool,
+    ) -> (u8, Option<(ProofSummary, CollectStats)>) {
+        match self.one_outcome(id, criteria, output, resume).await {
+            Outcome::Done(done) => (exit::OK, Some(*done)),
+            Outcome::Failed(code) => (code, None),
+        }
+    }
+
+    /// One proof; `resume` continues it from its checkpoint.
+    async fn one_outcome(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: Option<&Path>,
+        resume: bool,
+    ) -> Outcome {
+        let ui = self.ui;
+        let proof = match find(self.runtime, ui, id).await {
+            Ok(p) => p,
+            Err(code) => return Outcome::Failed(code),
+        };
+        let identity = Identity {
+            proof_type: proof.id.clone(),
+            criteria: criteria.to_vec(),
+            platform: self.tenant.config.platform.to_ascii_uppercase(),
+            api_url: super::target::api_base(
+                &self.tenant.config.platform,
+                self.tenant.config.api_url.as_deref(),
+            )
+            .map(|b| b.url())
+            .unwrap_or_default(),
+            format: self.format.name().to_string(),
+            login: self.tenant.config.username.clone(),
+            component_sha256: self.runtime.info().component_sha256.clone(),
+        };
+        let destination = match output::resolve(output) {
+            Ok(d) => d,
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                return Outcome::Failed(exit::CONFIG);
+            }
+        };
+        if resume && destination.file().is_none() {
+            ui.error("--resume continues a collect written to a regular file: give the same --output");
+            return Outcome::Failed(exit::CONFIG);
+        }
+        let resumable = destination.file();
+        // Held until this proof's outcome is settled, checkpoint included.
+        let _lock = match resumable.map(output::OutputLock::acquire).transpose() {
+            Ok(lock) => lock,
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                return Outcome::Failed(exit::CONFIG);
+            }
+        };
+        let started = Instant::now();
+        let (mut sink, cursor): (CheckpointedSink, Option<String>) = match resumable {
+            Some(target) => match self.checkpointed(&proof, &identity, target, resume) {
+                Ok(opened) => opened,
+                Err(code) => return Outcome::Failed(code),
+            },
+            None => {
+                let collected_at = connector_runtime::now_rfc3339();
+                let meta =
+                    meta_of(&proof, &identity, collected_at.clone(), self.runtime.declared_key(&proof));
+                let writer = ProofWriter::create(output, self.format, &meta, &fields_of(&proof))
+                    .and_then(|w| self.vouched(w, self.provenance(&collected_at)));
+                match writer {
+                    Ok(writer) => (
+                        CheckpointedSink {
+                            writer,
+                            target: None,
+                            identity: identity.clone(),
+                            collected_at,
+                            before: (0, 0),
+                            saved: false,
+                            signer: None,
+                            observer: role_learner(&proof, &identity.login),
+                        },
+                        None,
+                    ),
+                    Err(e) => {
+                        ui.error(format!("{e:#}"));
+                        return Outcome::Failed(exit::HOST);
+                    }
+                }
+            }
+        };
+        let bar = ui.spinner(&proof.id);
+        let (ui2, bar2) = (ui.clone(), bar.clone());
+        // The service as the component names itself (a 0.2.0 component cannot).
+        let service = self.connector.service.clone().unwrap_or_else(|| "the service's".into());
+        let mut on_progress = move |p: &Progress| match p {
+            Progress::Page { pages, rows, .. } => {
+                if let Some(b) = &bar2 {
+                    b.set_message(format!("{rows} rows, {pages} pages"));
+                }
+            }
+            Progress::Waiting { seconds, message } => {
+                let text = format!("{service} rate limit: waiting {seconds}s, then resuming ({message})");
+                match &bar2 {
+                    Some(b) => b.println(text),
+                    None => ui2.info(text),
+                }
+            }
+        };
+        let request = CollectRequest { proof: &proof, criteria, cursor };
+        let options = CollectOptions::default();
+        let collect =
+            collect_proof(self.runtime, self.tenant, request, &mut sink, &options, &mut on_progress);
+        let result = tokio::select! {
+            r = collect => Some(r),
+            _ = interrupted() => None,
+        };
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        match result {
+            Some(Ok(stats)) => {
+                let before = sink.before;
+                self.finished(&proof.id, sink.writer.finish(), stats, before, resumable, started)
+            }
+            Some(Err(e)) => {
+                ui.error(format!("{}: {}", proof.id, e.error));
+                let bad_cursor = matches!(&e.error, CallError::Connector(ConnectorError::InvalidCursor(_)));
+                match resumable.filter(|_| bad_cursor && sink.before.0 > 0) {
+                    // Resuming again would fail the same way: say how to start over instead.
+                    Some(target) => ui.error(format!(
+                        "{}: the checkpoint's cursor cannot continue this collect; delete {} and {} and \
+                         collect again without --resume",
+                        proof.id,
+                        checkpoint::path_for(target).display(),
+                        output::partial_path(target).display()
+                    )),
+                    None => self.keep_or_discard(sink, resumable, &proof.id, Some(e.stats.requests)),
+                }
+                Outcome::Failed(exit::code(&e.error))
+            }
+            None => {
+                ui.error(format!("{}: interrupted", proof.id));
+                self.keep_or_discard(sink, resumable, &proof.id, None);
+                Outcome::Failed(exit::INTERRUPTED)
+            }
+        }
+    }
+
+    /// Reports a finished proof (or the failure to finish it).
+    fn finished(
+        &self,
+        id: &str,
+        finished: anyhow::Result<ProofSummary>,
+        stats: CollectStats,
+        (pages, requests): (u64, u64),
+        resumable: Option<&Path>,
+        started: Instant,
+    ) -> Outcome {
+        let ui = self.ui;
+        match finished {
+            Ok(summary) => {
+                if let Some(target) = resumable {
+                    checkpoint::discard(target, false);
+                }
+                for (code, message) in &summary.warnings {
+                    ui.info(format!("warning [{code}]: {message}"));
+                }
+                ui.info(format!(
+                    "{}: {} rows, {}, {} in {:.1}s{}; sha256 {}{}{}{}",
+                    id,
+                    summary.row_count,
+                    count(pages + stats.pages, "page", "pages"),
+                    count(requests + stats.requests, "request", "requests"),
+                    started.elapsed().as_secs_f64(),
+                    if pages > 0 { format!(" (resumed after page {pages})") } else { String::new() },
+                    summary.sha256,
+                    summary.path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default(),
+                    summary
+                        .sidecar
+                        .as_ref()
+                        .map(|p| format!(" (metadata in {})", p.display()))
+                        .unwrap_or_default(),
+                    summary.signed_by.as_ref().map(|k| format!("; signed by key {k}")).unwrap_or_default(),
+                ));
+                Outcome::Done(Box::new((summary, stats)))
+            }
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                Outcome::Failed(exit::HOST)
+            }
+        }
+    }
+
+    /// The provenance of a proof this run starts.
+    fn provenance(&self, started_at: &str) -> Provenance {
+        Provenance {
+            connector: self.connector.clone(),
+            host: host_info(),
+            account: self.account.clone(),
+            started_at: started_at.to_string(),
+            ..Provenance::default()
+        }
+    }
+
+    /// The writer with its provenance, and the signing key when signing.
+    fn vouched(&self, mut writer: ProofWriter, provenance: Provenance) -> anyhow::Result<ProofWriter> {
+        writer.set_provenance(provenance);
+        if let Some(key) = &self.signer {
+            writer.set_signer(key.clone())?;
+        }
+        Ok(writer)
+    }
+}
+
+fn meta_of(
+    proof: &ProofType,
+    identity: &Identity,
+    collected_at: String,
+    key: Option<Vec<Vec<String>>>,
+) -> ProofMeta {
+    ProofMeta {
+        proof_type: proof.id.clone(),
+        title: proof.title.clone(),
+        collected_at,
+        platform: identity.platform.clone(),
+        api_url: identity.api_url.clone(),
+        criteria: identity.criteria.clone(),
+        key,
+    }
+}
+
+/// For a users proof: learns the account's role from the account's own row, with no extra
+/// call (the role a proof was collected with is what an access review asks first).
+fn role_learner(proof: &ProofType, login: &str) -> Option<PageObserver> {
+    let position = |name: &str| proof.fields.iter().position(|f| f.name == name);
+    let (login_at, role_at) = (position("login")?, position("role")?);
+    if proof.id != "users" {
+        return None;
+    }
+    let login = login.to_string();
+    Some(Box::new(move |rows, provenance| {
+        if provenance.account.role.is_some() {
+            return;
+        }
+        let own = rows.iter().find(|r| matches!(&r[login_at], Value::Text(l) if *l == login));
+        if let Some(Value::Text(role)) = own.map(|r| &r[role_at]) {
+            provenance.account.role = Some(role.clone());
+            provenance.account.role_source = Some("users-proof".into());
+        }
+    }))
+}
+
+/// This program, as provenance names it.
+fn host_info() -> HostInfo {
+    HostInfo { name: "connector-host".into(), version: env!("CARGO_PKG_VERSION").into() }
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The proof type with this id, or a usage error listing the known ones.
+async fn find(runtime: &Runtime, ui: &Ui, id: &str) -> Result<ProofType, u8> {
+    let types = runtime.list_proof_types().await.map_err(|e| {
+        ui.error(e.to_string());
+        exit::code(&e)
+    })?;
+    let ids: Vec<String> = types.iter().map(|t| t.id.clone()).collect();
+    types.into_iter().find(|t| t.id == id).ok_or_else(|| {
+        ui.error(format!("unknown proof type '{id}'; known: {}", ids.join(", ")));
+        exit::CONFIG
+    })
+}
