@@ -7,6 +7,10 @@
 
 /// Host list (VM hosts): Qualys API (VM, PC) User Guide, "Host List", API v5.0.
 pub const HOST_LIST: &str = "/api/5.0/fo/asset/host/";
+/// VM host detection list: Qualys API (VM, PC) User Guide, "Host List Detection", API v5.0.
+pub const DETECTION_LIST: &str = "/api/5.0/fo/asset/host/vm/detection/";
+/// KnowledgeBase vulnerabilities: Qualys API (VM, PC) User Guide, "KnowledgeBase", API v3.0.
+pub const KNOWLEDGE_BASE: &str = "/api/3.0/fo/knowledge_base/vuln/";
 /// VM scan list: Qualys API (VM, PC) User Guide, "Scan List", API v3.0.
 pub const VM_SCAN_LIST: &str = "/api/3.0/fo/scan/";
 /// Compliance scan list: Qualys API (VM, PC) User Guide, "Compliance Scan List", API v2.0.

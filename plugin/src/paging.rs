@@ -49,6 +49,7 @@ impl Position {
             Position::From { id } => format!("from:{id}"),
             Position::After { id } => format!("after:{id}"),
             Position::Window { from, to } => format!("window:{from}:{to}"),
+            Position::Within { id, skip, check } => format!("within:{id}:{skip}:{check}"),
         }
     }
 
@@ -61,6 +62,12 @@ impl Position {
             "from" => Position::From { id: int()? },
             "after" => Position::After { id: int()? },
             "window" => Position::Window { from: int()?, to: int()? },
+            "within" => {
+                let id = int()?;
+                let skip = parts.next()?.parse::<u32>().ok().filter(|s| *s > 0)?;
+                let check = parts.next()?.parse::<u64>().ok()?;
+                Position::Within { id, skip, check }
+            }
             _ => return None,
         };
         parts.next().is_none().then_some(pos)
@@ -238,54 +245,59 @@ const NAMED_KEYS: usize = 20;
 /// which records repeat. Order within a page is never assumed. Memory: the page's keys.
 fn screen(
     spec: &ProofSpec,
-    key: &'static str,
+    key: &'static [&'static str],
     paged_by_key: bool,
     rows: &mut Vec<Row>,
     boundary: Option<(i64, u64)>,
 ) -> Result<Screened, Error> {
-    let at = spec.index(key);
-    if let Some(n) = rows.iter().position(|r| matches!(&r[at], Value::Null)) {
+    let at: Vec<usize> = key.iter().map(|f| spec.index(f)).collect();
+    let first = key[0];
+    if let Some(n) = rows.iter().position(|r| matches!(&r[at[0]], Value::Null)) {
         return Err(Error::malformed(format!(
-            "{}: record {} of the page has no {key}; a record Qualys does not identify cannot be \
+            "{}: record {} of the page has no {first}; a record Qualys does not identify cannot be \
              checked against the others, so the page is refused",
             spec.title,
             n + 1
         )));
     }
+    // Ordering by key is only defined for a single integer key.
+    let paged_by_key = paged_by_key && at.len() == 1;
+    let key_of = |row: &Row| -> Vec<Value> { at.iter().map(|i| row[*i].clone()).collect() };
     let mut repeated = Vec::new();
     let mut behind = Vec::new();
     let mut shared = Vec::new();
     // A fixed-key hasher: the component asks the host for no randomness.
-    let mut first_at: std::collections::HashMap<&Value, usize, FixedHasher> = Default::default();
+    let mut first_at: std::collections::HashMap<Vec<Value>, usize, FixedHasher> = Default::default();
     let mut keep = vec![true; rows.len()];
     for (i, row) in rows.iter().enumerate() {
-        let value = &row[at];
+        let value = &row[at[0]];
         if paged_by_key
             && let (Value::Integer(k), Some((last, digest))) = (value, boundary)
             && *k <= last
         {
             if *k == last && row_digest(row) == digest {
                 keep[i] = false;
-                repeated.push(value.clone());
+                repeated.push(key_of(row));
             } else {
-                behind.push(value.clone());
+                behind.push(key_of(row));
             }
             continue;
         }
-        match first_at.get(value) {
+        let this = key_of(row);
+        match first_at.get(&this) {
             Some(&j) if rows[j] == *row => {
                 keep[i] = false;
-                repeated.push(value.clone());
+                repeated.push(this);
             }
-            Some(_) => shared.push(value.clone()),
+            Some(_) => shared.push(this),
             None => {
-                first_at.insert(value, i);
+                first_at.insert(this, i);
             }
         }
     }
     if !behind.is_empty() {
         return Err(Error::malformed(format!(
-            "{}: Qualys returned {} on a page that should start after {key} {}; the pages overlap, \
+            "{}: Qualys returned {} on a page that should start after {first} {}; the pages overlap, \
              and which records repeat cannot be proven, so the collect stops instead of dropping \
              or doubling records. Collect again; if it recurs, report it with this message",
             spec.title,
@@ -298,7 +310,7 @@ fn screen(
     let mut next = boundary;
     if paged_by_key {
         for row in rows.iter() {
-            if let Value::Integer(k) = row[at]
+            if let Value::Integer(k) = row[at[0]]
                 && next.is_none_or(|(last, _)| k > last)
             {
                 next = Some((k, row_digest(row)));
@@ -320,8 +332,9 @@ fn screen(
         warnings.push(Warning {
             code: "duplicate-keys",
             message: format!(
-                "{} record(s) share their {key} with another record but differ from it; all are kept: {}",
+                "{} record(s) share their {} with another record but differ from it; all are kept: {}",
                 shared.len(),
+                key.join(", "),
                 named(key, &shared)
             ),
         });
@@ -332,25 +345,31 @@ fn screen(
 /// SipHash with fixed keys.
 type FixedHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
-/// `key 1, 2, 3 and N more`, for a warning.
-fn named(key: &str, values: &[Value]) -> String {
+/// `key 1, 2, 3 and N more` (composite keys as `(a, b)`), for a warning.
+fn named(key: &[&str], values: &[Vec<Value>]) -> String {
+    let one = |v: &Value| match v {
+        Value::Integer(n) => n.to_string(),
+        Value::Text(s) | Value::Timestamp(s) => s.clone(),
+        Value::Null => "null".to_string(),
+        other => format!("{other:?}"),
+    };
     let shown: Vec<String> = values
         .iter()
         .take(NAMED_KEYS)
-        .map(|v| match v {
-            Value::Integer(n) => n.to_string(),
-            Value::Text(s) | Value::Timestamp(s) => s.clone(),
-            other => format!("{other:?}"),
+        .map(|parts| match parts.as_slice() {
+            [single] => one(single),
+            many => format!("({})", many.iter().map(one).collect::<Vec<_>>().join(", ")),
         })
         .collect();
     let more = values.len().saturating_sub(NAMED_KEYS);
     let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
-    format!("{key} {}{tail}", shown.join(", "))
+    let name = if key.len() == 1 { key[0].to_string() } else { format!("({})", key.join(", ")) };
+    format!("{name} {}{tail}", shown.join(", "))
 }
 
 /// A digest of a record's values (64-bit FNV-1a over a length-prefixed encoding), stable
 /// across builds, to recognise the previous page's last record repeated.
-fn row_digest(row: &Row) -> u64 {
+pub(crate) fn row_digest(row: &Row) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -393,6 +412,7 @@ fn describe(c: &Cursor) -> String {
         Position::Start => format!("source {}, first page", c.s + 1),
         Position::From { id } => format!("source {}, from id {id}", c.s + 1),
         Position::After { id } => format!("source {}, after id {id}", c.s + 1),
+        Position::Within { id, skip, .. } => format!("source {}, record {} of id {id}", c.s + 1, skip + 1),
         Position::Window { from, .. } => {
             format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))
         }
@@ -420,6 +440,7 @@ mod tests {
             Position::From { id: 42 },
             Position::After { id: -7 },
             Position::Window { from: 1_700_000_000, to: 1_702_592_000 },
+            Position::Within { id: 100_005, skip: 3, check: u64::MAX },
         ] {
             for (k, m) in [(None, None), (Some(i64::MAX), Some("agents refused & more=1 ü"))] {
                 let c = cursor(pos.clone(), k, m);

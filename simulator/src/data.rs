@@ -12,6 +12,8 @@ pub struct Sizes {
     pub vm_scans: u64,
     pub pc_scans: u64,
     pub tickets: u64,
+    /// Detections on each VM host (the detection list lists hosts with at least one).
+    pub detections: u64,
 }
 
 impl Sizes {
@@ -19,13 +21,15 @@ impl Sizes {
     /// only list of every kind outside [`Default`]: elsewhere, name the kinds you set and take
     /// the rest from one of these, so that a new kind breaks no caller.
     pub const fn uniform(n: u64) -> Sizes {
-        Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n }
+        // One detection a host: n detections in all, like every other kind.
+        let detections = if n > 0 { 1 } else { 0 };
+        Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n, detections }
     }
 }
 
 impl Default for Sizes {
     fn default() -> Self {
-        Sizes { users: 12, hosts: 250, agents: 60, vm_scans: 40, pc_scans: 25, tickets: 2500 }
+        Sizes { users: 12, hosts: 250, agents: 60, vm_scans: 40, pc_scans: 25, tickets: 2500, detections: 6 }
     }
 }
 
@@ -619,6 +623,105 @@ pub fn agent(seed: u64, sizes: &Sizes, j: u64) -> Agent {
         created: NOW_EPOCH - 86_400 * (100 + r.below(600) as i64),
         os,
     }
+}
+
+/// A simulated vulnerability detection on a VM host.
+pub struct Detection {
+    pub qid: u64,
+    pub vuln_type: &'static str,
+    pub severity: u8,
+    pub port: Option<u16>,
+    pub protocol: Option<&'static str>,
+    pub ssl: bool,
+    pub status: &'static str,
+    pub first_found: i64,
+    pub last_found: i64,
+    pub last_test: i64,
+    pub last_fixed: Option<i64>,
+    pub last_reopened: Option<i64>,
+    pub times_found: u64,
+    pub ignored: bool,
+    pub disabled: bool,
+    pub qds: u8,
+    pub results: String,
+}
+
+/// QIDs the simulated KnowledgeBase knows beyond [`VULNS`]: `KB_FIRST..KB_FIRST + KB_SIZE`.
+pub const KB_FIRST: u64 = 10_000;
+/// How many generated QIDs the KnowledgeBase holds.
+pub const KB_SIZE: u64 = 5_000;
+
+/// Detection `j` of VM host `i`. A host's detections differ in QID, or (past [`KB_SIZE`]
+/// detections) in port, so Qualys' identity of a detection (host, QID, port, protocol, SSL)
+/// is unique.
+pub fn detection(seed: u64, i: u64, j: u64) -> Detection {
+    let mut r = Rng::new(seed, 17, i.wrapping_mul(1_000_003) ^ j);
+    let start = Rng::new(seed, 19, i).below(KB_SIZE);
+    let round = j / KB_SIZE;
+    let qid = KB_FIRST + (start + j) % KB_SIZE;
+    let (port, protocol) = if round > 0 {
+        (Some(10_000 + round as u16), Some("tcp"))
+    } else if r.chance(60) {
+        (Some(*r.pick(&[22u16, 80, 443, 445, 3389, 8443])), Some(*r.pick(&["tcp", "tcp", "udp"])))
+    } else {
+        (None, None)
+    };
+    let first_found = NOW_EPOCH - 86_400 * r.below(400) as i64 - r.below(86_400) as i64;
+    let status = *r.pick(&["New", "Active", "Active", "Active", "Re-Opened", "Fixed", "Fixed"]);
+    let last_found = (first_found + 86_400 * r.below(60) as i64).min(NOW_EPOCH);
+    let fix = (first_found + 86_400 * (1 + r.below(200)) as i64).min(NOW_EPOCH);
+    let (last_fixed, last_reopened) = match status {
+        "Fixed" => (Some(fix), None),
+        "Re-Opened" => (Some(fix), Some((fix + 86_400).min(NOW_EPOCH))),
+        _ => (None, None),
+    };
+    let vuln_type = *r.pick(&["Confirmed", "Confirmed", "Confirmed", "Potential", "Info"]);
+    Detection {
+        qid,
+        vuln_type,
+        severity: 1 + r.below(5) as u8,
+        port,
+        protocol,
+        ssl: port == Some(443) || port == Some(8443),
+        status,
+        first_found,
+        last_found,
+        last_test: last_found.max(last_fixed.unwrap_or(0)),
+        last_fixed,
+        last_reopened,
+        times_found: 1 + r.below(40),
+        ignored: r.chance(3),
+        disabled: r.chance(2),
+        qds: 1 + r.below(100) as u8,
+        // real: RESULTS holds tabs, blank lines and literal entity-like text.
+        results: {
+            let one = format!(
+                "Package\tInstalled Version\tRequired Version\nopenssl\t1.0.{j}\t3.0.8\n\nPath: &quot;/usr/lib&quot; &gt; ok\n"
+            );
+            // Some detections carry a listing far longer than a connector keeps (80 KiB).
+            if (i * 31 + j) % 211 == 7 { one.repeat(80 * 1024 / one.len() + 1) } else { one }
+        },
+    }
+}
+
+/// What the simulated KnowledgeBase says of a QID: title, CVEs, CVSS v3 base; `None` when it
+/// does not know the QID.
+pub fn kb_entry(qid: u64) -> Option<(String, Vec<String>, Option<String>)> {
+    if let Some((_, title, sev)) = VULNS.iter().find(|(q, _, _)| *q == qid) {
+        let cvss = (*sev >= 3).then(|| format!("{}.{}", 4 + sev, qid % 10));
+        return Some((title.to_string(), cves(qid).iter().map(|c| c.to_string()).collect(), cvss));
+    }
+    if !(KB_FIRST..KB_FIRST + KB_SIZE).contains(&qid) {
+        return None;
+    }
+    let n = qid - KB_FIRST;
+    let cves = if n.is_multiple_of(3) {
+        vec![format!("CVE-2024-{:04}", 1000 + n), format!("CVE-2025-{:05}", 20000 + n)]
+    } else {
+        Vec::new()
+    };
+    let cvss = (!n.is_multiple_of(4)).then(|| format!("{}.{}", 3 + n % 7, n % 10));
+    Some((format!("Simulated vulnerability {qid} – «Ünïcode» & <angle> \"quotes\""), cves, cvss))
 }
 
 #[cfg(test)]

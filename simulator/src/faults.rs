@@ -179,6 +179,18 @@ const SKELETONS: &[Skeleton] = &[
         suffix: "</USER_LOGIN></USER></USER_LIST></USER_LIST_OUTPUT>",
     },
     Skeleton {
+        root: "HOST_LIST_VM_DETECTION_OUTPUT",
+        leaf: "OS",
+        prefix: "<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><HOST_LIST><HOST><ID>100000</ID><OS>",
+        suffix: "</OS><DETECTION_LIST><DETECTION><QID>10001</QID><TYPE>Confirmed</TYPE></DETECTION></DETECTION_LIST></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>",
+    },
+    Skeleton {
+        root: "KNOWLEDGE_BASE_VULN_LIST_OUTPUT",
+        leaf: "TITLE",
+        prefix: "<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><VULN_LIST><VULN><QID>10001</QID><VULN_TYPE>Vulnerability</VULN_TYPE><SEVERITY_LEVEL>3</SEVERITY_LEVEL><TITLE>",
+        suffix: "</TITLE><PUBLISHED_DATETIME>2024-03-12T08:00:00Z</PUBLISHED_DATETIME><PATCHABLE>1</PATCHABLE><DISCOVERY><REMOTE>1</REMOTE></DISCOVERY></VULN></VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>",
+    },
+    Skeleton {
         root: "ABOUT",
         leaf: "API-VERSION",
         prefix: "<ABOUT><API-VERSION>",
@@ -189,7 +201,9 @@ const SKELETONS: &[Skeleton] = &[
 /// The skeleton of the path's root; a user list for paths the simulator does not serve.
 fn skeleton(path: &str) -> &'static Skeleton {
     let root = crate::routes::root_element(path).unwrap_or("USER_LIST_OUTPUT");
-    SKELETONS.iter().find(|s| s.root == root).expect("a skeleton for every served root")
+    SKELETONS.iter().find(|s| s.root == root).unwrap_or_else(|| {
+        panic!("no fault skeleton for <{root}>: add one to SKELETONS in simulator/src/faults.rs")
+    })
 }
 
 /// The error document of the path's API family, with HTTP 200 (fault `error-document`).
@@ -520,5 +534,18 @@ mod tests {
             edit_records(&Fault::RemoveElement("N".into()), "N", doc.clone()),
             "<L><T></T><T><N>2</N></T></L>"
         );
+    }
+}
+
+#[cfg(test)]
+mod skeleton_tests {
+    /// Every route's document can be broken on purpose: a new route without a skeleton fails
+    /// here instead of in the middle of a fault scenario.
+    #[test]
+    fn every_registered_route_has_a_fault_skeleton() {
+        for route in crate::routes::REGISTRY {
+            let s = super::skeleton(route.path);
+            assert_eq!(s.root, route.root, "{}", route.path);
+        }
     }
 }

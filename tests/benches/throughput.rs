@@ -16,9 +16,11 @@
 //! 5. calls per 100,000 records, per proof type, at the default and the largest page size.
 //! 6. HTTPS: tickets page by page over the tenant's kept connection, and over a new
 //!    connection (TCP and TLS handshake) per page, on loopback and with a round trip added.
+//! 7. detections: the vulnerabilities proof from 10,000 to 1,000,000 detections (50 a host):
+//!    component against native rows/s, guest peak memory, calls per 100,000 detections.
 //!
 //! Options: `--quick` (20,000 rows, one run per figure, no 1M-row run); `--only
-//! start,memory,throughput,rate,calls,tls`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
+//! start,memory,throughput,rate,calls,tls,detections`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
 //! `--rtt-ms MS` (section 6, default 25);
 //! `--profile assets|tickets|native-assets|native-tickets|instantiate` runs one collect (or
 //! parse, or `BENCH_ROWS` instantiations) of `BENCH_ROWS` rows (default 100,000) with a perf
@@ -35,6 +37,7 @@ use connector_runtime::{CollectRequest, Runtime, RuntimeOptions, Tenant, fields_
 use connector_tests::{PASSWORD, tenant};
 use qualys_connector::proofs::assets::Assets;
 use qualys_connector::proofs::tickets::Tickets;
+use qualys_connector::proofs::vulnerabilities;
 use qualys_simulator::{SimConfig, Simulator, Sizes};
 
 /// Thread name of the simulator's runtime: its CPU time is not the host's.
@@ -484,6 +487,93 @@ impl Bench {
         if args.runs("tls") {
             self.tls(args.quick, args.rtt).await;
         }
+        if args.runs("detections") {
+            self.detections(&runtime, args.quick).await;
+        }
+    }
+
+    /// The vulnerabilities proof on detection data sets of 50 detections a host: component
+    /// against native rows/s, guest peak memory from 10,000 to 1,000,000 detections, and calls
+    /// per 100,000 detections with and without the KnowledgeBase calls.
+    async fn detections(&self, runtime: &Runtime, quick: bool) {
+        const PER_HOST: u64 = 50;
+        let sizes: &[u64] = if quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
+        println!("\n== detections: vulnerabilities, {PER_HOST} detections a host, 100 hosts a call ==");
+        println!(
+            "{:>9} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11} {:>9}",
+            "rows",
+            "hosts",
+            "pages",
+            "det.calls",
+            "KB calls",
+            "component",
+            "native",
+            "guest peak",
+            "per 100k"
+        );
+        let every = vec![
+            ("statuses".to_string(), "New,Active,Re-Opened,Fixed".to_string()),
+            ("types".to_string(), "Confirmed,Potential,Info".to_string()),
+            ("include_ignored".to_string(), "true".to_string()),
+            ("include_disabled".to_string(), "true".to_string()),
+        ];
+        for &n in sizes {
+            let hosts = n / PER_HOST;
+            let sim = self
+                .simulator(SimConfig {
+                    sizes: Sizes { hosts, detections: PER_HOST, ..Sizes::default() },
+                    ..SimConfig::default()
+                })
+                .await;
+            let c = self
+                .collect_id(runtime, &tenant(&sim, "demo_manager"), "vulnerabilities", every.clone())
+                .await;
+            assert_eq!(c.rows, n);
+            let requests = sim.requests();
+            let det = requests.iter().filter(|r| r.path == "/api/5.0/fo/asset/host/vm/detection/").count();
+            let kb = requests.iter().filter(|r| r.path == "/api/3.0/fo/knowledge_base/vuln/").count();
+            // Native: the same detection pages fetched with a plain client, parsed by the
+            // plugin's code compiled natively (no KnowledgeBase join, no SLA).
+            let addr = sim.addr().to_string();
+            let (native_rows, native_secs) = tokio::task::spawn_blocking(move || {
+                let form = "action=list&show_asset_id=1&show_qds=1&truncation_limit=100&status=New%2CActive%2CRe-Opened%2CFixed&severities=1%2C2%2C3%2C4%2C5&show_igs=1&include_ignored=1&include_disabled=1&show_results=0";
+                let (mut rows, mut parse) = (0usize, 0f64);
+                let mut id_min = None::<String>;
+                loop {
+                    let body = match &id_min {
+                        Some(id) => http(&addr, "POST", "/api/5.0/fo/asset/host/vm/detection/", &format!("{form}&id_min={id}")),
+                        None => http(&addr, "POST", "/api/5.0/fo/asset/host/vm/detection/", form),
+                    };
+                    let t = Instant::now();
+                    let (page, next) = vulnerabilities::parse_page(&mut &body[..], false).unwrap();
+                    parse += t.elapsed().as_secs_f64();
+                    rows += page.len();
+                    match next {
+                        Some(qualys_connector::proofs::Position::From { id }) => id_min = Some(id.to_string()),
+                        None => break,
+                        Some(other) => panic!("a plain page ends at a host: {other:?}"),
+                    }
+                }
+                (rows, parse)
+            })
+            .await
+            .unwrap();
+            assert_eq!(native_rows as u64, n);
+            println!(
+                "{:>9} {:>7} {:>6} {:>9} {:>9} {:>7.0} row/s {:>7.0} row/s {:>7.2} MiB {:>4.0}+{:<4.0}",
+                c.rows,
+                hosts,
+                c.pages,
+                det,
+                kb,
+                c.rows as f64 / c.secs,
+                n as f64 / native_secs,
+                c.peak_guest as f64 / 1048576.0,
+                det as f64 / n as f64 * 100_000.0,
+                kb as f64 / n as f64 * 100_000.0,
+            );
+        }
+        println!("(per 100k: detection-list calls + KnowledgeBase calls; without titles only the first)");
     }
 
     /// Tickets over HTTPS, page by page: the tenant's kept connection against a new connection
@@ -715,6 +805,7 @@ impl Bench {
                 // names its bound here.
                 let largest = match proof.id.as_str() {
                     "assets" => qualys_connector::proofs::assets::MAX_VM_PAGE_SIZE,
+                    "vulnerabilities" => vulnerabilities::MAX_PAGE_SIZE,
                     other => {
                         panic!("{other} has a page_size criterion: add its largest value to the benchmark")
                     }

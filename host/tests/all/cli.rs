@@ -288,7 +288,7 @@ async fn collect_all_writes_every_proof_and_a_manifest_of_digests() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let proofs = manifest["proofs"].as_array().unwrap();
-    assert_eq!(proofs.len(), 5);
+    assert_eq!(proofs.len(), crate::proof_type_count());
     for p in proofs {
         let file = out.join(p["file"].as_str().unwrap());
         let bytes = std::fs::read(&file).unwrap();

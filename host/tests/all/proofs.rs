@@ -366,8 +366,8 @@ async fn a_signed_set_from_collect_all_verifies_whole_and_fails_when_a_proof_is_
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).lines().count(),
-        6,
-        "the manifest and five proofs: {}",
+        1 + crate::proof_type_count(),
+        "the manifest and every proof: {}",
         text(&o)
     );
 

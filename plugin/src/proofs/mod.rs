@@ -7,6 +7,7 @@ pub mod scan_list;
 pub mod tickets;
 pub mod users;
 pub mod vm_scans;
+pub mod vulnerabilities;
 
 use crate::criteria::Criteria;
 use crate::error::Error;
@@ -24,6 +25,9 @@ pub enum Position {
     From { id: i64 },
     /// Records after this numeric id (ticket numbers, QPS asset ids).
     After { id: i64 },
+    /// Inside a group from this numeric id on: its first `skip` records were delivered, the
+    /// last of them with the digest `check` (a host split across pages of detections).
+    Within { id: i64, skip: u32, check: u64 },
     /// A time window `[from, to)` in epoch seconds, paged in slices (scan lists).
     Window { from: i64, to: i64 },
 }
@@ -35,6 +39,7 @@ impl std::fmt::Display for Position {
             Position::Start => f.write_str("the first page"),
             Position::From { id } => write!(f, "records from id {id}"),
             Position::After { id } => write!(f, "records after id {id}"),
+            Position::Within { id, skip, .. } => write!(f, "record {} of id {id} on", skip + 1),
             Position::Window { from, to } => write!(f, "the window {from}..{to} (epoch seconds)"),
         }
     }
@@ -45,6 +50,12 @@ impl Position {
     pub(crate) fn advances_from(&self, prev: &Position) -> bool {
         match (prev, self) {
             (Position::From { id: a }, Position::From { id: b }) => b > a,
+            // A group split across pages: (id, records delivered) only grows.
+            (Position::From { id: a }, Position::Within { id: b, .. }) => b >= a,
+            (Position::Within { id: a, skip: s, .. }, Position::Within { id: b, skip: t, .. }) => {
+                (b, t) > (a, s)
+            }
+            (Position::Within { id: a, .. }, Position::From { id: b }) => b > a,
             (Position::After { id: a }, Position::After { id: b }) => b > a,
             (Position::Window { from: a, .. }, Position::Window { from: b, .. }) => b > a,
             (_, Position::Start) => false,
@@ -84,17 +95,23 @@ pub trait ProofType: Sync {
     /// [`crate::endpoints`]); the registry-wide test checklist runs every scenario on each.
     fn endpoints(&self) -> &'static [&'static str];
 
+    /// Endpoints it calls once per page to complete the page's rows (not paged through); the
+    /// registry-wide checklist runs its fault scenarios on these too.
+    fn lookups(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// How many sources it pages through.
     fn sources(&self) -> u8 {
         self.endpoints().len() as u8
     }
 
-    /// The field that identifies a record of a source (its natural key); a record without it
-    /// is malformed.
-    fn key(&self, source: u8) -> &'static str;
+    /// The fields that identify a record of a source (one of its declared candidate keys); a
+    /// record without its first field is malformed.
+    fn key(&self, source: u8) -> &'static [&'static str];
 
-    /// Whether a source pages forward by its (integer) key, so that a later page never holds a
-    /// record at or below the highest key of the pages before it.
+    /// Whether a source pages forward by its (single, integer) key, so that a later page never
+    /// holds a record at or below the highest key of the pages before it.
     fn paged_by_key(&self, _source: u8) -> bool {
         false
     }
@@ -117,8 +134,14 @@ pub enum Probe {
 }
 
 /// Every proof type, in the order they are listed.
-pub static REGISTRY: &[&dyn ProofType] =
-    &[&assets::Assets, &users::Users, &vm_scans::PROOF, &pc_scans::PROOF, &tickets::Tickets];
+pub static REGISTRY: &[&dyn ProofType] = &[
+    &assets::Assets,
+    &users::Users,
+    &vm_scans::PROOF,
+    &pc_scans::PROOF,
+    &tickets::Tickets,
+    &vulnerabilities::Vulnerabilities,
+];
 
 /// Finds a proof type by id.
 pub fn find(id: &str) -> Result<&'static dyn ProofType, Error> {
@@ -150,8 +173,8 @@ mod tests {
             for source in 0..proof.sources() {
                 let key = proof.key(source);
                 assert!(
-                    spec.key.iter().any(|c| *c == [key]),
-                    "{} screens source {source} by {key}, which is not one of its declared keys",
+                    spec.key.contains(&key),
+                    "{} screens source {source} by {key:?}, which is not one of its declared keys",
                     spec.id
                 );
             }

@@ -113,8 +113,8 @@ impl ProofType for ScanList {
         self.spec
     }
 
-    fn key(&self, _source: u8) -> &'static str {
-        "scan_ref"
+    fn key(&self, _source: u8) -> &'static [&'static str] {
+        &["scan_ref"]
     }
 
     fn endpoints(&self) -> &'static [&'static str] {

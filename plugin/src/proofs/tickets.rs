@@ -279,8 +279,8 @@ impl ProofType for Tickets {
         &[crate::endpoints::TICKET_LIST]
     }
 
-    fn key(&self, _source: u8) -> &'static str {
-        "ticket_number"
+    fn key(&self, _source: u8) -> &'static [&'static str] {
+        &["ticket_number"]
     }
 
     fn paged_by_key(&self, _source: u8) -> bool {

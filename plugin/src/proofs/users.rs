@@ -102,8 +102,8 @@ impl ProofType for Users {
         &SPEC
     }
 
-    fn key(&self, _source: u8) -> &'static str {
-        "login"
+    fn key(&self, _source: u8) -> &'static [&'static str] {
+        &["login"]
     }
 
     fn endpoints(&self) -> &'static [&'static str] {

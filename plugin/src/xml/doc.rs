@@ -14,7 +14,7 @@ use crate::values;
 use super::chunks::Chunks;
 use super::error_documents;
 use super::tree::{Target, Tree};
-use super::{ANY_ROOT, MAX_DEPTH, MAX_TEXT_BYTES, Parsed, RecordMap};
+use super::{ANY_ROOT, Flow, MAX_DEPTH, MAX_TEXT_BYTES, NestedMap, Parsed, RecordMap, Visitor};
 
 /// An `ERROR` element found inside the document's normal root.
 #[derive(Default)]
@@ -47,6 +47,14 @@ pub(super) struct Doc<'a> {
     seen: Vec<bool>,
     /// An `ERROR` element inside the normal root, once one opened.
     error: Option<ErrorElement>,
+    /// The values of the open group element (nested documents).
+    group_row: Option<Row>,
+    /// The capped field, its cut flag and the cap (nested documents).
+    capped: Option<(usize, usize, usize)>,
+    /// The capped field's text was longer than the cap.
+    cut: bool,
+    /// Asked about each record as it closes (nested documents).
+    visit: Option<&'a mut Visitor<'a>>,
 }
 
 impl<'a> Doc<'a> {
@@ -74,10 +82,30 @@ impl<'a> Doc<'a> {
             row: None,
             active: None,
             text: String::new(),
-            out: Parsed { rows: Vec::new(), captures: vec![None; map.captures.len()] },
+            out: Parsed { rows: Vec::new(), captures: vec![None; map.captures.len()], stopped: false },
             seen: vec![false; map.required.len()],
             error: None,
+            group_row: None,
+            capped: None,
+            cut: false,
+            visit: None,
         })
+    }
+
+    /// A reader of a nested document; `visit` decides about each record (no other bound on
+    /// the number of records: the visitor stops the page).
+    pub(super) fn nested(
+        body: &'a mut dyn BufRead,
+        nested: &'a NestedMap,
+        spec: &'a ProofSpec,
+        visit: &'a mut Visitor<'a>,
+    ) -> Result<Doc<'a>, Error> {
+        let mut doc = Doc::new(body, &nested.map, spec, usize::MAX)?;
+        doc.tree = Tree::nested(nested, spec);
+        doc.capped =
+            nested.capped.as_ref().map(|c| (spec.index(c.field), spec.index(c.cut_flag), c.max_bytes));
+        doc.visit = Some(visit);
+        Ok(doc)
     }
 
     pub(super) fn run(mut self, http_status: Option<u16>) -> Result<Parsed, Error> {
@@ -95,7 +123,9 @@ impl<'a> Doc<'a> {
                 }
                 Event::End(_) => self.close()?,
                 Event::Text(t) => {
-                    if self.active.is_some() {
+                    if self.in_capped() && t.xml10_content().trim().is_empty() {
+                        // Layout around a verbatim CDATA section is not part of the value.
+                    } else if self.active.is_some() {
                         let content = t.xml10_content();
                         self.push_text(&content)?;
                     } else if !seen_root && !t.xml10_content().trim().is_empty() {
@@ -103,7 +133,11 @@ impl<'a> Doc<'a> {
                     }
                 }
                 Event::CData(t) => {
-                    if self.active.is_some() {
+                    if self.in_capped() {
+                        // Verbatim: the section's bytes as written, line endings included.
+                        let raw = t.into_inner().into_owned();
+                        self.push_text(&raw)?;
+                    } else if self.active.is_some() {
                         let content = t.xml10_content();
                         self.push_text(&content)?;
                     }
@@ -119,6 +153,10 @@ impl<'a> Doc<'a> {
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             }
             buf.clear();
+            if self.out.stopped {
+                // The visitor has the page it wants; the rest of the body is not read.
+                return Ok(self.out);
+            }
         }
         if !seen_root {
             return Err(Error::malformed(
@@ -189,9 +227,16 @@ impl<'a> Doc<'a> {
             }
             // `resize_with` writes each Null in place; `vec![Value::Null; n]` clones it n times
             // through an out-of-line `Clone`.
-            let mut row = Vec::with_capacity(self.spec.fields.len());
-            row.resize_with(self.spec.fields.len(), || Value::Null);
+            let row = match &self.group_row {
+                Some(shared) => shared.clone(),
+                None => {
+                    let mut row = Vec::with_capacity(self.spec.fields.len());
+                    row.resize_with(self.spec.fields.len(), || Value::Null);
+                    row
+                }
+            };
             self.row = Some(row);
+            self.cut = false;
             self.active = None;
             self.attributes(e, n)?;
         } else if self.row.is_some() {
@@ -201,6 +246,11 @@ impl<'a> Doc<'a> {
             }
             self.attributes(e, n)?;
         } else {
+            if self.tree.nodes[n].group {
+                let mut row = Vec::with_capacity(self.spec.fields.len());
+                row.resize_with(self.spec.fields.len(), || Value::Null);
+                self.group_row = Some(row);
+            }
             if self.maybe_error_element(e, name)? {
                 return Ok(());
             }
@@ -328,11 +378,26 @@ impl<'a> Doc<'a> {
         }
         // Records never nest (one opens only at the record's node), so the record's node
         // closing while a row is open is the record itself.
-        if let Some(Some(n)) = self.stack.pop()
-            && self.tree.nodes[n].record
-            && let Some(row) = self.row.take()
-        {
-            self.out.rows.push(row);
+        if let Some(Some(n)) = self.stack.pop() {
+            if self.tree.nodes[n].record
+                && let Some(mut row) = self.row.take()
+            {
+                if let Some((_, flag, _)) = self.capped
+                    && self.cut
+                {
+                    row[flag] = Value::Boolean(true);
+                }
+                match self.visit.as_mut().map(|visit| visit(&row)).transpose()? {
+                    None | Some(Flow::Keep) => self.out.rows.push(row),
+                    Some(Flow::Skip) => {}
+                    Some(Flow::Stop) => {
+                        self.out.rows.push(row);
+                        self.out.stopped = true;
+                    }
+                }
+            } else if self.tree.nodes[n].group {
+                self.group_row = None;
+            }
         }
         if self.unmapped_at == depth {
             self.unmapped_at = 0;
@@ -342,12 +407,14 @@ impl<'a> Doc<'a> {
 
     fn store_column(&mut self, i: usize, text: &str) -> Result<(), Error> {
         let field = &self.spec.fields[i];
-        if self.row.is_none() {
+        if self.row.is_none() && self.group_row.is_none() {
             return Ok(());
         }
-        let value = values::convert(field.kind, trim(text))
+        let verbatim = self.capped.is_some_and(|(f, _, _)| f == i);
+        let text = if verbatim { text } else { trim(text) };
+        let value = values::convert(field.kind, text)
             .map_err(|why| Error::malformed(format!("<{}> for field {}: {why}", self.path(), field.name)))?;
-        let Some(row) = self.row.as_mut() else { return Ok(()) };
+        let Some(row) = self.row.as_mut().or(self.group_row.as_mut()) else { return Ok(()) };
         match (&mut row[i], value) {
             (_, Value::Null) => {}
             (Value::TextList(list), Value::TextList(more)) => list.extend(more),
@@ -364,7 +431,28 @@ impl<'a> Doc<'a> {
         Ok(())
     }
 
+    /// Whether the open text is the capped field of a record.
+    fn in_capped(&self) -> bool {
+        matches!((self.active, self.capped), (Some((Target::Column(i), _)), Some((f, _, _))) if i == f)
+            && self.row.is_some()
+    }
+
     fn push_text(&mut self, s: &str) -> Result<(), Error> {
+        if self.in_capped() {
+            let max = self.capped.map_or(0, |c| c.2);
+            let room = max.saturating_sub(self.text.len());
+            if s.len() > room {
+                let mut end = room;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                self.text.push_str(&s[..end]);
+                self.cut = true;
+            } else {
+                self.text.push_str(s);
+            }
+            return Ok(());
+        }
         if self.text.len() + s.len() > MAX_TEXT_BYTES {
             return Err(Error::malformed(format!(
                 "<{}> holds more than {} bytes of text",

@@ -48,6 +48,54 @@ impl RecordMap {
     }
 }
 
+/// A document whose records are nested in groups that hold values every record of the group
+/// shares (the detection list: detections inside their host). A record's row starts as a copy
+/// of its group's values read so far; the documents this serves put the group's own values
+/// before its records (per their DTD).
+pub struct NestedMap {
+    /// The records, their columns, captures and required paths.
+    pub map: RecordMap,
+    /// Path of the group element below the root; records lie below it.
+    pub group: &'static str,
+    /// (path below the group element, field name) for the shared values.
+    pub group_columns: &'static [(&'static str, &'static str)],
+    /// A text field kept verbatim (CDATA as written, untrimmed) and cut at a size.
+    pub capped: Option<Capped>,
+}
+
+/// A field whose text is kept byte for byte up to `max_bytes`, with a flag field set when the
+/// text was longer and cut (at a character boundary).
+pub struct Capped {
+    pub field: &'static str,
+    pub cut_flag: &'static str,
+    pub max_bytes: usize,
+}
+
+/// What a nested read does with a record it has just read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep it and read on.
+    Keep,
+    /// Leave it out (already delivered by an earlier page) and read on.
+    Skip,
+    /// Keep it and stop reading: the page is full.
+    Stop,
+}
+
+/// Decides about each record of a nested read as it closes.
+pub type Visitor<'v> = dyn FnMut(&Row) -> Result<Flow, Error> + 'v;
+
+/// Reads a nested document, asking `visit` about each record as it closes. A read that
+/// `visit` stops returns with [`Parsed::stopped`] set, without reading the rest of the body.
+pub fn read_nested(
+    body: &mut dyn BufRead,
+    nested: &NestedMap,
+    spec: &ProofSpec,
+    visit: &mut Visitor<'_>,
+) -> Result<Parsed, Error> {
+    Doc::nested(body, nested, spec, visit)?.run(None)
+}
+
 /// The root name that accepts any document (for reading error bodies of unknown shape).
 pub const ANY_ROOT: &str = "*";
 
@@ -57,6 +105,8 @@ pub struct Parsed {
     pub rows: Vec<Row>,
     /// Captured values, aligned with [`RecordMap::captures`].
     pub captures: Vec<Option<String>>,
+    /// A nested read stopped before the end of the document (see [`Flow::Stop`]).
+    pub stopped: bool,
 }
 
 impl Parsed {

@@ -3,7 +3,7 @@
 
 use crate::model::ProofSpec;
 
-use super::RecordMap;
+use super::{NestedMap, RecordMap};
 
 #[derive(Clone, Copy)]
 pub(super) enum Target {
@@ -27,6 +27,9 @@ pub(super) struct Node {
     pub(super) required: Option<usize>,
     /// The repeated record element.
     pub(super) record: bool,
+    /// The element that encloses records and holds values they share (a host around its
+    /// detections).
+    pub(super) group: bool,
 }
 
 /// The mapped children of a node: a small open-addressing table keyed by [`NameKey`], so
@@ -126,14 +129,30 @@ impl Tree {
                 tree.set(r, path, Target::Column(spec.index(field)));
             }
         }
-        for (i, path) in map.captures.iter().enumerate() {
-            tree.set(0, path, Target::Capture(i));
-        }
-        for (i, path) in map.required.iter().enumerate() {
-            let (node, _) = tree.walk(0, path);
-            tree.nodes[node].required = Some(i);
+        tree.add_captures(map);
+        tree
+    }
+
+    /// The tree of a [`NestedMap`]: its record map, plus the group element and the columns
+    /// read below it (outside the records).
+    pub(super) fn nested(nested: &NestedMap, spec: &ProofSpec) -> Tree {
+        let mut tree = Tree::new(&nested.map, spec);
+        let (group, _) = tree.walk(0, nested.group);
+        tree.nodes[group].group = true;
+        for (path, field) in nested.group_columns {
+            tree.set(group, path, Target::Column(spec.index(field)));
         }
         tree
+    }
+
+    fn add_captures(&mut self, map: &RecordMap) {
+        for (i, path) in map.captures.iter().enumerate() {
+            self.set(0, path, Target::Capture(i));
+        }
+        for (i, path) in map.required.iter().enumerate() {
+            let (node, _) = self.walk(0, path);
+            self.nodes[node].required = Some(i);
+        }
     }
 
     /// The node of `path` below `from` (made as needed), and the attribute it ends in, if any.
@@ -183,6 +202,7 @@ impl Node {
             attrs: Vec::new(),
             required: None,
             record: false,
+            group: false,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Routing to the simulated API scripts, and the parameter rules they share.
 
 mod about;
+mod detections;
 mod hosts;
+mod knowledge_base;
 mod qps;
 mod scans;
 mod tickets;
@@ -33,6 +35,8 @@ pub static REGISTRY: &[&Route] = &[
     &scans::VM_ROUTE,
     &scans::PC_ROUTE,
     &users::ROUTE,
+    &detections::ROUTE,
+    &knowledge_base::ROUTE,
 ];
 
 /// Answers a request by its route; an unknown path gets a 404.

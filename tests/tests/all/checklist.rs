@@ -24,8 +24,8 @@ struct Source {
     empty: &'static str,
     /// Which rows come from this source: (field, value), or all rows.
     rows: Option<(&'static str, &'static str)>,
-    /// The natural key of its rows.
-    key: &'static str,
+    /// The natural key of its rows (one of the proof type's declared candidate keys).
+    key: &'static [&'static str],
     /// API v1 (`/msp/`): a failed call may be an `ERROR` element inside the normal root.
     v1: bool,
     /// Every record the source holds becomes a row (false where the proof leaves some out by
@@ -53,6 +53,7 @@ const EMPTY_HOSTS: &str = include_str!("../../../fixtures/qualys/host_list_empty
 const EMPTY_ASSETS: &str = include_str!("../../../fixtures/qualys/hostasset_empty.xml");
 const EMPTY_SCANS: &str = include_str!("../../../fixtures/qualys/scan_list_empty.xml");
 const EMPTY_TICKETS: &str = include_str!("../../../fixtures/qualys/ticket_list_empty.xml");
+const EMPTY_DETECTIONS: &str = include_str!("../../../fixtures/qualys/detection_list_empty.xml");
 
 /// Scans are spread over the 730 days before the simulator's clock (2026-11-01); windows are
 /// collected in 30-day slices, one page each.
@@ -60,6 +61,14 @@ const SCANS_ONE_SLICE: &[(&str, &str)] =
     &[("launched_after", "2026-10-05T00:00:00Z"), ("launched_before", "2026-11-02T00:00:00Z")];
 const SCANS_FIVE_SLICES: &[(&str, &str)] =
     &[("launched_after", "2026-06-05T00:00:00Z"), ("launched_before", "2026-11-02T00:00:00Z")];
+
+/// Every detection the simulator holds: every status, type, ignored and disabled.
+const VULNS_EVERY_DETECTION: &[(&str, &str)] = &[
+    ("statuses", "New,Active,Re-Opened,Fixed"),
+    ("types", "Confirmed,Potential,Info"),
+    ("include_ignored", "true"),
+    ("include_disabled", "true"),
+];
 
 fn profile(id: &str) -> Profile {
     match id {
@@ -70,7 +79,7 @@ fn profile(id: &str) -> Profile {
                 page: None,
                 empty: EMPTY_USERS,
                 rows: None,
-                key: "login",
+                key: &["login"],
                 v1: true,
                 all_records: true,
             }],
@@ -85,7 +94,7 @@ fn profile(id: &str) -> Profile {
                     page: Some(1000),
                     empty: EMPTY_ASSETS,
                     rows: Some(("source", "cloud_agent")),
-                    key: "asset_id",
+                    key: &["asset_id"],
                     v1: false,
                     all_records: true,
                 },
@@ -95,7 +104,7 @@ fn profile(id: &str) -> Profile {
                     page: Some(1000),
                     empty: EMPTY_HOSTS,
                     rows: Some(("source", "vm")),
-                    key: "host_id",
+                    key: &["host_id"],
                     v1: false,
                     all_records: false,
                 },
@@ -110,7 +119,7 @@ fn profile(id: &str) -> Profile {
                 page: Some(30),
                 empty: EMPTY_SCANS,
                 rows: None,
-                key: "scan_ref",
+                key: &["scan_ref"],
                 v1: false,
                 all_records: false,
             }],
@@ -124,7 +133,7 @@ fn profile(id: &str) -> Profile {
                 page: Some(30),
                 empty: EMPTY_SCANS,
                 rows: None,
-                key: "scan_ref",
+                key: &["scan_ref"],
                 v1: false,
                 all_records: false,
             }],
@@ -138,12 +147,33 @@ fn profile(id: &str) -> Profile {
                 page: Some(1000),
                 empty: EMPTY_TICKETS,
                 rows: None,
-                key: "ticket_number",
+                key: &["ticket_number"],
                 v1: true,
                 all_records: true,
             }],
             one_page: &[],
             many_pages: &[],
+        },
+        "vulnerabilities" => Profile {
+            sources: vec![Source {
+                path: "/api/5.0/fo/asset/host/vm/detection/",
+                // n hosts with three detections each; the criteria list every one.
+                sizes: |n| {
+                    only(|s| {
+                        s.hosts = n;
+                        s.detections = 3;
+                    })
+                },
+                page: Some(100),
+                empty: EMPTY_DETECTIONS,
+                rows: None,
+                key: &["host_id", "qid", "port", "protocol", "ssl"],
+                v1: false,
+                // Hosts are the API's records here; rows are their detections.
+                all_records: false,
+            }],
+            one_page: VULNS_EVERY_DETECTION,
+            many_pages: VULNS_EVERY_DETECTION,
         },
         other => panic!(
             "proof type '{other}' has no checklist profile: add its sources to tests/tests/all/checklist.rs"
@@ -184,7 +214,11 @@ fn rows_of<'a>(proof: &'a Collected, source: &Source) -> Vec<&'a serde_json::Map
 fn keys(proof: &Collected, source: &Source) -> Vec<String> {
     rows_of(proof, source)
         .iter()
-        .map(|r| r.get(source.key).map(Json::to_string).unwrap_or_default())
+        .map(|r| {
+            let parts: Vec<String> =
+                source.key.iter().map(|k| r.get(*k).map(Json::to_string).unwrap_or_default()).collect();
+            parts.join("|")
+        })
         .collect()
 }
 
@@ -374,6 +408,80 @@ async fn a_500_from_any_source_is_retried() {
     for_every_source(async |id, crit, source| retried(id, crit, source, Fault::Status(500)).await).await;
 }
 
+/// The documented empty answer of each lookup endpoint (a fixture citing its source kind).
+fn lookup_empty(path: &str) -> &'static str {
+    match path {
+        "/api/3.0/fo/knowledge_base/vuln/" => {
+            include_str!("../../../fixtures/qualys/knowledge_base_empty.xml")
+        }
+        other => panic!("lookup {other} has no empty fixture in tests/tests/all/checklist.rs"),
+    }
+}
+
+/// Every lookup (an endpoint called once per page to complete its rows) of every proof type,
+/// as a source of the fault scenarios, with its proof type's first source's data.
+/// A lookup to exercise: its proof type, the criteria of a one-page run, and the lookup as a
+/// source.
+type Lookup = (&'static str, Vec<(String, String)>, Source);
+
+fn lookups() -> Vec<Lookup> {
+    let mut out = Vec::new();
+    for (id, profile) in registry() {
+        let proof = REGISTRY.iter().find(|p| p.spec().id == id).expect("registered");
+        let first = &profile.sources[0];
+        for path in proof.lookups() {
+            let source = Source {
+                path,
+                sizes: first.sizes,
+                page: first.page,
+                empty: lookup_empty(path),
+                rows: first.rows,
+                key: first.key,
+                v1: false,
+                all_records: false,
+            };
+            out.push((id, criteria(profile.one_page), source));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_lookup_is_called_once_a_page_and_its_failures_fail_the_page_never_the_rows() {
+    let all = lookups();
+    assert!(!all.is_empty(), "the vulnerabilities proof looks up the KnowledgeBase");
+    for (id, crit, lookup) in &all {
+        // Once a page: three pages of hosts, three lookups.
+        let n = lookup.page.unwrap_or(7) * 2 + 1;
+        let sim = sim_for(lookup, n).await;
+        let proof = collect(&tenant(&sim, "demo_manager"), id, crit).await.expect("clean run");
+        assert_eq!(proof.pages, 3, "{id} {}", lookup.path);
+        assert_eq!(requests_to(&sim, lookup.path), 3, "{id} {}: one lookup a page", lookup.path);
+
+        // The documented empty answer keeps every row and says what it could not fill in.
+        let sim = sim_for(lookup, 5).await;
+        sim.serve_fixture(lookup.path, 200, lookup.empty);
+        let proof = collect(&tenant(&sim, "demo_manager"), id, crit).await.expect("empty lookup");
+        assert_eq!(proof.rows.len(), 15, "{id} {}: every row kept", lookup.path);
+        assert!(!proof.warnings.is_empty(), "{id} {}: a warning says what is missing", lookup.path);
+
+        let err = failing(id, crit, lookup, Fault::ErrorDocument).await;
+        assert!(
+            matches!(&err, ConnectorError::Upstream(u) if u.code.is_some()),
+            "{id} {}: {err:?}",
+            lookup.path
+        );
+        let err = failing(id, crit, lookup, Fault::Status(401)).await;
+        assert!(matches!(&err, ConnectorError::Authentication(_)), "{id} {}: {err:?}", lookup.path);
+        let err = failing(id, crit, lookup, Fault::MalformedXml).await;
+        assert!(matches!(&err, ConnectorError::MalformedResponse(_)), "{id} {}: {err:?}", lookup.path);
+        let err = failing(id, crit, lookup, Fault::NotXml).await;
+        assert!(matches!(&err, ConnectorError::MalformedResponse(_)), "{id} {}: {err:?}", lookup.path);
+        retried(id, crit, lookup, Fault::RateLimit(1)).await;
+        retried(id, crit, lookup, Fault::Status(500)).await;
+    }
+}
+
 /// The root element of a fixture document: its first element, past the prolog and comments.
 fn fixture_root(text: &str) -> Option<String> {
     let mut rest = text;
@@ -418,13 +526,18 @@ fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_with_its_
             "{}: a checklist source for each",
             spec.id
         );
-        for (source, endpoint) in proof.endpoints().iter().enumerate() {
-            let key = proof.key(source as u8);
-            assert!(
-                spec.fields.iter().any(|f| f.name == key),
-                "{}: its key {key} is one of its fields",
-                spec.id
-            );
+        let lookups = proof.lookups().iter().map(|l| (None, l));
+        for (source, endpoint) in
+            proof.endpoints().iter().enumerate().map(|(i, e)| (Some(i), e)).chain(lookups)
+        {
+            if let Some(source) = source {
+                let key = proof.key(source as u8);
+                assert!(
+                    spec.key.contains(&key) && key.iter().all(|k| spec.fields.iter().any(|f| f.name == *k)),
+                    "{}: its key {key:?} is a declared key made of its fields",
+                    spec.id
+                );
+            }
             let root = qualys_simulator::root_element(endpoint)
                 .unwrap_or_else(|| panic!("{}: the simulator serves no route for {endpoint}", spec.id));
             let model = models::for_root(root).unwrap_or_else(|| {

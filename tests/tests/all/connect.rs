@@ -25,7 +25,7 @@ async fn given_a_manager_when_connecting_then_login_role_platform_and_full_acces
     assert_eq!(a.platform, "US1");
     assert_eq!(a.api_url, sim.url());
     let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type_id.as_str()).collect();
-    assert_eq!(ids, ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets"]);
+    assert_eq!(ids, ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets", "vulnerabilities"]);
     assert!(a.proof_access.iter().all(|p| p.access == Access::Full), "{:?}", a.proof_access);
     assert!(a.warnings.is_empty());
     assert_eq!(sim.requests()[0].path, "/msp/about.php", "credentials checked with the cheapest call first");

@@ -19,3 +19,4 @@ mod scans;
 mod tenants;
 mod tickets;
 mod users;
+mod vulnerabilities;

@@ -55,6 +55,8 @@ const SOURCE_VM: u8 = 1;
 const MEMO_QPS_DENIED: &str = "qps-denied";
 const MEMO_QPS_SKIPPED: &str = "qps-skipped";
 const MEMO_NO_TRURISK: &str = "no-trurisk";
+/// The memo entry holding the instant coverage is measured at (`asof=EPOCH`).
+const MEMO_AS_OF: &str = "asof";
 
 static FIELDS: &[FieldSpec] = &[
     field("source", "Source", Text, "vm (VM host list) or cloud_agent (Cloud Agent asset, QPS)."),
@@ -121,6 +123,24 @@ static FIELDS: &[FieldSpec] = &[
     field("agent_last_checked_in_at", "Agent last check-in", Timestamp, "HostAsset/agentInfo/lastCheckedIn."),
     field("agent_platform", "Agent platform", Text, "HostAsset/agentInfo/platform."),
     field("created_at", "Created", Timestamp, "HostAsset/created."),
+    field(
+        "days_since_last_scan",
+        "Days since last scan",
+        Integer,
+        "Derived: whole days from last_vuln_scan_at to collection time; null if never scanned.",
+    ),
+    field(
+        "days_since_agent_check_in",
+        "Days since agent check-in",
+        Integer,
+        "Derived: whole days from agent_last_checked_in_at to collection time; null without an agent.",
+    ),
+    field(
+        "scan_stale",
+        "Scan stale",
+        Boolean,
+        "Derived: neither a vulnerability scan nor an agent check-in within stale_after_days.",
+    ),
 ];
 
 static CRITERIA: &[CriterionSpec] = &[
@@ -155,6 +175,15 @@ static CRITERIA: &[CriterionSpec] = &[
         allowed: &[],
         default: None,
         description: "Only assets scanned for vulnerabilities at or after this date.",
+    },
+    CriterionSpec {
+        name: "stale_after_days",
+        kind: Integer,
+        required: false,
+        allowed: &[],
+        default: Some("30"),
+        description: "An asset is scan_stale when neither its last vulnerability scan nor its agent's \
+                      last check-in is this recent (days, 1 to 3650).",
     },
     CriterionSpec {
         name: "page_size",
@@ -222,6 +251,18 @@ impl Assets {
             .transpose()
     }
 
+    /// The `stale_after_days` criterion, within 1..=3650.
+    fn stale_after(criteria: &Criteria) -> Result<i64, Error> {
+        let text = criteria.get("stale_after_days").unwrap_or("30");
+        match text.parse::<i64>() {
+            Ok(n @ 1..=3650) => Ok(n),
+            _ => Err(Error::criteria(
+                "stale_after_days",
+                format!("{text} is out of range; use 1 to 3650 days"),
+            )),
+        }
+    }
+
     /// The host list page size the criteria ask for, within 1..=[`MAX_VM_PAGE_SIZE`].
     pub fn page_size(criteria: &Criteria) -> Result<usize, Error> {
         let Some(text) = criteria.get("page_size") else { return Ok(VM_PAGE_SIZE) };
@@ -233,6 +274,25 @@ impl Assets {
             )),
         }
     }
+}
+
+/// A `name=value` entry of the memo.
+fn memo_value<'m>(memo: Option<&'m str>, name: &str) -> Option<&'m str> {
+    memo?.split(',').find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Fills the scan-coverage fields of an asset row measured at `as_of`.
+fn coverage(row: &mut Row, as_of: i64, stale_after_days: i64) {
+    let days_since = |name: &str| match &row[idx(name)] {
+        Value::Timestamp(t) => crate::values::to_epoch(t).map(|t| (as_of - t).max(0) / 86_400),
+        _ => None,
+    };
+    let scan = days_since("last_vuln_scan_at");
+    let agent = days_since("agent_last_checked_in_at");
+    let recent = |d: Option<i64>| d.is_some_and(|d| d <= stale_after_days);
+    row[idx("days_since_last_scan")] = scan.map_or(Value::Null, Value::Integer);
+    row[idx("days_since_agent_check_in")] = agent.map_or(Value::Null, Value::Integer);
+    row[idx("scan_stale")] = Value::Boolean(!recent(scan) && !recent(agent));
 }
 
 fn memo_has(memo: Option<&str>, flag: &str) -> bool {
@@ -269,8 +329,8 @@ impl ProofType for Assets {
         &[endpoints::HOST_ASSET_SEARCH, endpoints::HOST_LIST]
     }
 
-    fn key(&self, source: u8) -> &'static str {
-        if source == SOURCE_QPS { "asset_id" } else { "host_id" }
+    fn key(&self, source: u8) -> &'static [&'static str] {
+        if source == SOURCE_QPS { &["asset_id"] } else { &["host_id"] }
     }
 
     fn paged_by_key(&self, _source: u8) -> bool {
@@ -295,10 +355,23 @@ impl ProofType for Assets {
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
         // Refused before any source is asked anything.
         Self::page_size(criteria)?;
-        match at.source {
+        let stale_after = Self::stale_after(criteria)?;
+        // Coverage is measured at one instant for the whole proof: the first page's.
+        let as_of =
+            memo_value(at.memo, MEMO_AS_OF).and_then(|t| t.parse().ok()).unwrap_or_else(|| client.now());
+        let mut page = match at.source {
             SOURCE_QPS => self.fetch_qps(client, criteria, at),
             SOURCE_VM => self.fetch_vm(client, criteria, at),
             other => Err(Error::Internal(format!("assets has no source {other}"))),
+        }?;
+        for row in &mut page.rows {
+            coverage(row, as_of, stale_after);
         }
+        if memo_value(at.memo, MEMO_AS_OF).is_none() {
+            let memo = page.memo.take().or_else(|| at.memo.map(str::to_string));
+            page.memo = Some(memo_with(memo.as_deref(), &format!("{MEMO_AS_OF}={as_of}")));
+            page.applied.push(("coverage_as_of", crate::values::from_epoch(as_of)));
+        }
+        Ok(page)
     }
 }

@@ -20,6 +20,8 @@ pub fn for_root(root: &str) -> Option<Schema> {
         "SCAN_LIST_OUTPUT" => scans_model(),
         "ServiceResponse" => qps_model(),
         "ABOUT" => about_model(),
+        "HOST_LIST_VM_DETECTION_OUTPUT" => detections_model(),
+        "KNOWLEDGE_BASE_VULN_LIST_OUTPUT" => knowledge_base_model(),
         _ => return None,
     })
 }
@@ -295,4 +297,124 @@ pub fn about_model() -> Schema {
         .element("ABOUT", "(ERROR | (API-VERSION, WEB-VERSION, SCANNER-VERSION, VULNSIGS-VERSION))")
         .text(&["ERROR", "API-VERSION", "WEB-VERSION", "SCANNER-VERSION", "VULNSIGS-VERSION"])
         .required_attrs("ERROR", &["number"])
+}
+
+/// Host detection list (doc: the detection DTD's content model as quoted in public code and
+/// the field notes; newer outputs add elements, which are not listed here).
+pub fn detections_model() -> Schema {
+    Schema::new("HOST_LIST_VM_DETECTION_OUTPUT")
+        .element("HOST_LIST_VM_DETECTION_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, HOST_LIST?, WARNING?)")
+        .element("HOST_LIST", "(HOST+)")
+        .element("WARNING", "(CODE?, TEXT, URL?)")
+        .element(
+            "HOST",
+            "(ID, ASSET_ID?, IP?, IPV6?, TRACKING_METHOD?, NETWORK_ID?, OS?, OS_CPE?, DNS?, DNS_DATA?,
+              CLOUD_PROVIDER?, CLOUD_SERVICE?, CLOUD_RESOURCE_ID?, EC2_INSTANCE_ID?, NETBIOS?,
+              QG_HOSTID?, LAST_SCAN_DATETIME?, LAST_VM_SCANNED_DATE?, LAST_VM_SCANNED_DURATION?,
+              LAST_VM_AUTH_SCANNED_DATE?, LAST_VM_AUTH_SCANNED_DURATION?, LAST_PC_SCANNED_DATE?,
+              TAGS?, METADATA?, CLOUD_PROVIDER_TAGS?, DETECTION_LIST)",
+        )
+        .element("DETECTION_LIST", "(DETECTION+)")
+        .element(
+            "DETECTION",
+            "(QID, TYPE, SEVERITY?, PORT?, PROTOCOL?, FQDN?, SSL?, INSTANCE?, RESULTS?, STATUS?,
+              FIRST_FOUND_DATETIME?, LAST_FOUND_DATETIME?, QDS?, QDS_FACTORS?, TIMES_FOUND?,
+              LAST_TEST_DATETIME?, LAST_UPDATE_DATETIME?, LAST_FIXED_DATETIME?,
+              FIRST_REOPENED_DATETIME?, LAST_REOPENED_DATETIME?, TIMES_REOPENED?, SERVICE?,
+              IS_IGNORED?, IS_DISABLED?, AFFECT_RUNNING_KERNEL?, AFFECT_RUNNING_SERVICE?,
+              AFFECT_EXPLOITABLE_CONFIG?, LAST_PROCESSED_DATETIME?, ASSET_CVE?)",
+        )
+        .text(&[
+            "DATETIME",
+            "CODE",
+            "TEXT",
+            "URL",
+            "ID",
+            "ASSET_ID",
+            "IP",
+            "IPV6",
+            "TRACKING_METHOD",
+            "NETWORK_ID",
+            "OS",
+            "OS_CPE",
+            "DNS",
+            "CLOUD_PROVIDER",
+            "CLOUD_SERVICE",
+            "CLOUD_RESOURCE_ID",
+            "EC2_INSTANCE_ID",
+            "NETBIOS",
+            "QG_HOSTID",
+            "LAST_SCAN_DATETIME",
+            "LAST_VM_SCANNED_DATE",
+            "LAST_VM_SCANNED_DURATION",
+            "LAST_VM_AUTH_SCANNED_DATE",
+            "LAST_VM_AUTH_SCANNED_DURATION",
+            "LAST_PC_SCANNED_DATE",
+            "QID",
+            "TYPE",
+            "SEVERITY",
+            "PORT",
+            "PROTOCOL",
+            "FQDN",
+            "SSL",
+            "INSTANCE",
+            "RESULTS",
+            "STATUS",
+            "FIRST_FOUND_DATETIME",
+            "LAST_FOUND_DATETIME",
+            "QDS",
+            "TIMES_FOUND",
+            "LAST_TEST_DATETIME",
+            "LAST_UPDATE_DATETIME",
+            "LAST_FIXED_DATETIME",
+            "FIRST_REOPENED_DATETIME",
+            "LAST_REOPENED_DATETIME",
+            "TIMES_REOPENED",
+            "SERVICE",
+            "IS_IGNORED",
+            "IS_DISABLED",
+            "AFFECT_RUNNING_KERNEL",
+            "AFFECT_RUNNING_SERVICE",
+            "AFFECT_EXPLOITABLE_CONFIG",
+            "LAST_PROCESSED_DATETIME",
+            "ASSET_CVE",
+        ])
+        .any(&["REQUEST", "DNS_DATA", "TAGS", "METADATA", "CLOUD_PROVIDER_TAGS", "QDS_FACTORS"])
+}
+
+/// KnowledgeBase vulnerability list (doc: the DTD as quoted in public code and the field
+/// notes, which elide some VULN children: those are allowed anywhere among them here).
+pub fn knowledge_base_model() -> Schema {
+    Schema::new("KNOWLEDGE_BASE_VULN_LIST_OUTPUT")
+        .element("KNOWLEDGE_BASE_VULN_LIST_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, (VULN_LIST | ID_SET)?, WARNING?)")
+        .element("VULN_LIST", "(VULN+)")
+        .element("WARNING", "(CODE?, TEXT, URL?)")
+        // The notes write "..." between some children; the ones they name keep their order.
+        .element(
+            "VULN",
+            "(QID, VULN_TYPE, SEVERITY_LEVEL, TITLE, CATEGORY?, PUBLISHED_DATETIME, PATCHABLE,
+              CVE_LIST?, CVSS?, CVSS_V3?, DISCOVERY)",
+        )
+        .element("CVE_LIST", "(CVE+)")
+        .element("CVE", "(ID, URL)")
+        .element("CVSS_V3", "(BASE?, TEMPORAL?)")
+        .text(&[
+            "DATETIME",
+            "CODE",
+            "TEXT",
+            "URL",
+            "QID",
+            "VULN_TYPE",
+            "SEVERITY_LEVEL",
+            "TITLE",
+            "CATEGORY",
+            "PUBLISHED_DATETIME",
+            "PATCHABLE",
+            "ID",
+            "BASE",
+            "TEMPORAL",
+        ])
+        .any(&["REQUEST", "ID_SET", "CVSS", "DISCOVERY"])
 }

@@ -1,0 +1,295 @@
+//! Vulnerabilities (host detections), end to end through the real component: every detection
+//! once across pages and host splits, every criterion sent, one KnowledgeBase call a page, a
+//! QID the KnowledgeBase lacks, RESULTS kept byte for byte and capped, and the SLA measured on
+//! every row.
+
+use std::collections::HashSet;
+
+use connector_runtime::types::{Page, Value};
+use connector_tests::*;
+use qualys_simulator::data::{detection, host_id};
+use qualys_simulator::{SimConfig, Sizes};
+use serde_json::{Map, Value as Json};
+
+const DETECTIONS: &str = "/api/5.0/fo/asset/host/vm/detection/";
+const KB: &str = "/api/3.0/fo/knowledge_base/vuln/";
+const DAY: i64 = 86_400;
+
+fn sized(hosts: u64, detections: u64) -> SimConfig {
+    SimConfig { sizes: Sizes { hosts, detections, ..Sizes::default() }, ..SimConfig::default() }
+}
+
+/// Every detection the simulator holds.
+fn everything() -> Vec<(String, String)> {
+    criteria(&[
+        ("statuses", "New,Active,Re-Opened,Fixed"),
+        ("types", "Confirmed,Potential,Info"),
+        ("include_ignored", "true"),
+        ("include_disabled", "true"),
+    ])
+}
+
+/// A page's rows as JSON objects keyed by field name, as a proof file holds them.
+async fn objects(p: &Page) -> Vec<Map<String, Json>> {
+    let fields = proof_type("vulnerabilities").await.fields;
+    p.rows
+        .iter()
+        .map(|row| {
+            fields
+                .iter()
+                .zip(row)
+                .map(|(f, v)| {
+                    let v = match v {
+                        Value::Null => Json::Null,
+                        Value::Text(s) | Value::Timestamp(s) => Json::String(s.clone()),
+                        Value::Integer(n) => Json::from(*n),
+                        Value::Boolean(b) => Json::Bool(*b),
+                        Value::TextList(l) => Json::from(l.clone()),
+                    };
+                    (f.name.clone(), v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn epoch(ts: &str) -> i64 {
+    qualys_simulator::data::parse_iso(ts).expect("an RFC 3339 timestamp")
+}
+
+fn key(r: &Map<String, Json>) -> String {
+    ["host_id", "qid", "port", "protocol", "ssl"]
+        .iter()
+        .map(|k| r[*k].to_string())
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// The default SLA policy (5=15,4=30,3=90,2=180,1=365) applied by hand to a row, at `as_of`.
+fn check_sla(r: &Map<String, Json>, as_of: i64) {
+    let days = match r["severity"].as_i64().unwrap() {
+        5 => 15,
+        4 => 30,
+        3 => 90,
+        2 => 180,
+        _ => 365,
+    };
+    let first = epoch(text(r, "first_found_at").unwrap());
+    let due = first + days * DAY;
+    assert_eq!(r["sla_days"].as_i64(), Some(days), "{r:?}");
+    assert_eq!(epoch(text(r, "due_at").unwrap()), due, "{r:?}");
+    let fixed = text(r, "status") == Some("Fixed");
+    let end = if fixed { epoch(text(r, "last_fixed_at").unwrap()) } else { as_of };
+    let overdue = if fixed { end > due } else { as_of > due };
+    assert_eq!(r["overdue"].as_bool(), Some(overdue), "{r:?}");
+    assert_eq!(r["days_open"].as_i64(), Some((end - first) / DAY), "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_detection_arrives_once_with_its_knowledge_base_title_and_its_sla_measured() {
+    let (hosts, per_host) = (250, 4);
+    let sim = simulator(sized(hosts, per_host)).await;
+    let t = tenant(&sim, "demo_manager");
+    let first = page(&t, "vulnerabilities", &everything(), None).await.unwrap();
+    let as_of = first
+        .applied_criteria
+        .iter()
+        .find(|(k, _)| k == "sla_as_of")
+        .map(|(_, v)| epoch(v))
+        .expect("the proof says when the SLA was measured");
+    assert!(first.applied_criteria.iter().any(|(k, v)| k == "sla_days" && v == "5=15,4=30,3=90,2=180,1=365"));
+
+    let proof = collect(&t, "vulnerabilities", &everything()).await.unwrap();
+    assert_eq!(proof.rows.len() as u64, hosts * per_host, "every detection of every host");
+    let keys: HashSet<String> = proof.rows.iter().map(key).collect();
+    assert_eq!(keys.len(), proof.rows.len(), "each detection once");
+    assert_eq!(proof.pages, 3, "100 hosts a call");
+    let requests = sim.requests();
+    let pages = requests.iter().filter(|r| r.path == DETECTIONS).count();
+    let kb = requests.iter().filter(|r| r.path == KB).count();
+    // The page above and the whole collect: one KnowledgeBase call a page of detections.
+    assert_eq!((pages, kb), (4, 4));
+    for r in &proof.rows {
+        assert!(text(r, "title").is_some_and(|t| t.starts_with("Simulated vulnerability")), "{r:?}");
+        // Rows measured on later pages use the first page's instant too (within this test's
+        // two collects, a few seconds apart).
+        let fixed = text(r, "status") == Some("Fixed");
+        if fixed {
+            check_sla(r, as_of);
+        }
+    }
+    let statuses: HashSet<&str> = proof.rows.iter().filter_map(|r| text(r, "status")).collect();
+    assert_eq!(statuses.len(), 4, "{statuses:?}");
+    assert!(proof.rows.iter().any(|r| r["cve_ids"].as_array().is_some_and(|a| !a.is_empty())));
+    assert!(proof.rows.iter().any(|r| text(r, "tracking_method") == Some("AGENT")));
+    assert!(proof.warnings.is_empty(), "{:?}", proof.warnings);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sla_of_every_row_follows_the_policy_at_the_instant_the_proof_records() {
+    let sim = simulator(sized(60, 5)).await;
+    let t = tenant(&sim, "demo_manager");
+    let crit = everything();
+    let mut cursor = None;
+    let mut as_of = None;
+    let mut rows = 0;
+    loop {
+        let p = page(&t, "vulnerabilities", &crit, cursor.as_deref()).await.unwrap();
+        if let Some((_, v)) = p.applied_criteria.iter().find(|(k, _)| k == "sla_as_of") {
+            as_of = Some(epoch(v));
+        }
+        for r in objects(&p).await {
+            check_sla(&r, as_of.expect("set on the first page"));
+            rows += 1;
+        }
+        cursor = p.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(rows, 300);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_criterion_is_sent_to_qualys_explicitly() {
+    let sim = simulator(sized(20, 3)).await;
+    let t = tenant(&sim, "demo_manager");
+    collect(&t, "vulnerabilities", &[]).await.unwrap();
+    let defaults = sim.requests().into_iter().find(|r| r.path == DETECTIONS).unwrap().params;
+    let sent =
+        |params: &[(String, String)], k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    for (k, v) in [
+        ("status", "New,Active,Re-Opened"),
+        ("severities", "1,2,3,4,5"),
+        ("show_igs", "0"),
+        ("include_ignored", "0"),
+        ("include_disabled", "0"),
+        ("show_results", "0"),
+        ("truncation_limit", "100"),
+        ("show_asset_id", "1"),
+        ("show_qds", "1"),
+    ] {
+        assert_eq!(sent(&defaults, k).as_deref(), Some(v), "default {k}");
+    }
+    let sim = simulator(sized(20, 3)).await;
+    let t = tenant(&sim, "demo_manager");
+    let given = criteria(&[
+        ("statuses", "Fixed"),
+        ("severities", "4,5"),
+        ("types", "Confirmed"),
+        ("include_ignored", "true"),
+        ("include_disabled", "true"),
+        ("detection_updated_since", "2026-01-01"),
+        ("qids", "10001,10002"),
+        ("include_results", "true"),
+        ("page_size", "7"),
+    ]);
+    collect(&t, "vulnerabilities", &given).await.unwrap();
+    let asked = sim.requests().into_iter().find(|r| r.path == DETECTIONS).unwrap().params;
+    for (k, v) in [
+        ("status", "Fixed"),
+        ("severities", "4,5"),
+        ("include_vuln_type", "confirmed"),
+        ("show_igs", "0"),
+        ("include_ignored", "1"),
+        ("include_disabled", "1"),
+        ("detection_updated_since", "2026-01-01T00:00:00Z"),
+        ("qids", "10001,10002"),
+        ("show_results", "1"),
+        ("truncation_limit", "7"),
+    ] {
+        assert_eq!(sent(&asked, k).as_deref(), Some(v), "given {k}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_with_more_detections_than_a_page_holds_is_split_across_pages_without_a_loss_or_a_repeat() {
+    // Two hosts of 11,000 detections: pages of at most 10,000 rows end inside the first host
+    // and inside the second.
+    let (hosts, per_host) = (2, 11_000);
+    let sim = simulator(sized(hosts, per_host)).await;
+    let proof = collect(&tenant(&sim, "demo_manager"), "vulnerabilities", &everything()).await.unwrap();
+    assert_eq!(proof.rows.len() as u64, hosts * per_host);
+    assert_eq!(proof.pages, 3);
+    let keys: HashSet<String> = proof.rows.iter().map(key).collect();
+    assert_eq!(keys.len(), proof.rows.len(), "no detection twice");
+    let expected: HashSet<(i64, i64)> = (0..hosts)
+        .flat_map(|i| (0..per_host).map(move |j| (host_id(i) as i64, detection(42, i, j).qid as i64)))
+        .collect();
+    let got: HashSet<(i64, i64)> =
+        proof.rows.iter().map(|r| (r["host_id"].as_i64().unwrap(), r["qid"].as_i64().unwrap())).collect();
+    assert_eq!(got, expected, "every (host, QID) the simulator holds");
+    let asked: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == DETECTIONS)
+        .filter_map(|r| r.params.into_iter().find(|(k, _)| k == "id_min").map(|(_, v)| v))
+        .collect();
+    assert_eq!(asked, [host_id(0).to_string(), host_id(1).to_string()], "each split resumes at its host");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_qid_the_knowledge_base_lacks_keeps_its_row_and_results_are_kept_byte_for_byte() {
+    let sim = simulator(sized(5, 2)).await;
+    sim.serve_fixture(DETECTIONS, 200, include_str!("../../../fixtures/qualys/detection_list.xml"));
+    sim.serve_fixture(KB, 200, include_str!("../../../fixtures/qualys/knowledge_base.xml"));
+    let t = tenant(&sim, "demo_manager");
+    let crit = criteria(&[("include_results", "true")]);
+    let first = page(&t, "vulnerabilities", &crit, None).await.unwrap();
+    let rows = objects(&first).await;
+    assert_eq!(rows.len(), 3);
+    let by_qid = |q: i64| rows.iter().find(|r| r["qid"].as_i64() == Some(q)).unwrap();
+    assert_eq!(text(by_qid(11827), "title"), None, "no KnowledgeBase entry, row kept");
+    assert!(first.warnings.iter().any(|w| w.code == "kb-missing-qids" && w.message.contains("11827")));
+    let openssl = by_qid(376806);
+    assert_eq!(openssl["cve_ids"], serde_json::json!(["CVE-2022-3602", "CVE-2022-3786"]));
+    assert_eq!(text(openssl, "cvss3_base"), Some("7.5"));
+    assert_eq!(
+        text(openssl, "results"),
+        Some(
+            "Package\tInstalled Version\tRequired Version\nopenssl\t3.0.1\t3.0.7\n\nPath: &quot;/usr/lib/x86_64&quot; &gt; ok"
+        )
+    );
+    assert_eq!(openssl["results_truncated"], Json::Bool(false));
+    assert_eq!(text(openssl, "tracking_method"), Some("AGENT"));
+    assert_eq!(text(by_qid(90882), "netbios"), Some("FILESRV"), "host values on every detection");
+    // The re-opened detection was fixed once: it is not fixed now, and counts from first found.
+    let reopened = by_qid(90882);
+    assert_eq!(text(reopened, "status"), Some("Re-Opened"));
+    assert_eq!(reopened["overdue"], Json::Bool(true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn results_longer_than_64_kib_are_cut_and_said_to_be() {
+    let sim = simulator(sized(60, 5)).await;
+    let proof = collect(
+        &tenant(&sim, "demo_manager"),
+        "vulnerabilities",
+        &[everything(), criteria(&[("include_results", "true")])].concat(),
+    )
+    .await
+    .unwrap();
+    let cut: Vec<_> = proof.rows.iter().filter(|r| r["results_truncated"] == Json::Bool(true)).collect();
+    assert!(!cut.is_empty(), "the simulator holds listings of 80 KiB");
+    for r in &cut {
+        let results = text(r, "results").unwrap();
+        assert!(results.len() <= 64 * 1024 && results.len() > 60 * 1024, "{}", results.len());
+        assert!(results.starts_with("Package\tInstalled Version"));
+    }
+    assert!(proof.rows.iter().all(|r| r["results_truncated"].is_boolean()));
+    assert!(proof.warnings.iter().any(|(code, _)| code == "results-truncated"), "{:?}", proof.warnings);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_sla_policy_or_qid_is_refused_before_anything_is_asked() {
+    let sim = simulator(sized(5, 2)).await;
+    let t = tenant(&sim, "demo_manager");
+    for (k, v) in [("sla_days", "5=0"), ("sla_days", "critical=7"), ("qids", "x1"), ("page_size", "0")] {
+        let err = connector_error(collect(&t, "vulnerabilities", &criteria(&[(k, v)])).await.unwrap_err());
+        assert!(
+            matches!(&err, connector_runtime::types::ConnectorError::InvalidCriteria(c) if c.criterion == k),
+            "{k}={v}: {err:?}"
+        );
+    }
+    assert!(sim.requests().iter().all(|r| r.path != DETECTIONS));
+}
