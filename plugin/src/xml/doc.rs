@@ -49,6 +49,8 @@ pub(super) struct Doc<'a> {
     error: Option<ErrorElement>,
     /// The values of the open group element (nested documents).
     group_row: Option<Row>,
+    /// The index in the output of the open group's first record.
+    group_start: usize,
     /// The capped field, its cut flag and the cap (nested documents).
     capped: Option<(usize, usize, usize)>,
     /// The capped field's text was longer than the cap.
@@ -86,6 +88,7 @@ impl<'a> Doc<'a> {
             seen: vec![false; map.required.len()],
             error: None,
             group_row: None,
+            group_start: 0,
             capped: None,
             cut: false,
             visit: None,
@@ -250,6 +253,7 @@ impl<'a> Doc<'a> {
                 let mut row = Vec::with_capacity(self.spec.fields.len());
                 row.resize_with(self.spec.fields.len(), || Value::Null);
                 self.group_row = Some(row);
+                self.group_start = self.out.rows.len();
             }
             if self.maybe_error_element(e, name)? {
                 return Ok(());
@@ -395,8 +399,18 @@ impl<'a> Doc<'a> {
                         self.out.stopped = true;
                     }
                 }
-            } else if self.tree.nodes[n].group {
-                self.group_row = None;
+            } else if self.tree.nodes[n].group
+                && let Some(shared) = self.group_row.take()
+            {
+                // A group value written after the group's records (the DTDs put them first)
+                // still reaches every record of the group.
+                for row in &mut self.out.rows[self.group_start..] {
+                    for (slot, value) in row.iter_mut().zip(&shared) {
+                        if *slot == Value::Null && *value != Value::Null {
+                            *slot = value.clone();
+                        }
+                    }
+                }
             }
         }
         if self.unmapped_at == depth {

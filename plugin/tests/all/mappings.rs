@@ -280,3 +280,40 @@ fn whitespace_comment_or_attribute_bloat_is_refused_as_it_streams_in_not_buffere
     // The same document without bloat reads.
     assert!(Users::parse(&mut doc.as_bytes()).is_ok());
 }
+
+#[test]
+fn a_detection_list_page_gives_a_row_a_detection_with_its_hosts_values_and_reads_id_min() {
+    use qualys_connector::proofs::Position;
+    use qualys_connector::proofs::vulnerabilities::parse_page;
+    let v = "vulnerabilities";
+    let (rows, next) = parse_page(&mut &fixture("detection_list.xml")[..], true).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(next, Some(Position::From { id: 100_006 }), "id_min of a URL naming another host and version");
+    assert_eq!(get(v, &rows[0], "host_id"), &Value::Integer(100_000));
+    assert_eq!(get(v, &rows[1], "host_id"), &Value::Integer(100_000), "host values on every detection");
+    assert_eq!(get(v, &rows[1], "dns"), &text("web01.corp.example.com"));
+    assert_eq!(get(v, &rows[0], "qds"), &Value::Integer(95));
+    assert_eq!(get(v, &rows[0], "ssl"), &Value::Boolean(true));
+    assert_eq!(get(v, &rows[1], "port"), &Value::Null);
+    assert_eq!(
+        get(v, &rows[0], "results"),
+        &text(
+            "Package\tInstalled Version\tRequired Version\nopenssl\t3.0.1\t3.0.7\n\nPath: &quot;/usr/lib/x86_64&quot; &gt; ok"
+        )
+    );
+    assert_eq!(get(v, &rows[0], "results_truncated"), &Value::Boolean(false));
+    assert_eq!(get(v, &rows[2], "netbios"), &text("FILESRV"));
+    assert_eq!(get(v, &rows[2], "last_reopened_at"), &ts("2026-04-01T00:00:00Z"));
+    // Without results asked for, none is kept.
+    let (rows, _) = parse_page(&mut &fixture("detection_list.xml")[..], false).unwrap();
+    assert_eq!(get(v, &rows[0], "results"), &Value::Null);
+    assert_eq!(get(v, &rows[0], "results_truncated"), &Value::Null);
+    // The documented empty answer is zero rows; a body without DATETIME is not.
+    let (rows, next) = parse_page(&mut &fixture("detection_list_empty.xml")[..], false).unwrap();
+    assert!(rows.is_empty() && next.is_none());
+    let err = parse_page(
+        &mut &b"<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE/></HOST_LIST_VM_DETECTION_OUTPUT>"[..],
+        false,
+    );
+    assert!(matches!(err, Err(Error::Malformed(_))), "{err:?}");
+}

@@ -655,3 +655,71 @@ fn every_route_the_simulator_serves_has_a_documented_content_model() {
         );
     }
 }
+
+// Detection list and KnowledgeBase.
+
+const DETECTIONS: &str = "/api/5.0/fo/asset/host/vm/detection/";
+const KB: &str = "/api/3.0/fo/knowledge_base/vuln/";
+
+/// Every page of the detection list for `query`, following `id_min` as a client must.
+async fn detection_pages(addr: SocketAddr, query: &str) -> Vec<String> {
+    let mut pages = Vec::new();
+    let mut id_min = None::<String>;
+    loop {
+        let target = match &id_min {
+            Some(id) => format!("{DETECTIONS}?{query}&id_min={id}"),
+            None => format!("{DETECTIONS}?{query}"),
+        };
+        let reply = get(addr, &target, MANAGER).await;
+        assert_ok("detection list", &reply);
+        let body = reply.text();
+        id_min = texts(&body, "URL")
+            .first()
+            .and_then(|u| u.split(['?', '&']).find_map(|p| p.strip_prefix("id_min=")).map(str::to_string));
+        pages.push(body);
+        if id_min.is_none() {
+            return pages;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_detection_list_page_follows_the_documented_content_model() {
+    let query = "action=list&truncation_limit=40&status=New,Active,Re-Opened,Fixed&show_igs=1\
+                 &include_ignored=1&include_disabled=1&show_results=1&show_qds=1&show_asset_id=1";
+    for n in [0, 1, 95] {
+        let sim = start(Sizes { hosts: n, detections: 4, ..sizes(n) }).await;
+        let pages = detection_pages(sim.addr(), query).await;
+        assert_eq!(pages.len() as u64, n.div_ceil(40).max(1), "{n} hosts");
+        let mut detections = 0;
+        for (i, page) in pages.iter().enumerate() {
+            detections_model().assert_valid(&format!("detection page {} of {n} hosts", i + 1), page);
+            detections += texts(page, "QID").len();
+            // real: RESULTS is CDATA with tabs and literal entity-like text.
+            assert!(
+                texts(page, "RESULTS").is_empty() || page.contains("<![CDATA[Package\t"),
+                "page {}",
+                i + 1
+            );
+            if n == 0 {
+                assert!(!page.contains("<HOST_LIST>"), "an empty answer holds DATETIME only");
+            }
+        }
+        assert_eq!(detections as u64, n * 4, "every detection of every host");
+    }
+}
+
+#[tokio::test]
+async fn the_knowledge_base_answers_the_qids_it_knows_and_leaves_out_the_others() {
+    let sim = start(sizes(1)).await;
+    let reply =
+        get(sim.addr(), &format!("{KB}?action=list&details=All&ids=10001,376806,999999999"), MANAGER).await;
+    assert_ok("knowledge base", &reply);
+    let body = reply.text();
+    knowledge_base_model().assert_valid("knowledge base", &body);
+    let qids: Vec<String> = texts(&body, "QID");
+    assert_eq!(qids, ["10001", "376806"], "unknown QIDs are absent");
+    let none = get(sim.addr(), &format!("{KB}?action=list&ids=999999999"), MANAGER).await;
+    knowledge_base_model().assert_valid("empty knowledge base answer", &none.text());
+    assert!(!none.text().contains("<VULN_LIST>"));
+}

@@ -119,6 +119,7 @@ pub fn parse_probe(body: &mut dyn BufRead) -> Result<(), Error> {
 }
 
 /// One page: its rows (host values copied into each detection) and where the next begins.
+#[derive(Debug)]
 pub struct Page {
     pub rows: Vec<Row>,
     pub next: Option<Position>,
@@ -222,4 +223,66 @@ fn size_of(row: &Row) -> usize {
             _ => 24,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(host: i64, qids: &[i64]) -> String {
+        let detections: String = qids
+            .iter()
+            .map(|q| {
+                format!("<DETECTION><QID>{q}</QID><TYPE>Confirmed</TYPE><STATUS>Active</STATUS></DETECTION>")
+            })
+            .collect();
+        format!(
+            "<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><HOST_LIST>\
+             <HOST><ID>{host}</ID><DETECTION_LIST>{detections}</DETECTION_LIST></HOST>\
+             </HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>"
+        )
+    }
+
+    fn check(host: i64, qid: i64) -> u64 {
+        let mut row = vec![Value::Null; FIELDS.len()];
+        row[idx("host_id")] = Value::Integer(host);
+        row[idx("qid")] = Value::Integer(qid);
+        check_of(&row)
+    }
+
+    #[test]
+    fn a_page_resumed_inside_a_host_passes_over_what_was_delivered() {
+        let at = Position::Within { id: 7, skip: 2, check: check(7, 2) };
+        let page = parse(&mut doc(7, &[1, 2, 3, 4]).as_bytes(), &at, false).unwrap();
+        let qids: Vec<&Value> = page.rows.iter().map(|r| &r[idx("qid")]).collect();
+        assert_eq!(qids, [&Value::Integer(3), &Value::Integer(4)]);
+        assert_eq!(page.next, None);
+    }
+
+    #[test]
+    fn a_host_whose_detections_changed_between_pages_stops_the_collect_naming_it() {
+        for (qids, at) in [
+            // Another detection where the last delivered one was.
+            (&[1, 9, 3][..], Position::Within { id: 7, skip: 2, check: check(7, 2) }),
+            // Fewer detections than were delivered.
+            (&[1][..], Position::Within { id: 7, skip: 2, check: check(7, 2) }),
+        ] {
+            let err = parse(&mut doc(7, qids).as_bytes(), &at, false).unwrap_err();
+            assert!(matches!(&err, Error::Malformed(m) if m.contains("host 7")), "{err:?}");
+        }
+        // The host is gone: the answer starts at a later one.
+        let at = Position::Within { id: 5, skip: 1, check: check(5, 1) };
+        let err = parse(&mut doc(7, &[1]).as_bytes(), &at, false).unwrap_err();
+        assert!(matches!(&err, Error::Malformed(m) if m.contains("host 5")), "{err:?}");
+    }
+
+    #[test]
+    fn a_host_value_written_after_its_detections_still_reaches_them() {
+        let xml = "<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME>\
+                   <HOST_LIST><HOST><ID>7</ID><DETECTION_LIST><DETECTION><QID>1</QID><TYPE>Info</TYPE>\
+                   </DETECTION></DETECTION_LIST><DNS>late.example.com</DNS></HOST></HOST_LIST>\
+                   </RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>";
+        let page = parse(&mut xml.as_bytes(), &Position::Start, false).unwrap();
+        assert_eq!(page.rows[0][idx("dns")], Value::Text("late.example.com".into()));
+    }
 }
