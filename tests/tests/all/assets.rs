@@ -159,3 +159,46 @@ async fn given_a_cursor_saved_mid_way_when_resuming_assets_then_rows_match_one_u
         assert_eq!(joined, whole.rows, "stopped after page {stop}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_coverage_is_measured_once_for_the_proof_and_an_asset_without_a_recent_scan_or_check_in_is_stale()
+ {
+    let sim = simulator(sized(1500, 300)).await;
+    let t = tenant(&sim, "demo_manager");
+    let crit = criteria(&[("stale_after_days", "45")]);
+    let first = page(&t, "assets", &crit, None).await.unwrap();
+    let as_of = first
+        .applied_criteria
+        .iter()
+        .find(|(k, _)| k == "coverage_as_of")
+        .map(|(_, v)| qualys_simulator::data::parse_iso(v).unwrap())
+        .expect("the proof says when coverage was measured");
+    let proof = collect(&t, "assets", &crit).await.unwrap();
+    let days = |r: &serde_json::Map<String, serde_json::Value>, at: &str| {
+        text(r, at).map(|t| (as_of - qualys_simulator::data::parse_iso(t).unwrap()).max(0) / 86_400)
+    };
+    let (mut stale, mut fresh) = (0, 0);
+    for r in &proof.rows {
+        // A later collect measures a few seconds later: allow a day's edge either way.
+        let scan = days(r, "last_vuln_scan_at");
+        let agent = days(r, "agent_last_checked_in_at");
+        let got_scan = r["days_since_last_scan"].as_i64();
+        assert!(
+            scan.zip(got_scan).is_none_or(|(a, b)| (a - b).abs() <= 1)
+                && scan.is_some() == got_scan.is_some(),
+            "{r:?}"
+        );
+        let recent = |d: Option<i64>| d.is_some_and(|d| d <= 45);
+        let expected = !recent(got_scan) && !recent(r["days_since_agent_check_in"].as_i64());
+        assert_eq!(r["scan_stale"].as_bool(), Some(expected), "{r:?}");
+        assert_eq!(agent.is_some(), r["days_since_agent_check_in"].as_i64().is_some(), "{r:?}");
+        if expected { stale += 1 } else { fresh += 1 }
+    }
+    assert!(stale > 0 && fresh > 0, "both kinds in the data: {stale} stale, {fresh} fresh");
+    let err =
+        connector_error(page(&t, "assets", &criteria(&[("stale_after_days", "0")]), None).await.unwrap_err());
+    assert!(
+        matches!(&err, ConnectorError::InvalidCriteria(c) if c.criterion == "stale_after_days"),
+        "{err:?}"
+    );
+}

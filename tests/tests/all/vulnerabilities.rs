@@ -293,3 +293,62 @@ async fn a_bad_sla_policy_or_qid_is_refused_before_anything_is_asked() {
     }
     assert!(sim.requests().iter().all(|r| r.path != DETECTIONS));
 }
+
+/// A detection list of one host whose detections sit on the SLA's boundaries relative to the
+/// real clock (the component measures at the time it collects).
+fn boundary_page(now: i64) -> String {
+    let iso = qualys_simulator::data::iso;
+    let detection = |qid: u32, severity: u8, status: &str, first: i64, fixed: Option<i64>| {
+        let fixed = fixed
+            .map(|f| format!("<LAST_FIXED_DATETIME>{}</LAST_FIXED_DATETIME>", iso(f)))
+            .unwrap_or_default();
+        format!(
+            "<DETECTION><QID>{qid}</QID><TYPE>Confirmed</TYPE><SEVERITY>{severity}</SEVERITY><SSL>0</SSL>\
+             <STATUS>{status}</STATUS><FIRST_FOUND_DATETIME>{}</FIRST_FOUND_DATETIME>{fixed}</DETECTION>",
+            iso(first)
+        )
+    };
+    let hour = 3600;
+    let rows = [
+        // Severity 5 (15 days): due in an hour, today.
+        detection(10001, 5, "Active", now - 15 * DAY + hour, None),
+        // Severity 5: due an hour ago.
+        detection(10002, 5, "New", now - 15 * DAY - hour, None),
+        // Severity 4 (30 days): fixed the day after it was due.
+        detection(10003, 4, "Fixed", now - 100 * DAY, Some(now - 100 * DAY + 31 * DAY)),
+        // Severity 4: fixed on its due time exactly.
+        detection(10004, 4, "Fixed", now - 100 * DAY, Some(now - 100 * DAY + 30 * DAY)),
+        // Severity 3 (90 days): fixed in time once, re-opened, now past due.
+        detection(10005, 3, "Re-Opened", now - 200 * DAY, Some(now - 190 * DAY)),
+    ];
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE>\
+         <DATETIME>2026-11-01T12:00:00Z</DATETIME><HOST_LIST><HOST><ID>100000</ID><IP>10.0.0.1</IP>\
+         <DETECTION_LIST>{}</DETECTION_LIST></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>",
+        rows.concat()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sla_holds_at_its_boundaries_due_today_fixed_the_day_after_due_and_reopened() {
+    let sim = simulator(sized(1, 1)).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    sim.serve_fixture(DETECTIONS, 200, &boundary_page(now));
+    let p = page(&tenant(&sim, "demo_manager"), "vulnerabilities", &[], None).await.unwrap();
+    let rows = objects(&p).await;
+    let of = |qid: i64| rows.iter().find(|r| r["qid"].as_i64() == Some(qid)).unwrap();
+    let due = |qid: i64| epoch(text(of(qid), "due_at").unwrap());
+    let overdue = |qid: i64| of(qid)["overdue"].as_bool();
+    assert_eq!((overdue(10001), overdue(10002)), (Some(false), Some(true)), "due today: an hour either side");
+    assert!(due(10001) > now && due(10002) < now);
+    assert_eq!(overdue(10003), Some(true), "fixed the day after due");
+    assert_eq!(of(10003)["days_open"].as_i64(), Some(31));
+    assert_eq!(overdue(10004), Some(false), "fixed exactly when due");
+    assert_eq!(overdue(10005), Some(true), "re-opened: not fixed, past due");
+    assert_eq!(
+        of(10005)["days_open"].as_i64(),
+        Some(200),
+        "counted from first found, not from the reopening"
+    );
+    assert_eq!(of(10005)["sla_days"].as_i64(), Some(90));
+}
