@@ -11,6 +11,8 @@ pub const HOST_LIST: &str = "/api/5.0/fo/asset/host/";
 pub const DETECTION_LIST: &str = "/api/5.0/fo/asset/host/vm/detection/";
 /// KnowledgeBase vulnerabilities: Qualys API (VM, PC) User Guide, "KnowledgeBase", API v3.0.
 pub const KNOWLEDGE_BASE: &str = "/api/3.0/fo/knowledge_base/vuln/";
+/// Account activity log (CSV): Qualys API (VM, PC) User Guide, "Activity Log", API v2.0.
+pub const ACTIVITY_LOG: &str = "/api/2.0/fo/activity_log/";
 /// VM scan list: Qualys API (VM, PC) User Guide, "Scan List", API v3.0.
 pub const VM_SCAN_LIST: &str = "/api/3.0/fo/scan/";
 /// Compliance scan list: Qualys API (VM, PC) User Guide, "Compliance Scan List", API v2.0.

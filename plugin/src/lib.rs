@@ -5,6 +5,7 @@
 pub mod config;
 pub mod connect;
 pub mod criteria;
+pub mod csv;
 pub mod endpoints;
 pub mod error;
 pub mod http;

@@ -50,6 +50,7 @@ impl Position {
             Position::After { id } => format!("after:{id}"),
             Position::Window { from, to } => format!("window:{from}:{to}"),
             Position::Within { id, skip, check } => format!("within:{id}:{skip}:{check}"),
+            Position::Before { id } => format!("before:{id}"),
         }
     }
 
@@ -61,6 +62,7 @@ impl Position {
             "start" => Position::Start,
             "from" => Position::From { id: int()? },
             "after" => Position::After { id: int()? },
+            "before" => Position::Before { id: int()? },
             "window" => Position::Window { from: int()?, to: int()? },
             "within" => {
                 let id = int()?;
@@ -250,6 +252,10 @@ fn screen(
     rows: &mut Vec<Row>,
     boundary: Option<(i64, u64)>,
 ) -> Result<Screened, Error> {
+    // Rows without an identity (a log): every one is kept, identical ones included.
+    if key.is_empty() {
+        return Ok(Screened { boundary, warnings: Vec::new() });
+    }
     let at: Vec<usize> = key.iter().map(|f| spec.index(f)).collect();
     let first = key[0];
     if let Some(n) = rows.iter().position(|r| matches!(&r[at[0]], Value::Null)) {
@@ -412,6 +418,7 @@ fn describe(c: &Cursor) -> String {
         Position::Start => format!("source {}, first page", c.s + 1),
         Position::From { id } => format!("source {}, from id {id}", c.s + 1),
         Position::After { id } => format!("source {}, after id {id}", c.s + 1),
+        Position::Before { id } => format!("source {}, up to id {id}", c.s + 1),
         Position::Within { id, skip, .. } => format!("source {}, record {} of id {id}", c.s + 1, skip + 1),
         Position::Window { from, .. } => {
             format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))
@@ -439,6 +446,7 @@ mod tests {
             Position::Start,
             Position::From { id: 42 },
             Position::After { id: -7 },
+            Position::Before { id: 9 },
             Position::Window { from: 1_700_000_000, to: 1_702_592_000 },
             Position::Within { id: 100_005, skip: 3, check: u64::MAX },
         ] {

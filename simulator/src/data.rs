@@ -14,6 +14,8 @@ pub struct Sizes {
     pub tickets: u64,
     /// Detections on each VM host (the detection list lists hosts with at least one).
     pub detections: u64,
+    /// Entries of the account activity log.
+    pub activity: u64,
 }
 
 impl Sizes {
@@ -23,13 +25,22 @@ impl Sizes {
     pub const fn uniform(n: u64) -> Sizes {
         // One detection a host: n detections in all, like every other kind.
         let detections = if n > 0 { 1 } else { 0 };
-        Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n, detections }
+        Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n, detections, activity: n }
     }
 }
 
 impl Default for Sizes {
     fn default() -> Self {
-        Sizes { users: 12, hosts: 250, agents: 60, vm_scans: 40, pc_scans: 25, tickets: 2500, detections: 6 }
+        Sizes {
+            users: 12,
+            hosts: 250,
+            agents: 60,
+            vm_scans: 40,
+            pc_scans: 25,
+            tickets: 2500,
+            detections: 6,
+            activity: 1200,
+        }
     }
 }
 
@@ -722,6 +733,52 @@ pub fn kb_entry(qid: u64) -> Option<(String, Vec<String>, Option<String>)> {
     };
     let cvss = (!n.is_multiple_of(4)).then(|| format!("{}.{}", 3 + n % 7, n % 10));
     Some((format!("Simulated vulnerability {qid} – «Ünïcode» & <angle> \"quotes\""), cves, cvss))
+}
+
+/// One entry of the account activity log.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Activity {
+    /// Qualys' own id of the entry (the paging `id_max` counts on it; not in the CSV).
+    pub id: u64,
+    pub date: i64,
+    pub action: &'static str,
+    pub module: &'static str,
+    pub details: String,
+    pub user_name: String,
+    pub user_role: &'static str,
+    pub user_ip: Option<String>,
+}
+
+/// The id of the newest activity entry; entry `k` (0 the newest) has id `ACTIVITY_TOP - k`.
+pub const ACTIVITY_TOP: u64 = 9_000_000;
+
+/// Activity entry `k`, newest first, on `day` (each day adds entries at the top). Every 25th
+/// entry repeats the one after it exactly (real: two API calls in the same second).
+pub fn activity(seed: u64, k: u64, day: u32) -> Activity {
+    let shift = u64::from(day) * 40;
+    let j = k + 1_000_000 - shift;
+    // The duplicate of a pair is generated from its partner, so both are equal field for field.
+    let base = if j % 25 == 24 { j - 1 } else { j };
+    let mut r = Rng::new(seed, 23, base);
+    let (action, module, details) = *r.pick(&[
+        ("login", "auth", "user_logged in"),
+        ("request", "auth", "API: /api/2.0/fo/scan/?action=list"),
+        ("request", "auth", "API: /api/5.0/fo/asset/host/vm/detection/"),
+        ("finished", "report", "Report \"Weekly \u{2013} «PCI»\" finished"),
+        ("update", "account", "User role changed, details:\nrole: Reader -> Scanner"),
+    ]);
+    let users = ["demo_manager", "api_user", "zoë.ünïcode", "auditor_1"];
+    let user = users[r.below(users.len() as u64) as usize];
+    Activity {
+        id: ACTIVITY_TOP + shift - k,
+        date: NOW_EPOCH - (base as i64 - 1_000_000) * 137,
+        action,
+        module,
+        details: details.to_string(),
+        user_name: user.to_string(),
+        user_role: r.pick_str(&["Manager", "Reader", "Scanner", "Auditor"]),
+        user_ip: (!r.chance(10)).then(|| format!("10.9.{}.{}", r.below(256), 1 + r.below(254))),
+    }
 }
 
 #[cfg(test)]

@@ -190,6 +190,9 @@ const SKELETONS: &[Skeleton] = &[
         prefix: "<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><VULN_LIST><VULN><QID>10001</QID><VULN_TYPE>Vulnerability</VULN_TYPE><SEVERITY_LEVEL>3</SEVERITY_LEVEL><TITLE>",
         suffix: "</TITLE><PUBLISHED_DATETIME>2024-03-12T08:00:00Z</PUBLISHED_DATETIME><PATCHABLE>1</PATCHABLE><DISCOVERY><REMOTE>1</REMOTE></DISCOVERY></VULN></VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>",
     },
+    // CSV answers have no root element: a document fault on them is an XML document where CSV
+    // was expected, which a client must refuse all the same.
+    Skeleton { root: crate::routes::CSV_ROOT, leaf: "TEXT", prefix: "<CSV><TEXT>", suffix: "</TEXT></CSV>" },
     Skeleton {
         root: "ABOUT",
         leaf: "API-VERSION",

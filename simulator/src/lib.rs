@@ -29,6 +29,6 @@ pub use data::Sizes;
 pub use faults::{Fault, FaultRule};
 /// The routes the simulator serves, and the root element each answers with (used by the
 /// registry-wide checks).
-pub use routes::{REGISTRY as ROUTES, Route, root_element};
+pub use routes::{CSV_ROOT, REGISTRY as ROUTES, Route, root_element};
 pub use server::{Fixture, RateLimit, RequestRecord, SimConfig, Simulator};
 pub use tls::SimTls;

@@ -401,3 +401,23 @@ async fn a_signed_set_from_collect_all_verifies_whole_and_fails_when_a_proof_is_
     assert_eq!(o.status.code(), Some(11), "{}", text(&o));
     assert!(text(&o).contains("signature invalid"), "{}", text(&o));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_diff_of_two_activity_logs_a_day_apart_counts_identical_lines_as_the_events_they_are() {
+    let (yesterday, today) = (sim(0).await, sim(1).await);
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("activity-yesterday.jsonl"), dir.path().join("activity-today.csv"));
+    collect(&yesterday, "activity-log", "jsonl", &old, &[]).await;
+    collect(&today, "activity-log", "csv", &new, &[]).await;
+    // The log has no key: identical lines are distinct events, kept and compared as a multiset.
+    let lines = std::fs::read_to_string(&old).unwrap();
+    let distinct: BTreeSet<&str> = lines.lines().collect();
+    assert!(distinct.len() < lines.lines().count(), "the simulator's log holds identical lines");
+    let d = diff_json(&old, &new).await;
+    assert_eq!(d["proof_type"], "activity-log");
+    let changes = d["changes"].as_array().unwrap();
+    let count = |kind: &str| changes.iter().filter(|c| c["change"] == kind).count();
+    // A day adds 40 entries at the top; the simulator's log keeps its size, so the 40 oldest
+    // leave it.
+    assert_eq!((count("added"), count("removed"), count("changed")), (40, 40, 0), "{d:#}");
+}

@@ -216,7 +216,11 @@ async fn given_collect_all_stopped_in_a_proof_then_resume_keeps_the_complete_one
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("complete in an earlier run, checked and kept"), "{}", text(&o));
     // Tickets were interrupted; vulnerabilities come after them in the registry's order.
-    let after = ["/api/5.0/fo/asset/host/vm/detection/", "/api/3.0/fo/knowledge_base/vuln/"];
+    let after = [
+        "/api/5.0/fo/asset/host/vm/detection/",
+        "/api/3.0/fo/knowledge_base/vuln/",
+        "/api/2.0/fo/activity_log/",
+    ];
     assert!(
         restarted.requests().iter().all(|r| r.path == TICKETS || after.contains(&r.path.as_str())),
         "only the interrupted proof and the ones after it are collected"

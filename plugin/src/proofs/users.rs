@@ -11,7 +11,7 @@ use super::{Resume, SourcePage};
 use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
-use crate::model::{FieldSpec, Kind::*, ProofSpec, field};
+use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, Row, Value, field};
 use crate::xml::{self, RecordMap};
 
 use super::ProofType;
@@ -43,7 +43,29 @@ static FIELDS: &[FieldSpec] = &[
         TextList,
         "ASSIGNED_ASSET_GROUPS/ASSET_GROUP_TITLE: groups the user may access.",
     ),
+    field(
+        "days_since_last_login",
+        "Days since last login",
+        Integer,
+        "Derived: whole days from the last login (or, for a user who never logged in, from \
+         creation) to collection time.",
+    ),
+    field(
+        "dormant",
+        "Dormant",
+        Boolean,
+        "Derived: no login within dormant_after_days (a user who never logged in counts from creation).",
+    ),
 ];
+
+static CRITERIA: &[CriterionSpec] = &[CriterionSpec {
+    name: "dormant_after_days",
+    kind: Integer,
+    required: false,
+    allowed: &[],
+    default: Some("90"),
+    description: "A user is dormant after this many days without a login (1 to 3650).",
+}];
 
 static SPEC: ProofSpec = ProofSpec {
     key: &[&["login"]],
@@ -52,7 +74,7 @@ static SPEC: ProofSpec = ProofSpec {
     description: "Every user of the Qualys subscription the API account may see, with role, status, \
                   business unit and last login (Managers see all users; Unit Managers their unit).",
     fields: FIELDS,
-    criteria: &[],
+    criteria: CRITERIA,
 };
 
 static MAP: RecordMap = RecordMap {
@@ -117,9 +139,42 @@ impl ProofType for Users {
             .map(|_| super::Probe::Full)
     }
 
-    fn fetch(&self, client: &Client<'_>, _: &Criteria, _: &Resume<'_>) -> Result<SourcePage, Error> {
-        let rows =
+    fn fetch(&self, client: &Client<'_>, criteria: &Criteria, _: &Resume<'_>) -> Result<SourcePage, Error> {
+        let after = dormant_after(criteria)?;
+        let mut rows =
             client.call(&Call::get(crate::endpoints::USER_LIST, &[]), &mut |body| Users::parse(body))?;
-        Ok(SourcePage { rows, ..SourcePage::default() })
+        let now = client.now();
+        for row in &mut rows {
+            dormancy(row, now, after);
+        }
+        Ok(SourcePage {
+            rows,
+            applied: vec![("dormancy_as_of", crate::values::from_epoch(now))],
+            ..SourcePage::default()
+        })
     }
+}
+
+/// The `dormant_after_days` criterion, within 1..=3650.
+fn dormant_after(criteria: &Criteria) -> Result<i64, Error> {
+    let text = criteria.get("dormant_after_days").unwrap_or("90");
+    match text.parse::<i64>() {
+        Ok(n @ 1..=3650) => Ok(n),
+        _ => {
+            Err(Error::criteria("dormant_after_days", format!("{text} is out of range; use 1 to 3650 days")))
+        }
+    }
+}
+
+/// Fills `days_since_last_login` and `dormant` at `now`: a user who never logged in counts
+/// from creation; one with neither date is not judged (null).
+fn dormancy(row: &mut Row, now: i64, after_days: i64) {
+    let at = |name: &str| match &row[SPEC.index(name)] {
+        Value::Timestamp(t) => crate::values::to_epoch(t),
+        _ => None,
+    };
+    let since = at("last_login_date").or_else(|| at("creation_date"));
+    let days = since.map(|t| (now - t).max(0) / 86_400);
+    row[SPEC.index("days_since_last_login")] = days.map_or(Value::Null, Value::Integer);
+    row[SPEC.index("dormant")] = days.map_or(Value::Null, |d| Value::Boolean(d > after_days));
 }

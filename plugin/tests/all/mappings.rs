@@ -131,6 +131,9 @@ fn a_single_user_maps_every_field_and_ignores_elements_the_proof_does_not_declar
         ("unit_manager_poc", Value::Boolean(true)),
         ("ui_interface_style", text("standard_navy")),
         ("asset_groups", Value::TextList(vec!["PCI".into()])),
+        // Derived when the proof is collected (at its time), not by the mapping.
+        ("days_since_last_login", Value::Null),
+        ("dormant", Value::Null),
     ];
     assert_eq!(actual, expected.iter().map(|(n, v)| (*n, v)).collect::<Vec<_>>());
 }

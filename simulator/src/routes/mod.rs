@@ -1,6 +1,7 @@
 //! Routing to the simulated API scripts, and the parameter rules they share.
 
 mod about;
+mod activity_log;
 mod detections;
 mod hosts;
 mod knowledge_base;
@@ -10,6 +11,8 @@ mod tickets;
 mod users;
 
 use http::Response;
+
+pub use activity_log::CSV_ROOT;
 
 use crate::errors::{generic_return, simple_return};
 use crate::faults::Fault;
@@ -37,6 +40,7 @@ pub static REGISTRY: &[&Route] = &[
     &users::ROUTE,
     &detections::ROUTE,
     &knowledge_base::ROUTE,
+    &activity_log::ROUTE,
 ];
 
 /// Answers a request by its route; an unknown path gets a 404.

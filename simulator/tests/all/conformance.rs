@@ -646,7 +646,8 @@ async fn the_not_xml_fault_is_plain_text_served_as_xml_with_http_200() {
 
 #[test]
 fn every_route_the_simulator_serves_has_a_documented_content_model() {
-    for route in qualys_simulator::ROUTES {
+    // CSV answers have no elements; their shape is checked by the activity log's tests below.
+    for route in qualys_simulator::ROUTES.iter().filter(|r| r.root != qualys_simulator::CSV_ROOT) {
         assert!(
             for_root(route.root).is_some(),
             "{}: no content model for {} in common/models.rs",
@@ -722,4 +723,31 @@ async fn the_knowledge_base_answers_the_qids_it_knows_and_leaves_out_the_others(
     let none = get(sim.addr(), &format!("{KB}?action=list&ids=999999999"), MANAGER).await;
     knowledge_base_model().assert_valid("empty knowledge base answer", &none.text());
     assert!(!none.text().contains("<VULN_LIST>"));
+}
+
+// Activity log (CSV).
+
+const ACTIVITY: &str = "/api/2.0/fo/activity_log/";
+
+#[tokio::test]
+async fn the_activity_log_is_wrapped_csv_with_lf_markers_crlf_rows_and_a_footer_naming_id_max() {
+    let sim = start(Sizes { activity: 30, ..sizes(0) }).await;
+    let reply = get(sim.addr(), &format!("{ACTIVITY}?action=list&truncation_limit=20"), MANAGER).await;
+    assert_ok("activity log", &reply);
+    let body = reply.text();
+    assert!(body.starts_with("----BEGIN_RESPONSE_BODY_CSV\n\"Date\",\"Action\",\"Module\",\"Details\",\"User Name\",\"User Role\",\"User IP\"\r\n"));
+    assert!(body.contains("\r\n----END_RESPONSE_BODY_CSV\n----BEGIN_RESPONSE_FOOTER_CSV\nWARNING\n\"CODE\",\"TEXT\",\"URL\"\r\n\"1980\""));
+    assert!(body.ends_with("----END_RESPONSE_FOOTER_CSV\n"));
+    let id_max: u64 = body.split("id_max=").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    let rest =
+        get(sim.addr(), &format!("{ACTIVITY}?action=list&truncation_limit=20&id_max={id_max}"), MANAGER)
+            .await;
+    let rest = rest.text();
+    assert!(!rest.contains("FOOTER"), "the last page has no footer");
+    let rows = |b: &str| b.matches("\r\n").count() - 1;
+    assert_eq!(rows(&body) - 2 + rows(&rest), 30, "every entry once across the pages (footer lines aside)");
+    // An empty log keeps the wrapper and the header.
+    let empty = start(Sizes { activity: 0, ..sizes(0) }).await;
+    let reply = get(empty.addr(), &format!("{ACTIVITY}?action=list"), MANAGER).await;
+    assert_eq!(reply.text(), include_str!("../../../fixtures/qualys/activity_log_empty.csv"));
 }

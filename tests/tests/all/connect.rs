@@ -25,7 +25,10 @@ async fn given_a_manager_when_connecting_then_login_role_platform_and_full_acces
     assert_eq!(a.platform, "US1");
     assert_eq!(a.api_url, sim.url());
     let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type_id.as_str()).collect();
-    assert_eq!(ids, ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets", "vulnerabilities"]);
+    assert_eq!(
+        ids,
+        ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets", "vulnerabilities", "activity-log"]
+    );
     assert!(a.proof_access.iter().all(|p| p.access == Access::Full), "{:?}", a.proof_access);
     assert!(a.warnings.is_empty());
     assert_eq!(sim.requests()[0].path, "/msp/about.php", "credentials checked with the cheapest call first");
@@ -62,7 +65,7 @@ async fn given_missing_modules_when_connecting_then_the_blocked_proof_types_name
     assert!(reason.contains("Manage PC/SCA") && reason.contains("Reader with API access"), "{reason}");
     assert_eq!(access_of(&a, "vm-scans").0, Access::Full);
     let a = runtime().connect(&tenant(&sim, "no_vm")).await.result.unwrap();
-    for id in ["assets", "vm-scans", "remediation-tickets"] {
+    for id in ["assets", "vm-scans", "remediation-tickets", "vulnerabilities"] {
         let (level, reason) = access_of(&a, id);
         assert_eq!(level, Access::None, "{id}");
         assert!(reason.contains("Manage VM"), "{id}: {reason}");

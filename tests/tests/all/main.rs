@@ -1,6 +1,7 @@
 //! The product's promises, end to end: the real component in the real host against the
 //! simulator on loopback. One test binary (it links wasmtime once), a module per area.
 
+mod activity_log;
 mod artifact;
 mod assets;
 mod checklist;

@@ -3,7 +3,7 @@
 use connector_runtime::CallError;
 use connector_runtime::types::ConnectorError;
 use connector_tests::*;
-use qualys_simulator::SimConfig;
+use qualys_simulator::{SimConfig, Sizes};
 use serde_json::json;
 
 const THREE_USERS: &str = include_str!("../../../fixtures/qualys/user_list_three.xml");
@@ -141,4 +141,42 @@ async fn given_no_users_when_collecting_then_the_proof_is_complete_and_empty() {
     let proof = collect_users_serving(NO_USERS).await.expect("collect");
     assert!(proof.rows.is_empty());
     assert_eq!(proof.pages, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_without_a_login_within_dormant_after_days_is_dormant_counting_from_creation_if_never() {
+    let sim =
+        simulator(SimConfig { sizes: Sizes { users: 60, ..Sizes::default() }, ..SimConfig::default() }).await;
+    let t = tenant(&sim, "demo_manager");
+    // The simulator's dates are fixed and the clock is not: take the threshold from the data,
+    // the median of the users' days since their last login (or creation).
+    let first = page(&t, "users", &[], None).await.unwrap();
+    let as_of = first
+        .applied_criteria
+        .iter()
+        .find(|(k, _)| k == "dormancy_as_of")
+        .map(|(_, v)| qualys_simulator::data::parse_iso(v).unwrap())
+        .expect("the proof says when dormancy was measured");
+    let proof = collect(&t, "users", &[]).await.unwrap();
+    let days_of = |r: &serde_json::Map<String, serde_json::Value>| {
+        let since = text(r, "last_login_date").or_else(|| text(r, "creation_date")).unwrap();
+        (as_of - qualys_simulator::data::parse_iso(since).unwrap()).max(0) / 86_400
+    };
+    let mut all: Vec<i64> = proof.rows.iter().map(days_of).collect();
+    all.sort_unstable();
+    let threshold = all[all.len() / 2];
+    let proof =
+        collect(&t, "users", &criteria(&[("dormant_after_days", &threshold.to_string())])).await.unwrap();
+    let (mut dormant, mut never) = (0, 0);
+    for r in &proof.rows {
+        never += usize::from(text(r, "last_login_date").is_none());
+        let got = r["days_since_last_login"].as_i64().unwrap();
+        assert!((got - days_of(r)).abs() <= 1, "{r:?}");
+        assert_eq!(r["dormant"].as_bool(), Some(got > threshold), "{r:?}");
+        dormant += usize::from(got > threshold);
+    }
+    assert!(
+        dormant > 0 && dormant < proof.rows.len() && never > 0,
+        "{dormant} dormant, {never} never logged in"
+    );
 }
