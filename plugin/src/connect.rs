@@ -63,6 +63,9 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
             Ok(Probe::Partial(why)) => {
                 ProofAccess { proof_type: id, access: Access::Partial, reason: Some(why) }
             }
+            Ok(Probe::Refused(why)) => {
+                ProofAccess { proof_type: id, access: Access::None, reason: Some(why) }
+            }
             Err(Error::Permission(why)) => ProofAccess {
                 proof_type: id,
                 access: Access::None,

@@ -137,6 +137,9 @@ pub enum Probe {
     Full,
     /// Some sources were refused; the proof is collected with a warning saying this.
     Partial(String),
+    /// The account may not collect it, for a reason of the proof type's own (not the minimum
+    /// rights every proof type shares), with the fix.
+    Refused(String),
 }
 
 /// Every proof type, in the order they are listed.

@@ -54,6 +54,15 @@ pub fn activity_log(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>)
     if req.param("action") != Some("list") {
         return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
     }
+    // unverified: who may read the log, and how Qualys refuses others (status, code, text).
+    if !["Manager", "Unit Manager"].contains(&req.account.role.as_str()) {
+        return simple_return(
+            403,
+            2000,
+            "Access Denied: the activity log is available to Managers only.",
+            &req.base_url,
+        );
+    }
     let bad = |name: &str| super::bad_value(req, name, req.param(name).unwrap_or(""));
     if req.param("output_format").is_some_and(|f| f != "CSV") {
         return bad("output_format");

@@ -49,6 +49,10 @@ async fn given_a_reader_without_asset_management_rights_when_connecting_then_ass
     assert_eq!(level, Access::Partial);
     assert!(reason.contains("Manager"), "{reason}");
     assert!(a.warnings.iter().any(|w| w.message.starts_with("assets:")));
+    // The activity log is a Manager's: the reason names the role to use, not the module rights.
+    let (level, reason) = access_of(&a, "activity-log");
+    assert_eq!(level, Access::None);
+    assert!(reason.contains("Manager role") && !reason.contains("Manage VM"), "{reason}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
