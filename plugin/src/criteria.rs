@@ -27,6 +27,29 @@ impl Criteria {
         self.get(name).and_then(values::parse_bool)
     }
 
+    /// A whole-number criterion within `range`, or `default` when not given; a value outside
+    /// names the criterion and the range (with `unit`, e.g. "days").
+    pub fn bounded(
+        &self,
+        name: &str,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+        unit: &str,
+    ) -> Result<i64, Error> {
+        let Some(text) = self.get(name) else { return Ok(default) };
+        match text.parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(Error::criteria(
+                name,
+                format!(
+                    "{text} is out of range; use {} to {}{unit} (default {default})",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
     /// All criteria as (name, value), in declared order.
     pub fn pairs(&self) -> &[(&'static str, String)] {
         &self.values

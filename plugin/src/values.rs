@@ -140,6 +140,18 @@ fn epoch_of(t: &str) -> Result<Option<i64>, NotADate> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotADate;
 
+/// Calendar days (UTC) from the day of `from` to the day of `to`, never negative: counted in
+/// dates, not in 24-hour spans, so two collects on the same day derive the same number however
+/// many seconds apart they ran.
+pub fn days_between(from: i64, to: i64) -> i64 {
+    (to.div_euclid(86_400) - from.div_euclid(86_400)).max(0)
+}
+
+/// The start of the UTC day of an instant.
+pub fn day_start(secs: i64) -> i64 {
+    secs.div_euclid(86_400) * 86_400
+}
+
 /// Formats seconds since the Unix epoch as RFC 3339 UTC.
 pub fn from_epoch(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

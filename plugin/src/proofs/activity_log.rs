@@ -128,14 +128,8 @@ pub struct ActivityLog;
 
 impl ActivityLog {
     fn page_size(criteria: &Criteria) -> Result<usize, Error> {
-        let Some(text) = criteria.get("page_size") else { return Ok(DEFAULT_PAGE_SIZE) };
-        match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            _ => Err(Error::criteria(
-                "page_size",
-                format!("{text} is out of range; use 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"),
-            )),
-        }
+        let n = criteria.bounded("page_size", DEFAULT_PAGE_SIZE as i64, 1..=MAX_PAGE_SIZE as i64, "")?;
+        Ok(n as usize)
     }
 
     /// The request of a page: every filter the guide documents, sent explicitly.
@@ -355,7 +349,8 @@ impl ProofType for ActivityLog {
         let since = match (criteria.get("since"), at.memo.and_then(|m| m.strip_prefix("since="))) {
             (Some(s), _) => s.to_string(),
             (None, Some(s)) => s.to_string(),
-            (None, None) => values::from_epoch(client.now() - DEFAULT_DAYS * 86_400),
+            // From the start of the day, 90 days back: the same window for every collect of a day.
+            (None, None) => values::from_epoch(values::day_start(client.now()) - DEFAULT_DAYS * 86_400),
         };
         let id_max = match at.position {
             Position::Before { id } => Some(*id),

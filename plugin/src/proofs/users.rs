@@ -47,8 +47,8 @@ static FIELDS: &[FieldSpec] = &[
         "days_since_last_login",
         "Days since last login",
         Integer,
-        "Derived: whole days from the last login (or, for a user who never logged in, from \
-         creation) to collection time.",
+        "Derived: calendar days (UTC) from the day of the last login (or, for a user who never \
+         logged in, of creation) to the collection day.",
     ),
     field(
         "dormant",
@@ -157,13 +157,7 @@ impl ProofType for Users {
 
 /// The `dormant_after_days` criterion, within 1..=3650.
 fn dormant_after(criteria: &Criteria) -> Result<i64, Error> {
-    let text = criteria.get("dormant_after_days").unwrap_or("90");
-    match text.parse::<i64>() {
-        Ok(n @ 1..=3650) => Ok(n),
-        _ => {
-            Err(Error::criteria("dormant_after_days", format!("{text} is out of range; use 1 to 3650 days")))
-        }
-    }
+    criteria.bounded("dormant_after_days", 90, 1..=3650, " days")
 }
 
 /// Fills `days_since_last_login` and `dormant` at `now`: a user who never logged in counts
@@ -174,7 +168,7 @@ fn dormancy(row: &mut Row, now: i64, after_days: i64) {
         _ => None,
     };
     let since = at("last_login_date").or_else(|| at("creation_date"));
-    let days = since.map(|t| (now - t).max(0) / 86_400);
+    let days = since.map(|t| crate::values::days_between(t, now));
     row[SPEC.index("days_since_last_login")] = days.map_or(Value::Null, Value::Integer);
     row[SPEC.index("dormant")] = days.map_or(Value::Null, |d| Value::Boolean(d > after_days));
 }

@@ -48,11 +48,8 @@ fn line(fields: &[&str]) -> String {
 }
 
 pub fn activity_log(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
-    if let Some(r) = super::unknown_params(req, PARAMS) {
+    if let Some(r) = super::api_list_call(req, PARAMS) {
         return r;
-    }
-    if req.param("action") != Some("list") {
-        return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
     }
     // unverified: who may read the log, and how Qualys refuses others (status, code, text).
     if !["Manager", "Unit Manager"].contains(&req.account.role.as_str()) {

@@ -7,7 +7,6 @@
 use http::Response;
 
 use crate::data::{Detection, Sizes, account_seed, detection, host, host_id, iso, parse_iso};
-use crate::errors::simple_return;
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
@@ -85,20 +84,8 @@ impl Filter {
 }
 
 pub fn detection_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
-    if let Some(r) = super::unknown_params(req, PARAMS) {
+    if let Some(r) = super::api_list_call(req, PARAMS).or_else(|| super::needs_vm_module(req)) {
         return r;
-    }
-    if req.param("action") != Some("list") {
-        return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
-    }
-    // unverified: how Qualys refuses a user without the VM module (status, code and text).
-    if !req.account.vm_module {
-        return simple_return(
-            403,
-            2000,
-            "Access Denied: the Manage VM module is not enabled for this user.",
-            &req.base_url,
-        );
     }
     let bad = |name: &str| super::bad_value(req, name, req.param(name).unwrap_or(""));
     let limit = match req.param("truncation_limit").map(str::parse::<u64>) {

@@ -7,7 +7,6 @@
 use http::Response;
 
 use crate::data::{Sizes, account_seed, host, host_id, iso, parse_iso};
-use crate::errors::simple_return;
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::{Xml, escape};
@@ -70,21 +69,8 @@ pub static ROUTE: super::Route =
     super::Route { path: "/api/5.0/fo/asset/host/", root: "HOST_LIST_OUTPUT", serve: host_list };
 
 pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) -> Response<SimBody> {
-    if let Some(r) = super::unknown_params(req, PARAMS) {
+    if let Some(r) = super::api_list_call(req, PARAMS).or_else(|| super::needs_vm_module(req)) {
         return r;
-    }
-    // unverified: code 1903 and its text for a missing action.
-    if req.param("action") != Some("list") {
-        return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
-    }
-    // unverified: how Qualys refuses a user without the VM module (status, code and text).
-    if !req.account.vm_module {
-        return simple_return(
-            403,
-            2000,
-            "Access Denied: the Manage VM module is not enabled for this user.",
-            &req.base_url,
-        );
     }
     let limit = match req.param("truncation_limit").map(str::parse::<u64>) {
         None => 1000,

@@ -5,7 +5,6 @@
 use http::Response;
 
 use crate::data::kb_entry;
-use crate::errors::simple_return;
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig, xml_response};
 use crate::xmlw::Xml;
@@ -37,11 +36,8 @@ pub static ROUTE: super::Route = super::Route {
 };
 
 pub fn vuln_list(_config: &SimConfig, req: &ApiRequest, _fault: Option<&Fault>) -> Response<SimBody> {
-    if let Some(r) = super::unknown_params(req, PARAMS) {
+    if let Some(r) = super::api_list_call(req, PARAMS) {
         return r;
-    }
-    if req.param("action") != Some("list") {
-        return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
     }
     // The long texts of details=All (DIAGNOSIS, SOLUTION…) are not served: their place among
     // VULN's children is not in the field notes, and the connector does not read them.

@@ -80,6 +80,28 @@ pub fn unknown_params(req: &ApiRequest, allowed: &[&str]) -> Option<Response<Sim
     })
 }
 
+/// Checks what every `/api/` list call shares: known parameters and `action=list` (code 1903
+/// for a missing action is unverified); `None` when the request may go on.
+pub fn api_list_call(req: &ApiRequest, params: &[&str]) -> Option<Response<SimBody>> {
+    if let Some(r) = unknown_params(req, params) {
+        return Some(r);
+    }
+    (req.param("action") != Some("list"))
+        .then(|| simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url))
+}
+
+/// Refuses an account without the Manage VM module (unverified: status, code and text).
+pub fn needs_vm_module(req: &ApiRequest) -> Option<Response<SimBody>> {
+    (!req.account.vm_module).then(|| {
+        simple_return(
+            403,
+            2000,
+            "Access Denied: the Manage VM module is not enabled for this user.",
+            &req.base_url,
+        )
+    })
+}
+
 /// Refuses a bad parameter value: code 1905 with HTTP 400 on API v2 (real for bad parameters);
 /// a GENERIC_RETURN on v1 (unverified).
 pub fn bad_value(req: &ApiRequest, name: &str, value: &str) -> Response<SimBody> {

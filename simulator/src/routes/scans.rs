@@ -66,13 +66,10 @@ pub static PC_ROUTE: super::Route = super::Route {
 
 /// Serves a scan list; `pc` picks the compliance variant.
 pub fn scan_list(config: &SimConfig, req: &ApiRequest, pc: bool) -> Response<SimBody> {
-    if let Some(r) = super::unknown_params(req, if pc { PC_PARAMS } else { VM_PARAMS }) {
+    if let Some(r) = super::api_list_call(req, if pc { PC_PARAMS } else { VM_PARAMS }) {
         return r;
     }
-    // unverified: code 1903 and its text; the module refusal below (403, code 2000) too.
-    if req.param("action") != Some("list") {
-        return simple_return(400, 1903, "Missing required parameter(s): action", &req.base_url);
-    }
+    // unverified: the module refusal (403, code 2000).
     if pc && !req.account.pc_module || !pc && !req.account.vm_module {
         let module = if pc { "Manage PC/SCA" } else { "Manage VM" };
         return simple_return(

@@ -82,7 +82,7 @@ fn check_sla(r: &Map<String, Json>, as_of: i64) {
     let end = if fixed { epoch(text(r, "last_fixed_at").unwrap()) } else { as_of };
     let overdue = if fixed { end > due } else { as_of > due };
     assert_eq!(r["overdue"].as_bool(), Some(overdue), "{r:?}");
-    assert_eq!(r["days_open"].as_i64(), Some((end - first) / DAY), "{r:?}");
+    assert_eq!(r["days_open"].as_i64(), Some(end.div_euclid(DAY) - first.div_euclid(DAY)), "{r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

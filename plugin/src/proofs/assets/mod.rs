@@ -127,13 +127,13 @@ static FIELDS: &[FieldSpec] = &[
         "days_since_last_scan",
         "Days since last scan",
         Integer,
-        "Derived: whole days from last_vuln_scan_at to collection time; null if never scanned.",
+        "Derived: calendar days (UTC) from the day of last_vuln_scan_at to the collection day; null if never scanned.",
     ),
     field(
         "days_since_agent_check_in",
         "Days since agent check-in",
         Integer,
-        "Derived: whole days from agent_last_checked_in_at to collection time; null without an agent.",
+        "Derived: calendar days (UTC) from the day of agent_last_checked_in_at to the collection day; null without an agent.",
     ),
     field(
         "scan_stale",
@@ -253,26 +253,13 @@ impl Assets {
 
     /// The `stale_after_days` criterion, within 1..=3650.
     fn stale_after(criteria: &Criteria) -> Result<i64, Error> {
-        let text = criteria.get("stale_after_days").unwrap_or("30");
-        match text.parse::<i64>() {
-            Ok(n @ 1..=3650) => Ok(n),
-            _ => Err(Error::criteria(
-                "stale_after_days",
-                format!("{text} is out of range; use 1 to 3650 days"),
-            )),
-        }
+        criteria.bounded("stale_after_days", 30, 1..=3650, " days")
     }
 
     /// The host list page size the criteria ask for, within 1..=[`MAX_VM_PAGE_SIZE`].
     pub fn page_size(criteria: &Criteria) -> Result<usize, Error> {
-        let Some(text) = criteria.get("page_size") else { return Ok(VM_PAGE_SIZE) };
-        match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_VM_PAGE_SIZE).contains(&n) => Ok(n),
-            _ => Err(Error::criteria(
-                "page_size",
-                format!("{text} is out of range; use 1 to {MAX_VM_PAGE_SIZE} (default {VM_PAGE_SIZE})"),
-            )),
-        }
+        let n = criteria.bounded("page_size", VM_PAGE_SIZE as i64, 1..=MAX_VM_PAGE_SIZE as i64, "")?;
+        Ok(n as usize)
     }
 }
 
@@ -284,7 +271,7 @@ fn memo_value<'m>(memo: Option<&'m str>, name: &str) -> Option<&'m str> {
 /// Fills the scan-coverage fields of an asset row measured at `as_of`.
 fn coverage(row: &mut Row, as_of: i64, stale_after_days: i64) {
     let days_since = |name: &str| match &row[idx(name)] {
-        Value::Timestamp(t) => crate::values::to_epoch(t).map(|t| (as_of - t).max(0) / 86_400),
+        Value::Timestamp(t) => crate::values::to_epoch(t).map(|t| crate::values::days_between(t, as_of)),
         _ => None,
     };
     let scan = days_since("last_vuln_scan_at");

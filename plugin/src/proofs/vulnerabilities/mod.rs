@@ -102,7 +102,7 @@ static FIELDS: &[FieldSpec] = &[
         "days_open",
         "Days open",
         Integer,
-        "Derived: whole days from first found to fixed (status Fixed), else to collection time.",
+        "Derived: calendar days (UTC) from the day first found to the day fixed (status Fixed), else to the collection day.",
     ),
     field(
         "results",
@@ -226,14 +226,8 @@ pub struct Vulnerabilities;
 impl Vulnerabilities {
     /// Hosts per call, within 1..=[`MAX_PAGE_SIZE`].
     pub fn page_size(criteria: &Criteria) -> Result<usize, Error> {
-        let Some(text) = criteria.get("page_size") else { return Ok(DEFAULT_PAGE_SIZE) };
-        match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            _ => Err(Error::criteria(
-                "page_size",
-                format!("{text} is out of range; use 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"),
-            )),
-        }
+        let n = criteria.bounded("page_size", DEFAULT_PAGE_SIZE as i64, 1..=MAX_PAGE_SIZE as i64, "")?;
+        Ok(n as usize)
     }
 
     fn qids(criteria: &Criteria) -> Result<(), Error> {

@@ -74,7 +74,7 @@ pub fn derive(row: &mut Row, sla: &Sla, as_of: i64) {
     };
     let end = if fixed { fixed_at } else { Some(as_of) };
     row[idx("days_open")] = match (first, end) {
-        (Some(f), Some(e)) if e >= f => Value::Integer((e - f) / DAY),
+        (Some(f), Some(e)) if e >= f => Value::Integer(values::days_between(f, e)),
         _ => Value::Null,
     };
 }
@@ -126,7 +126,7 @@ mod tests {
         derive(&mut r, &sla, NOW);
         assert_eq!(
             derived(&r),
-            (Timestamp(values::from_epoch(first + 15 * DAY)), Boolean(false), Integer(14))
+            (Timestamp(values::from_epoch(first + 15 * DAY)), Boolean(false), Integer(15))
         );
         let mut r = row(5, "Active", first - 120, None); // due a minute ago
         derive(&mut r, &sla, NOW);
