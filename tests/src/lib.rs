@@ -105,6 +105,8 @@ pub struct Collected {
     pub pages: u64,
     pub sha256: String,
     pub next_cursor: Option<String>,
+    /// The guest's peak linear memory over the collect.
+    pub peak_memory_bytes: usize,
 }
 
 /// Collects a whole proof (or `max_pages` of it, from `cursor`) through the host's loop and
@@ -156,6 +158,7 @@ pub async fn collect_from(
         pages: stats.pages,
         sha256: summary.sha256,
         next_cursor: stats.next_cursor,
+        peak_memory_bytes: stats.peak_memory_bytes,
     })
 }
 

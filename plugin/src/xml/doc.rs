@@ -398,6 +398,7 @@ impl<'a> Doc<'a> {
                         self.out.rows.push(row);
                         self.out.stopped = true;
                     }
+                    Some(Flow::Defer) => self.out.stopped = true,
                 }
             } else if self.tree.nodes[n].group
                 && let Some(shared) = self.group_row.take()

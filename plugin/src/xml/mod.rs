@@ -80,6 +80,8 @@ pub enum Flow {
     Skip,
     /// Keep it and stop reading: the page is full.
     Stop,
+    /// Leave it for the next page and stop reading: the page was full before it.
+    Defer,
 }
 
 /// Decides about each record of a nested read as it closes.

@@ -146,6 +146,8 @@ pub fn parse(body: &mut dyn BufRead, at: &Position, results: bool) -> Result<Pag
     let mut rows = 0usize;
     let mut bytes = 0usize;
     let mut stop_at = None;
+    // The last detection kept: its host, its place in the host, its digest.
+    let mut last: Option<(i64, u32, u64)> = None;
     let changed = |id: i64, why: &str| {
         Error::malformed(format!(
             "host {id}'s detections changed between two pages of this collect ({why}); the pages \
@@ -173,12 +175,17 @@ pub fn parse(body: &mut dyn BufRead, at: &Position, results: bool) -> Result<Pag
             }
             return Ok(Flow::Skip);
         }
+        // The page is full: this detection starts the next one, inside its host or at it.
+        if rows >= MAX_PAGE_ROWS || bytes >= MAX_PAGE_BYTES {
+            stop_at = Some(match last {
+                Some((id, skip, check)) if id == h => Position::Within { id, skip, check },
+                _ => Position::From { id: h },
+            });
+            return Ok(Flow::Defer);
+        }
         rows += 1;
         bytes += size_of(row);
-        if rows >= MAX_PAGE_ROWS || bytes >= MAX_PAGE_BYTES {
-            stop_at = Some(Position::Within { id: h, skip: n, check: check_of(row) });
-            return Ok(Flow::Stop);
-        }
+        last = Some((h, n, check_of(row)));
         Ok(Flow::Keep)
     };
     let parsed = xml::read_nested(body, &MAP, &SPEC, &mut visit)?;
