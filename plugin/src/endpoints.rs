@@ -13,6 +13,10 @@ pub const DETECTION_LIST: &str = "/api/5.0/fo/asset/host/vm/detection/";
 pub const KNOWLEDGE_BASE: &str = "/api/3.0/fo/knowledge_base/vuln/";
 /// Account activity log (CSV): Qualys API (VM, PC) User Guide, "Activity Log", API v2.0.
 pub const ACTIVITY_LOG: &str = "/api/2.0/fo/activity_log/";
+/// Compliance policies: Qualys API (VM, PC) User Guide, "Compliance Policy List", API v2.0.
+pub const POLICY_LIST: &str = "/api/2.0/fo/compliance/policy/";
+/// Compliance posture: Qualys API (VM, PC) User Guide, "Compliance Posture Information", v2.0.
+pub const POSTURE_INFO: &str = "/api/2.0/fo/compliance/posture/info/";
 /// VM scan list: Qualys API (VM, PC) User Guide, "Scan List", API v3.0.
 pub const VM_SCAN_LIST: &str = "/api/3.0/fo/scan/";
 /// Compliance scan list: Qualys API (VM, PC) User Guide, "Compliance Scan List", API v2.0.

@@ -51,6 +51,7 @@ impl Position {
             Position::Window { from, to } => format!("window:{from}:{to}"),
             Position::Within { id, skip, check } => format!("within:{id}:{skip}:{check}"),
             Position::Before { id } => format!("before:{id}"),
+            Position::Part { part, id } => format!("part:{part}:{id}"),
         }
     }
 
@@ -63,6 +64,10 @@ impl Position {
             "from" => Position::From { id: int()? },
             "after" => Position::After { id: int()? },
             "before" => Position::Before { id: int()? },
+            "part" => {
+                let part = u32::try_from(int()?).ok()?;
+                Position::Part { part, id: int()? }
+            }
             "window" => Position::Window { from: int()?, to: int()? },
             "within" => {
                 let id = int()?;
@@ -419,6 +424,7 @@ fn describe(c: &Cursor) -> String {
         Position::From { id } => format!("source {}, from id {id}", c.s + 1),
         Position::After { id } => format!("source {}, after id {id}", c.s + 1),
         Position::Before { id } => format!("source {}, up to id {id}", c.s + 1),
+        Position::Part { part, id } => format!("source {}, part {} from id {id}", c.s + 1, part + 1),
         Position::Within { id, skip, .. } => format!("source {}, record {} of id {id}", c.s + 1, skip + 1),
         Position::Window { from, .. } => {
             format!("source {}, from {}", c.s + 1, crate::values::from_epoch(*from))
@@ -447,6 +453,7 @@ mod tests {
             Position::From { id: 42 },
             Position::After { id: -7 },
             Position::Before { id: 9 },
+            Position::Part { part: 3, id: 12 },
             Position::Window { from: 1_700_000_000, to: 1_702_592_000 },
             Position::Within { id: 100_005, skip: 3, check: u64::MAX },
         ] {

@@ -16,6 +16,10 @@ pub struct Sizes {
     pub detections: u64,
     /// Entries of the account activity log.
     pub activity: u64,
+    /// Compliance policies.
+    pub policies: u64,
+    /// Posture records of each policy.
+    pub posture: u64,
 }
 
 impl Sizes {
@@ -23,9 +27,21 @@ impl Sizes {
     /// only list of every kind outside [`Default`]: elsewhere, name the kinds you set and take
     /// the rest from one of these, so that a new kind breaks no caller.
     pub const fn uniform(n: u64) -> Sizes {
-        // One detection a host: n detections in all, like every other kind.
+        // One detection a host and one policy: n detections and n posture records in all, like
+        // every other kind.
         let detections = if n > 0 { 1 } else { 0 };
-        Sizes { users: n, hosts: n, agents: n, vm_scans: n, pc_scans: n, tickets: n, detections, activity: n }
+        Sizes {
+            users: n,
+            hosts: n,
+            agents: n,
+            vm_scans: n,
+            pc_scans: n,
+            tickets: n,
+            detections,
+            activity: n,
+            policies: detections,
+            posture: n,
+        }
     }
 }
 
@@ -40,6 +56,8 @@ impl Default for Sizes {
             tickets: 2500,
             detections: 6,
             activity: 1200,
+            policies: 3,
+            posture: 400,
         }
     }
 }
@@ -779,6 +797,52 @@ pub fn activity(seed: u64, k: u64, day: u32) -> Activity {
         user_role: r.pick_str(&["Manager", "Reader", "Scanner", "Auditor"]),
         user_ip: (!r.chance(10)).then(|| format!("10.9.{}.{}", r.below(256), 1 + r.below(254))),
     }
+}
+
+/// Compliance policy `p`: its id and title.
+pub fn policy(p: u64) -> (u64, String) {
+    (
+        700_000 + p * 13,
+        format!("CIS Benchmark {} – «Level {}»", ["Windows", "Linux", "Oracle"][p as usize % 3], 1 + p % 2),
+    )
+}
+
+/// Controls each host is evaluated on, per policy.
+pub const CONTROLS_PER_HOST: u64 = 20;
+
+/// One posture record: a control's result on a host.
+pub struct Posture {
+    pub id: u64,
+    pub host: u64,
+    pub control: u64,
+    pub status: &'static str,
+    pub evaluated: i64,
+    pub modified: i64,
+    pub technology: u64,
+}
+
+/// Posture record `k` of policy `p`: host `k / CONTROLS_PER_HOST`, ids ascending.
+pub fn posture(seed: u64, p: u64, k: u64) -> Posture {
+    let mut r = Rng::new(seed, 29, p.wrapping_mul(10_000_019) ^ k);
+    let evaluated = NOW_EPOCH - r.below(86_400 * 30) as i64;
+    Posture {
+        id: 50_000_000 * (p + 1) + k,
+        host: k / CONTROLS_PER_HOST,
+        control: 1000 + p * 100 + k % CONTROLS_PER_HOST,
+        status: r.pick_str(&["Passed", "Passed", "Passed", "Failed", "Error"]),
+        evaluated,
+        modified: evaluated - r.below(86_400 * 90) as i64,
+        technology: 40 + p % 3,
+    }
+}
+
+/// The statement and criticality label of a control.
+pub fn control(id: u64) -> (String, &'static str) {
+    let labels = ["MINIMAL", "MEDIUM", "SERIOUS", "CRITICAL", "URGENT"];
+    (
+        format!("Status of the 'Password minimum length' setting ({id}) – ≥ 14 & <ok>"),
+        labels[(id % 5) as usize],
+    )
 }
 
 #[cfg(test)]

@@ -194,6 +194,18 @@ const SKELETONS: &[Skeleton] = &[
     // was expected, which a client must refuse all the same.
     Skeleton { root: crate::routes::CSV_ROOT, leaf: "TEXT", prefix: "<CSV><TEXT>", suffix: "</TEXT></CSV>" },
     Skeleton {
+        root: "POLICY_LIST_OUTPUT",
+        leaf: "TITLE",
+        prefix: "<POLICY_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><POLICY_LIST><POLICY><ID>700000</ID><TITLE>",
+        suffix: "</TITLE></POLICY></POLICY_LIST></RESPONSE></POLICY_LIST_OUTPUT>",
+    },
+    Skeleton {
+        root: "POSTURE_INFO_LIST_OUTPUT",
+        leaf: "STATUS",
+        prefix: "<POSTURE_INFO_LIST_OUTPUT><RESPONSE><DATETIME>2026-11-01T12:00:00Z</DATETIME><INFO_LIST><INFO><ID>1</ID><HOST_ID>100000</HOST_ID><CONTROL_ID>1000</CONTROL_ID><STATUS>",
+        suffix: "</STATUS></INFO></INFO_LIST></RESPONSE></POSTURE_INFO_LIST_OUTPUT>",
+    },
+    Skeleton {
         root: "ABOUT",
         leaf: "API-VERSION",
         prefix: "<ABOUT><API-VERSION>",

@@ -807,6 +807,7 @@ impl Bench {
                     "assets" => qualys_connector::proofs::assets::MAX_VM_PAGE_SIZE,
                     "vulnerabilities" => vulnerabilities::MAX_PAGE_SIZE,
                     "activity-log" => qualys_connector::proofs::activity_log::MAX_PAGE_SIZE,
+                    "pc-posture" => qualys_connector::proofs::pc_posture::MAX_PAGE_SIZE,
                     other => {
                         panic!("{other} has a page_size criterion: add its largest value to the benchmark")
                     }

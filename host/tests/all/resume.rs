@@ -220,6 +220,8 @@ async fn given_collect_all_stopped_in_a_proof_then_resume_keeps_the_complete_one
         "/api/5.0/fo/asset/host/vm/detection/",
         "/api/3.0/fo/knowledge_base/vuln/",
         "/api/2.0/fo/activity_log/",
+        "/api/2.0/fo/compliance/policy/",
+        "/api/2.0/fo/compliance/posture/info/",
     ];
     assert!(
         restarted.requests().iter().all(|r| r.path == TICKETS || after.contains(&r.path.as_str())),

@@ -3,6 +3,7 @@
 
 pub mod activity_log;
 pub mod assets;
+pub mod pc_posture;
 pub mod pc_scans;
 pub mod scan_list;
 pub mod tickets;
@@ -26,6 +27,9 @@ pub enum Position {
     From { id: i64 },
     /// Records after this numeric id (ticket numbers, QPS asset ids).
     After { id: i64 },
+    /// Part `part` of a source made of parts (a policy of the posture proof, by its index in the
+    /// list the first page fetched), from record id `id` on (0: the part's first page).
+    Part { part: u32, id: i64 },
     /// Records at or below this numeric id, newest first (the activity log's `id_max`, read
     /// from Qualys' next-page URL).
     Before { id: i64 },
@@ -44,6 +48,7 @@ impl std::fmt::Display for Position {
             Position::From { id } => write!(f, "records from id {id}"),
             Position::After { id } => write!(f, "records after id {id}"),
             Position::Before { id } => write!(f, "records up to id {id}, newest first"),
+            Position::Part { part, id } => write!(f, "part {} from id {id}", part + 1),
             Position::Within { id, skip, .. } => write!(f, "record {} of id {id} on", skip + 1),
             Position::Window { from, to } => write!(f, "the window {from}..{to} (epoch seconds)"),
         }
@@ -63,6 +68,7 @@ impl Position {
             (Position::Within { id: a, .. }, Position::From { id: b }) => b > a,
             (Position::After { id: a }, Position::After { id: b }) => b > a,
             (Position::Before { id: a }, Position::Before { id: b }) => b < a,
+            (Position::Part { part: p, id: a }, Position::Part { part: q, id: b }) => (q, b) > (p, a),
             (Position::Window { from: a, .. }, Position::Window { from: b, .. }) => b > a,
             (_, Position::Start) => false,
             _ => true,
@@ -101,8 +107,9 @@ pub trait ProofType: Sync {
     /// [`crate::endpoints`]); the registry-wide test checklist runs every scenario on each.
     fn endpoints(&self) -> &'static [&'static str];
 
-    /// Endpoints it calls once per page to complete the page's rows (not paged through); the
-    /// registry-wide checklist runs its fault scenarios on these too.
+    /// Endpoints it calls besides the sources it pages through: to complete a page's rows (once
+    /// a page), or to learn what to page through (once, on the first page); the registry-wide
+    /// checklist runs its fault scenarios on these too.
     fn lookups(&self) -> &'static [&'static str] {
         &[]
     }
@@ -151,6 +158,7 @@ pub static REGISTRY: &[&dyn ProofType] = &[
     &tickets::Tickets,
     &vulnerabilities::Vulnerabilities,
     &activity_log::ActivityLog,
+    &pc_posture::PcPosture,
 ];
 
 /// Finds a proof type by id.

@@ -14,7 +14,7 @@ use crate::values;
 use super::chunks::Chunks;
 use super::error_documents;
 use super::tree::{Target, Tree};
-use super::{ANY_ROOT, Flow, MAX_DEPTH, MAX_TEXT_BYTES, NestedMap, Parsed, RecordMap, Visitor};
+use super::{ANY_ROOT, Flow, MAX_DEPTH, MAX_TEXT_BYTES, NestedMap, Parsed, RecordMap, SideTable, Visitor};
 
 /// An `ERROR` element found inside the document's normal root.
 #[derive(Default)]
@@ -55,6 +55,8 @@ pub(super) struct Doc<'a> {
     capped: Option<(usize, usize, usize)>,
     /// The capped field's text was longer than the cap.
     cut: bool,
+    /// The open row of a side table: the table and its values.
+    side_row: Option<(usize, Vec<Option<String>>)>,
     /// Asked about each record as it closes (nested documents).
     visit: Option<&'a mut Visitor<'a>>,
 }
@@ -84,15 +86,35 @@ impl<'a> Doc<'a> {
             row: None,
             active: None,
             text: String::new(),
-            out: Parsed { rows: Vec::new(), captures: vec![None; map.captures.len()], stopped: false },
+            out: Parsed {
+                rows: Vec::new(),
+                captures: vec![None; map.captures.len()],
+                stopped: false,
+                sides: Vec::new(),
+            },
             seen: vec![false; map.required.len()],
             error: None,
             group_row: None,
             group_start: 0,
             capped: None,
             cut: false,
+            side_row: None,
             visit: None,
         })
+    }
+
+    /// A reader of records and side tables.
+    pub(super) fn with_sides(
+        body: &'a mut dyn BufRead,
+        map: &'a RecordMap,
+        sides: &[SideTable],
+        spec: &'a ProofSpec,
+        max_rows: usize,
+    ) -> Result<Doc<'a>, Error> {
+        let mut doc = Doc::new(body, map, spec, max_rows)?;
+        doc.tree = Tree::with_sides(map, sides, spec);
+        doc.out.sides = vec![Vec::new(); sides.len()];
+        Ok(doc)
     }
 
     /// A reader of a nested document; `visit` decides about each record (no other bound on
@@ -249,6 +271,16 @@ impl<'a> Doc<'a> {
             }
             self.attributes(e, n)?;
         } else {
+            if let Some(t) = self.tree.nodes[n].side {
+                if self.out.sides[t].len() >= self.max_rows {
+                    return Err(Error::malformed(format!(
+                        "the document's <{name}> list holds more than {} entries",
+                        self.max_rows
+                    )));
+                }
+                let width = self.tree.side_width(t);
+                self.side_row = Some((t, vec![None; width]));
+            }
             if self.tree.nodes[n].group {
                 let mut row = Vec::with_capacity(self.spec.fields.len());
                 row.resize_with(self.spec.fields.len(), || Value::Null);
@@ -330,6 +362,7 @@ impl<'a> Doc<'a> {
             match target {
                 Target::Column(i) => self.store_column(i, &value)?,
                 Target::Capture(i) => self.out.captures[i] = Some(value.trim().to_string()),
+                Target::Side(t, c) => self.store_side(t, c, &value),
                 Target::Error => {}
             }
         }
@@ -372,6 +405,7 @@ impl<'a> Doc<'a> {
                         self.out.captures[i] = Some(t.to_string());
                     }
                 }
+                Target::Side(t, c) => self.store_side(t, c, &text),
                 Target::Error => {
                     if let Some(e) = self.error.as_mut() {
                         e.text = text.trim().to_string();
@@ -400,6 +434,10 @@ impl<'a> Doc<'a> {
                     }
                     Some(Flow::Defer) => self.out.stopped = true,
                 }
+            } else if self.tree.nodes[n].side.is_some()
+                && let Some((t, row)) = self.side_row.take()
+            {
+                self.out.sides[t].push(row);
             } else if self.tree.nodes[n].group
                 && let Some(shared) = self.group_row.take()
             {
@@ -444,6 +482,18 @@ impl<'a> Doc<'a> {
         }
         debug_assert!(field.kind != Kind::TextList || !matches!(row[i], Value::Text(_)));
         Ok(())
+    }
+
+    fn store_side(&mut self, table: usize, column: usize, text: &str) {
+        if let Some((t, row)) = self.side_row.as_mut()
+            && *t == table
+            && row[column].is_none()
+        {
+            let text = text.trim();
+            if !text.is_empty() {
+                row[column] = Some(text.to_string());
+            }
+        }
     }
 
     /// Whether the open text is the capped field of a record.

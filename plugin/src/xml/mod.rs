@@ -98,6 +98,25 @@ pub fn read_nested(
     Doc::nested(body, nested, spec, visit)?.run(None)
 }
 
+/// A table read beside the records (a glossary of hosts or controls the records refer to by
+/// id): every element at `record`, its `columns` (paths below it) as text.
+pub struct SideTable {
+    pub record: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// Reads a document's records and its side tables (in [`Parsed::sides`], one list of rows of
+/// text per table); the side tables are bounded like the records, by `max_rows` each.
+pub fn read_with_sides(
+    body: &mut dyn BufRead,
+    map: &RecordMap,
+    sides: &[SideTable],
+    spec: &ProofSpec,
+    max_rows: usize,
+) -> Result<Parsed, Error> {
+    Doc::with_sides(body, map, sides, spec, max_rows)?.run(None)
+}
+
 /// The root name that accepts any document (for reading error bodies of unknown shape).
 pub const ANY_ROOT: &str = "*";
 
@@ -109,6 +128,8 @@ pub struct Parsed {
     pub captures: Vec<Option<String>>,
     /// A nested read stopped before the end of the document (see [`Flow::Stop`]).
     pub stopped: bool,
+    /// The rows of each side table, in document order (see [`read_with_sides`]).
+    pub sides: Vec<Vec<Vec<Option<String>>>>,
 }
 
 impl Parsed {

@@ -3,7 +3,7 @@
 
 use crate::model::ProofSpec;
 
-use super::{NestedMap, RecordMap};
+use super::{NestedMap, RecordMap, SideTable};
 
 #[derive(Clone, Copy)]
 pub(super) enum Target {
@@ -11,6 +11,8 @@ pub(super) enum Target {
     Capture(usize),
     /// The text of an `ERROR` element inside a normal root (a failed v1 call).
     Error,
+    /// Column `.1` of side table `.0` (a glossary the records refer to).
+    Side(usize, usize),
 }
 
 /// One element of a map: the map's paths merged into a tree, so that each element of the
@@ -30,6 +32,8 @@ pub(super) struct Node {
     /// The element that encloses records and holds values they share (a host around its
     /// detections).
     pub(super) group: bool,
+    /// The repeated element of a side table (by index).
+    pub(super) side: Option<usize>,
 }
 
 /// The mapped children of a node: a small open-addressing table keyed by [`NameKey`], so
@@ -145,6 +149,20 @@ impl Tree {
         tree
     }
 
+    /// The tree of a record map with side tables: each table's repeated element and the
+    /// columns read below it.
+    pub(super) fn with_sides(map: &RecordMap, sides: &[SideTable], spec: &ProofSpec) -> Tree {
+        let mut tree = Tree::new(map, spec);
+        for (t, side) in sides.iter().enumerate() {
+            let (node, _) = tree.walk(0, side.record);
+            tree.nodes[node].side = Some(t);
+            for (c, path) in side.columns.iter().enumerate() {
+                tree.set(node, path, Target::Side(t, c));
+            }
+        }
+        tree
+    }
+
     fn add_captures(&mut self, map: &RecordMap) {
         for (i, path) in map.captures.iter().enumerate() {
             self.set(0, path, Target::Capture(i));
@@ -185,6 +203,26 @@ impl Tree {
         }
     }
 
+    /// How many columns side table `t` has.
+    pub(super) fn side_width(&self, t: usize) -> usize {
+        let mut width = 0;
+        for node in &self.nodes {
+            if let Some(Target::Side(table, c)) = node.text
+                && table == t
+            {
+                width = width.max(c + 1);
+            }
+            for (_, target) in &node.attrs {
+                if let Target::Side(table, c) = target
+                    && *table == t
+                {
+                    width = width.max(c + 1);
+                }
+            }
+        }
+        width
+    }
+
     /// The mapped child of `parent` named `name`.
     #[inline]
     pub(super) fn child(&self, parent: usize, name: &str) -> Option<usize> {
@@ -203,6 +241,7 @@ impl Node {
             required: None,
             record: false,
             group: false,
+            side: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod about;
 mod activity_log;
+mod compliance;
 mod detections;
 mod hosts;
 mod knowledge_base;
@@ -41,6 +42,8 @@ pub static REGISTRY: &[&Route] = &[
     &detections::ROUTE,
     &knowledge_base::ROUTE,
     &activity_log::ROUTE,
+    &compliance::POLICY_ROUTE,
+    &compliance::POSTURE_ROUTE,
 ];
 
 /// Answers a request by its route; an unknown path gets a 404.

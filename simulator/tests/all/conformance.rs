@@ -751,3 +751,48 @@ async fn the_activity_log_is_wrapped_csv_with_lf_markers_crlf_rows_and_a_footer_
     let reply = get(empty.addr(), &format!("{ACTIVITY}?action=list"), MANAGER).await;
     assert_eq!(reply.text(), include_str!("../../../fixtures/qualys/activity_log_empty.csv"));
 }
+
+// Policy compliance.
+
+#[tokio::test]
+async fn policy_lists_and_posture_pages_follow_their_content_models_and_page_by_id_min() {
+    let sim = start(Sizes { policies: 2, posture: 45, hosts: 10, ..sizes(0) }).await;
+    let policies = get(sim.addr(), "/api/2.0/fo/compliance/policy/?action=list", MANAGER).await;
+    assert_ok("policy list", &policies);
+    policy_list_model().assert_valid("policy list", &policies.text());
+    let ids = texts(&policies.text(), "ID");
+    assert_eq!(ids.len(), 2);
+    let mut records = 0;
+    let mut id_min = None::<String>;
+    loop {
+        let target = match &id_min {
+            Some(id) => format!(
+                "/api/2.0/fo/compliance/posture/info/?action=list&policy_id={}&truncation_limit=20&id_min={id}",
+                ids[0]
+            ),
+            None => format!(
+                "/api/2.0/fo/compliance/posture/info/?action=list&policy_id={}&truncation_limit=20",
+                ids[0]
+            ),
+        };
+        let reply = get(sim.addr(), &target, MANAGER).await;
+        assert_ok("posture", &reply);
+        let body = reply.text();
+        posture_model().assert_valid("posture page", &body);
+        records += body.matches("<INFO>").count();
+        assert!(
+            body.find("<GLOSSARY>").is_some_and(|g| g > body.rfind("</INFO>").unwrap()),
+            "glossary after the records"
+        );
+        id_min =
+            texts(&body, "URL").first().and_then(|u| u.split("id_min=").nth(1).map(|v| v.trim().to_string()));
+        if id_min.is_none() {
+            break;
+        }
+    }
+    assert_eq!(records, 45, "every record of the policy once");
+    let empty = start(Sizes { policies: 0, ..sizes(0) }).await;
+    let reply = get(empty.addr(), "/api/2.0/fo/compliance/policy/?action=list", MANAGER).await;
+    policy_list_model().assert_valid("empty policy list", &reply.text());
+    assert!(!reply.text().contains("<POLICY_LIST>"));
+}

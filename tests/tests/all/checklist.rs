@@ -56,6 +56,7 @@ const EMPTY_ASSETS: &str = include_str!("../../../fixtures/qualys/hostasset_empt
 const EMPTY_SCANS: &str = include_str!("../../../fixtures/qualys/scan_list_empty.xml");
 const EMPTY_TICKETS: &str = include_str!("../../../fixtures/qualys/ticket_list_empty.xml");
 const EMPTY_ACTIVITY: &str = include_str!("../../../fixtures/qualys/activity_log_empty.csv");
+const EMPTY_POSTURE: &str = include_str!("../../../fixtures/qualys/posture_info_empty.xml");
 const EMPTY_DETECTIONS: &str = include_str!("../../../fixtures/qualys/detection_list_empty.xml");
 
 /// Scans are spread over the 730 days before the simulator's clock (2026-11-01); windows are
@@ -184,6 +185,26 @@ fn profile(id: &str) -> Profile {
             }],
             one_page: VULNS_EVERY_DETECTION,
             many_pages: VULNS_EVERY_DETECTION,
+        },
+        "pc-posture" => Profile {
+            sources: vec![Source {
+                path: "/api/2.0/fo/compliance/posture/info/",
+                sizes: |n| {
+                    only(|s| {
+                        s.policies = 1;
+                        s.posture = n;
+                    })
+                },
+                page: Some(5000),
+                empty: EMPTY_POSTURE,
+                rows: None,
+                key: &["policy_id", "host_id", "control_id", "instance"],
+                v1: false,
+                csv: false,
+                all_records: true,
+            }],
+            one_page: &[],
+            many_pages: &[],
         },
         "activity-log" => Profile {
             sources: vec![Source {
@@ -437,13 +458,20 @@ async fn a_500_from_any_source_is_retried() {
     for_every_source(async |id, crit, source| retried(id, crit, source, Fault::Status(500)).await).await;
 }
 
-/// The documented empty answer of each lookup endpoint (a fixture citing its source kind).
-fn lookup_empty(path: &str) -> &'static str {
+/// What is expected of a lookup endpoint: its documented empty answer (a fixture citing its
+/// source kind), how many times a three-page collect calls it, and how many of the 15 records
+/// a collect keeps when it answers empty (`None`: all of them).
+fn lookup_expect(path: &str) -> (&'static str, usize, Option<usize>) {
     match path {
+        // Once a page, to complete the page's rows; an empty answer leaves them incomplete.
         "/api/3.0/fo/knowledge_base/vuln/" => {
-            include_str!("../../../fixtures/qualys/knowledge_base_empty.xml")
+            (include_str!("../../../fixtures/qualys/knowledge_base_empty.xml"), 3, None)
         }
-        other => panic!("lookup {other} has no empty fixture in tests/tests/all/checklist.rs"),
+        // Once a collect, for what to page through; no policy means no posture.
+        "/api/2.0/fo/compliance/policy/" => {
+            (include_str!("../../../fixtures/qualys/policy_list_empty.xml"), 1, Some(0))
+        }
+        other => panic!("lookup {other} has no expectations in tests/tests/all/checklist.rs (lookup_expect)"),
     }
 }
 
@@ -463,7 +491,7 @@ fn lookups() -> Vec<Lookup> {
                 path,
                 sizes: first.sizes,
                 page: first.page,
-                empty: lookup_empty(path),
+                empty: lookup_expect(path).0,
                 rows: first.rows,
                 key: first.key,
                 v1: false,
@@ -477,23 +505,29 @@ fn lookups() -> Vec<Lookup> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_lookup_is_called_once_a_page_and_its_failures_fail_the_page_never_the_rows() {
+async fn every_lookup_is_called_as_often_as_it_says_and_its_failures_fail_the_collect() {
     let all = lookups();
-    assert!(!all.is_empty(), "the vulnerabilities proof looks up the KnowledgeBase");
+    assert!(all.len() >= 2, "the KnowledgeBase and the policy list");
     for (id, crit, lookup) in &all {
-        // Once a page: three pages of hosts, three lookups.
+        let (_, calls, rows_when_empty) = lookup_expect(lookup.path);
+        // Three pages.
         let n = lookup.page.unwrap_or(7) * 2 + 1;
         let sim = sim_for(lookup, n).await;
         let proof = collect(&tenant(&sim, "demo_manager"), id, crit).await.expect("clean run");
         assert_eq!(proof.pages, 3, "{id} {}", lookup.path);
-        assert_eq!(requests_to(&sim, lookup.path), 3, "{id} {}: one lookup a page", lookup.path);
+        assert_eq!(requests_to(&sim, lookup.path), calls, "{id} {}", lookup.path);
 
-        // The documented empty answer keeps every row and says what it could not fill in.
+        // The documented empty answer: every row kept with a warning, or none at all.
         let sim = sim_for(lookup, 5).await;
         sim.serve_fixture(lookup.path, 200, lookup.empty);
         let proof = collect(&tenant(&sim, "demo_manager"), id, crit).await.expect("empty lookup");
-        assert_eq!(proof.rows.len(), 15, "{id} {}: every row kept", lookup.path);
-        assert!(!proof.warnings.is_empty(), "{id} {}: a warning says what is missing", lookup.path);
+        match rows_when_empty {
+            None => {
+                assert_eq!(proof.rows.len(), 15, "{id} {}: every row kept", lookup.path);
+                assert!(!proof.warnings.is_empty(), "{id} {}: a warning says what is missing", lookup.path);
+            }
+            Some(rows) => assert_eq!(proof.rows.len(), rows, "{id} {}", lookup.path),
+        }
 
         let err = failing(id, crit, lookup, Fault::ErrorDocument).await;
         assert!(

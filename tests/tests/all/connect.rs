@@ -27,7 +27,16 @@ async fn given_a_manager_when_connecting_then_login_role_platform_and_full_acces
     let ids: Vec<_> = a.proof_access.iter().map(|p| p.proof_type_id.as_str()).collect();
     assert_eq!(
         ids,
-        ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets", "vulnerabilities", "activity-log"]
+        [
+            "assets",
+            "users",
+            "vm-scans",
+            "pc-scans",
+            "remediation-tickets",
+            "vulnerabilities",
+            "activity-log",
+            "pc-posture"
+        ]
     );
     assert!(a.proof_access.iter().all(|p| p.access == Access::Full), "{:?}", a.proof_access);
     assert!(a.warnings.is_empty());
@@ -64,9 +73,14 @@ async fn given_missing_modules_when_connecting_then_the_blocked_proof_types_name
     no_vm.vm_module = false;
     let sim = simulator(SimConfig { accounts: vec![no_pc, no_vm], ..SimConfig::default() }).await;
     let a = runtime().connect(&tenant(&sim, "no_pc")).await.result.unwrap();
-    let (level, reason) = access_of(&a, "pc-scans");
-    assert_eq!(level, Access::None);
-    assert!(reason.contains("Manage PC/SCA") && reason.contains("Reader with API access"), "{reason}");
+    for id in ["pc-scans", "pc-posture"] {
+        let (level, reason) = access_of(&a, id);
+        assert_eq!(level, Access::None, "{id}");
+        assert!(
+            reason.contains("Manage PC/SCA") && reason.contains("Reader with API access"),
+            "{id}: {reason}"
+        );
+    }
     assert_eq!(access_of(&a, "vm-scans").0, Access::Full);
     let a = runtime().connect(&tenant(&sim, "no_vm")).await.result.unwrap();
     for id in ["assets", "vm-scans", "remediation-tickets", "vulnerabilities"] {

@@ -12,6 +12,7 @@ mod faults;
 mod limits;
 mod network;
 mod page_pipeline;
+mod pc_posture;
 mod rate_limits;
 mod readme;
 mod resume;

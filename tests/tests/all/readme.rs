@@ -16,7 +16,16 @@ async fn the_proof_type_reference_lists_exactly_the_proof_types_the_component_de
         generated.trim(),
         "docs/proof-types.md is stale: paste the output of `cargo run -p connector-host -- proof-types --markdown` between the markers"
     );
-    for id in ["assets", "users", "vm-scans", "pc-scans", "remediation-tickets", "vulnerabilities"] {
+    for id in [
+        "assets",
+        "users",
+        "vm-scans",
+        "pc-scans",
+        "remediation-tickets",
+        "vulnerabilities",
+        "activity-log",
+        "pc-posture",
+    ] {
         assert!(generated.contains(&format!("### `{id}`")), "{id}");
     }
 }

@@ -22,6 +22,8 @@ pub fn for_root(root: &str) -> Option<Schema> {
         "ABOUT" => about_model(),
         "HOST_LIST_VM_DETECTION_OUTPUT" => detections_model(),
         "KNOWLEDGE_BASE_VULN_LIST_OUTPUT" => knowledge_base_model(),
+        "POLICY_LIST_OUTPUT" => policy_list_model(),
+        "POSTURE_INFO_LIST_OUTPUT" => posture_model(),
         _ => return None,
     })
 }
@@ -417,4 +419,32 @@ pub fn knowledge_base_model() -> Schema {
             "TEMPORAL",
         ])
         .any(&["REQUEST", "ID_SET", "CVSS", "DISCOVERY"])
+}
+
+/// Compliance policy list (doc for the root and RESPONSE; POLICY's children beyond ID and
+/// TITLE are not in the field notes and are allowed as they come).
+pub fn policy_list_model() -> Schema {
+    Schema::new("POLICY_LIST_OUTPUT")
+        .element("POLICY_LIST_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, POLICY_LIST?)")
+        .element("POLICY_LIST", "(POLICY+)")
+        .text(&["DATETIME", "ID", "TITLE"])
+        .any(&["REQUEST", "POLICY"])
+}
+
+/// Compliance posture (sdk: INFO_LIST/INFO, GLOSSARY with HOST_LIST/HOST and
+/// CONTROL_LIST/CONTROL, WARNING/URL; the order of RESPONSE's children and the POLICY element
+/// are unverified: chosen as the host list's, WARNING before GLOSSARY).
+pub fn posture_model() -> Schema {
+    Schema::new("POSTURE_INFO_LIST_OUTPUT")
+        .element("POSTURE_INFO_LIST_OUTPUT", "(REQUEST?, RESPONSE)")
+        .element("RESPONSE", "(DATETIME, POLICY?, INFO_LIST?, WARNING?, GLOSSARY?)")
+        .element("INFO_LIST", "(INFO+)")
+        .element("WARNING", "(CODE?, TEXT, URL?)")
+        .element("GLOSSARY", "(HOST_LIST?, CONTROL_LIST?, TECHNOLOGY_LIST?)")
+        .element("HOST_LIST", "(HOST+)")
+        .element("CONTROL_LIST", "(CONTROL+)")
+        .element("TECHNOLOGY_LIST", "(TECHNOLOGY+)")
+        .text(&["DATETIME", "CODE", "TEXT", "URL"])
+        .any(&["REQUEST", "POLICY", "INFO", "HOST", "CONTROL", "TECHNOLOGY"])
 }
