@@ -498,7 +498,9 @@ impl Bench {
     async fn detections(&self, runtime: &Runtime, quick: bool) {
         const PER_HOST: u64 = 50;
         let sizes: &[u64] = if quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
-        println!("\n== detections: vulnerabilities, {PER_HOST} detections a host, 100 hosts a call ==");
+        println!(
+            "\n== detections: vulnerabilities, {PER_HOST} detections a host, hosts a call as the connector sizes them =="
+        );
         println!(
             "{:>9} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11} {:>9}",
             "rows",

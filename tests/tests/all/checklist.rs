@@ -72,6 +72,7 @@ const VULNS_EVERY_DETECTION: &[(&str, &str)] = &[
     ("types", "Confirmed,Potential,Info"),
     ("include_ignored", "true"),
     ("include_disabled", "true"),
+    ("page_size", "100"),
 ];
 
 fn profile(id: &str) -> Profile {

@@ -19,13 +19,14 @@ fn sized(hosts: u64, detections: u64) -> SimConfig {
     SimConfig { sizes: Sizes { hosts, detections, ..Sizes::default() }, ..SimConfig::default() }
 }
 
-/// Every detection the simulator holds.
+/// Every detection the simulator holds, 100 hosts a call at most.
 fn everything() -> Vec<(String, String)> {
     criteria(&[
         ("statuses", "New,Active,Re-Opened,Fixed"),
         ("types", "Confirmed,Potential,Info"),
         ("include_ignored", "true"),
         ("include_disabled", "true"),
+        ("page_size", "100"),
     ])
 }
 
@@ -165,7 +166,7 @@ async fn every_criterion_is_sent_to_qualys_explicitly() {
         ("include_ignored", "0"),
         ("include_disabled", "0"),
         ("show_results", "0"),
-        ("truncation_limit", "100"),
+        ("truncation_limit", "1000"),
         ("show_asset_id", "1"),
         ("show_qds", "1"),
     ] {
@@ -210,7 +211,9 @@ async fn a_host_with_more_detections_than_a_page_holds_is_split_across_pages_wit
     let sim = simulator(sized(hosts, per_host)).await;
     let proof = collect(&tenant(&sim, "demo_manager"), "vulnerabilities", &everything()).await.unwrap();
     assert_eq!(proof.rows.len() as u64, hosts * per_host);
-    assert_eq!(proof.pages, 3);
+    // 10,000 of host 0; its last 1,000 (one host asked for: it held 10,000 on the page before);
+    // 10,000 of host 1; its last 1,000.
+    assert_eq!(proof.pages, 4);
     let keys: HashSet<String> = proof.rows.iter().map(key).collect();
     assert_eq!(keys.len(), proof.rows.len(), "no detection twice");
     let expected: HashSet<(i64, i64)> = (0..hosts)
@@ -225,7 +228,11 @@ async fn a_host_with_more_detections_than_a_page_holds_is_split_across_pages_wit
         .filter(|r| r.path == DETECTIONS)
         .filter_map(|r| r.params.into_iter().find(|(k, _)| k == "id_min").map(|(_, v)| v))
         .collect();
-    assert_eq!(asked, [host_id(0).to_string(), host_id(1).to_string()], "each split resumes at its host");
+    assert_eq!(
+        asked,
+        [host_id(0).to_string(), host_id(1).to_string(), host_id(1).to_string()],
+        "each split resumes at its host"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -363,4 +370,28 @@ async fn the_sla_holds_at_its_boundaries_due_today_fixed_the_day_after_due_and_r
         "counted from first found, not from the reopening"
     );
     assert_eq!(of(10005)["sla_days"].as_i64(), Some(90));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_first_page_the_connector_asks_for_as_many_hosts_as_fill_a_page() {
+    // 300 hosts of 50 detections: the first answer (1,000 hosts asked for) fills a page after
+    // 200 hosts; the next asks for 200 hosts, and gets the last 100.
+    let sim = simulator(sized(300, 50)).await;
+    let crit = criteria(&[
+        ("statuses", "New,Active,Re-Opened,Fixed"),
+        ("types", "Confirmed,Potential,Info"),
+        ("include_ignored", "true"),
+        ("include_disabled", "true"),
+    ]);
+    let proof = collect(&tenant(&sim, "demo_manager"), "vulnerabilities", &crit).await.unwrap();
+    assert_eq!((proof.rows.len(), proof.pages), (15_000, 2));
+    let limits: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == DETECTIONS)
+        .filter_map(|r| r.params.into_iter().find(|(k, _)| k == "truncation_limit").map(|(_, v)| v))
+        .collect();
+    assert_eq!(limits, ["1000", "200"]);
+    let keys: HashSet<String> = proof.rows.iter().map(key).collect();
+    assert_eq!(keys.len(), 15_000, "no detection twice across the cut");
 }

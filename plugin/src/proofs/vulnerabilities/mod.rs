@@ -38,8 +38,8 @@ mod sla;
 
 pub use sla::{Sla, derive};
 
-/// Hosts per detection-list call by default.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Hosts per detection-list call at most, by default (Qualys' own default).
+pub const DEFAULT_PAGE_SIZE: usize = 1000;
 /// Largest `page_size` accepted (the connector's own bound, as for the host list).
 pub const MAX_PAGE_SIZE: usize = 10_000;
 /// Detections in one page of the proof at most.
@@ -199,10 +199,12 @@ static CRITERIA: &[CriterionSpec] = &[
         kind: Integer,
         required: false,
         allowed: &[],
-        default: Some("100"),
-        description: "Hosts per detection-list call (Qualys' truncation_limit counts hosts), 1 to \
-                      10,000. A page of the proof holds at most 10,000 detections whatever the hosts \
-                      hold; a host with more continues on the next page.",
+        default: Some("1000"),
+        description: "Hosts per detection-list call at most (Qualys' truncation_limit counts hosts), \
+                      1 to 10,000. A page of the proof holds at most 10,000 detections whatever the \
+                      hosts hold: after the first page the connector asks for as many hosts as fill \
+                      one (fewer than this when hosts hold many detections), and a host with more \
+                      continues on the next page.",
     },
 ];
 
@@ -239,10 +241,19 @@ impl Vulnerabilities {
         Ok(())
     }
 
-    /// The instant the SLA is measured at: fixed on the first page and carried in the memo,
-    /// so every page of one proof measures against the same time.
-    fn as_of(memo: Option<&str>, now: i64) -> i64 {
-        memo.and_then(|m| m.strip_prefix("asof=")).and_then(|t| t.parse().ok()).unwrap_or(now)
+    /// A `name=value` entry of the memo (`asof=EPOCH,density=ROWS_PER_HOST`).
+    fn memo_value(memo: Option<&str>, name: &str) -> Option<i64> {
+        memo?.split(',').find_map(|e| e.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    }
+
+    /// Hosts to ask for: `page_size` at most, fewer when the hosts seen so far hold so many
+    /// detections that a larger answer would be cut at [`MAX_PAGE_ROWS`] and read again (the
+    /// page's memo keeps the detections a host held on the previous page).
+    fn hosts_per_call(page_size: usize, density: Option<i64>) -> usize {
+        match density {
+            Some(d) if d > 0 => page_size.min((MAX_PAGE_ROWS as i64 / d).max(1) as usize),
+            _ => page_size,
+        }
     }
 }
 
@@ -274,11 +285,18 @@ impl ProofType for Vulnerabilities {
         Self::qids(criteria)?;
         let sla = Sla::parse(criteria.get("sla_days").unwrap_or(DEFAULT_SLA))?;
         let results = criteria.flag("include_results") == Some(true);
-        let as_of = Self::as_of(at.memo, client.now());
-        let call = detections::call(criteria, page_size, at.position);
+        // The SLA is measured at one instant for the whole proof: the first page's.
+        let as_of = Self::memo_value(at.memo, "asof").unwrap_or_else(|| client.now());
+        let density = Self::memo_value(at.memo, "density");
+        let call = detections::call(criteria, Self::hosts_per_call(page_size, density), at.position);
         let page = client.call(&call, &mut |body| detections::parse(body, at.position, results))?;
         let mut rows = page.rows;
         let mut warnings = Vec::new();
+        // Detections a host held on this page, rounded up (the next call's size follows it).
+        let host = idx("host_id");
+        let hosts =
+            rows.windows(2).filter(|w| w[0][host] != w[1][host]).count() + usize::from(!rows.is_empty());
+        let density = if hosts > 0 { Some(rows.len().div_ceil(hosts) as i64) } else { density };
 
         // One KnowledgeBase call for the page's distinct QIDs, never one per detection.
         let qid = idx("qid");
@@ -323,7 +341,10 @@ impl ProofType for Vulnerabilities {
             rows,
             next: page.next,
             warnings,
-            memo: first.then(|| format!("asof={as_of}")),
+            memo: Some(match density {
+                Some(d) => format!("asof={as_of},density={d}"),
+                None => format!("asof={as_of}"),
+            }),
             applied: if first { vec![("sla_as_of", crate::values::from_epoch(as_of))] } else { Vec::new() },
         })
     }
