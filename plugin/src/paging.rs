@@ -150,6 +150,13 @@ impl Cursor {
     }
 }
 
+/// Encodes a cursor at a position with a memo, for tests of what a cursor can carry.
+#[cfg(test)]
+pub(crate) fn cursor_for_tests(spec: &ProofSpec, criteria: &Criteria, pos: Position, memo: &str) -> String {
+    Cursor { p: spec.id.into(), c: criteria.canonical(), s: 0, pos, k: None, h: None, m: Some(memo.into()) }
+        .encode()
+}
+
 /// Decodes a cursor for tests and fuzzing: Ok when it is one this proof type could resume.
 pub fn check_cursor(text: &str, proof: &str, criteria: &Criteria, sources: u8) -> Result<(), Error> {
     Cursor::decode(text, proof, criteria, sources).map(|_| ())

@@ -357,3 +357,26 @@ impl ProofType for PcPosture {
         Ok(SourcePage { rows, next, memo, ..SourcePage::default() })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most policies a collect pages through fit in a cursor, with ids of ten digits.
+    #[test]
+    fn a_cursor_carries_the_largest_policy_list() {
+        let memo: Vec<String> = (0..MAX_POLICIES as i64).map(|i| (9_000_000_000 + i).to_string()).collect();
+        let criteria = crate::criteria::validate(&SPEC, &[]).unwrap();
+        let cursor = crate::paging::cursor_for_tests(
+            &SPEC,
+            &criteria,
+            Position::Part { part: 999, id: 1 },
+            &memo.join("."),
+        );
+        assert!(
+            crate::paging::check_cursor(&cursor, SPEC.id, &criteria, 1).is_ok(),
+            "{} bytes",
+            cursor.len()
+        );
+    }
+}
