@@ -166,7 +166,7 @@ async fn every_criterion_is_sent_to_qualys_explicitly() {
         ("include_ignored", "0"),
         ("include_disabled", "0"),
         ("show_results", "0"),
-        ("truncation_limit", "1000"),
+        ("truncation_limit", "100"),
         ("show_asset_id", "1"),
         ("show_qds", "1"),
     ] {
@@ -374,8 +374,8 @@ async fn the_sla_holds_at_its_boundaries_due_today_fixed_the_day_after_due_and_r
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_the_first_page_the_connector_asks_for_as_many_hosts_as_fill_a_page() {
-    // 300 hosts of 50 detections: the first answer (1,000 hosts asked for) fills a page after
-    // 200 hosts; the next asks for 200 hosts, and gets the last 100.
+    // 300 hosts of 50 detections: the first call asks for 100 hosts (5,000 detections); the
+    // next for the 200 that fill a page of 10,000.
     let sim = simulator(sized(300, 50)).await;
     let crit = criteria(&[
         ("statuses", "New,Active,Re-Opened,Fixed"),
@@ -391,7 +391,7 @@ async fn after_the_first_page_the_connector_asks_for_as_many_hosts_as_fill_a_pag
         .filter(|r| r.path == DETECTIONS)
         .filter_map(|r| r.params.into_iter().find(|(k, _)| k == "truncation_limit").map(|(_, v)| v))
         .collect();
-    assert_eq!(limits, ["1000", "200"]);
+    assert_eq!(limits, ["100", "200"]);
     let keys: HashSet<String> = proof.rows.iter().map(key).collect();
     assert_eq!(keys.len(), 15_000, "no detection twice across the cut");
 }

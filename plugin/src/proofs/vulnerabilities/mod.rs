@@ -40,6 +40,8 @@ pub use sla::{Sla, derive};
 
 /// Hosts per detection-list call at most, by default (Qualys' own default).
 pub const DEFAULT_PAGE_SIZE: usize = 1000;
+/// Hosts the first call asks for at most, before the density of detections is known.
+pub const FIRST_CALL_HOSTS: usize = 100;
 /// Largest `page_size` accepted (the connector's own bound, as for the host list).
 pub const MAX_PAGE_SIZE: usize = 10_000;
 /// Detections in one page of the proof at most.
@@ -202,9 +204,9 @@ static CRITERIA: &[CriterionSpec] = &[
         default: Some("1000"),
         description: "Hosts per detection-list call at most (Qualys' truncation_limit counts hosts), \
                       1 to 10,000. A page of the proof holds at most 10,000 detections whatever the \
-                      hosts hold: after the first page the connector asks for as many hosts as fill \
-                      one (fewer than this when hosts hold many detections), and a host with more \
-                      continues on the next page.",
+                      hosts hold: the first call asks for 100 hosts at most, the next ones for as \
+                      many as fill a page (never more than this), and a host with more continues on \
+                      the next page.",
     },
 ];
 
@@ -252,7 +254,9 @@ impl Vulnerabilities {
     fn hosts_per_call(page_size: usize, density: Option<i64>) -> usize {
         match density {
             Some(d) if d > 0 => page_size.min((MAX_PAGE_ROWS as i64 / d).max(1) as usize),
-            _ => page_size,
+            // Before anything is known of the hosts, a small first call: a dense subscription
+            // would fill a page with a fraction of a large one and discard the rest.
+            _ => page_size.min(FIRST_CALL_HOSTS),
         }
     }
 }
