@@ -10,6 +10,7 @@ pub mod exit;
 mod keygen;
 mod network;
 mod proof_types;
+mod render;
 mod target;
 mod ui;
 mod verify;
@@ -131,6 +132,19 @@ enum Command {
         #[arg(long, value_name = "KEY.pub")]
         public_key: Option<PathBuf>,
     },
+    /// Render an existing proof for people, without Qualys: `xlsx`, an Excel workbook with the
+    /// rows as typed cells and the metadata on a second sheet. A proof whose rows do not match
+    /// its digest is not rendered (exit code 10).
+    Render {
+        /// A JSON proof, or a JSON Lines or CSV proof with its FILE.proof.json beside it.
+        proof: PathBuf,
+        /// The document to write.
+        #[arg(long, value_enum)]
+        format: render::RenderFormat,
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Compare two proofs of the same proof type: rows added, removed and changed, by key.
     Diff {
         /// The older proof (JSON, JSON Lines or CSV).
@@ -201,6 +215,7 @@ pub async fn run(cli: Cli) -> u8 {
         }
         Command::Keygen { out, force } => keygen::run(&ui, &out, force),
         Command::Verify { proof, public_key } => verify::run(&ui, &proof, public_key.as_deref()),
+        Command::Render { proof, format, output } => render::run(&ui, &proof, format, &output),
         Command::Diff { old, new, format, key, memory, temp_dir } => {
             let args = diff::Args { old, new, format, key, memory_mib: memory, temp_dir };
             diff::run(&loader, &ui, &args).await

@@ -421,3 +421,32 @@ async fn a_diff_of_two_activity_logs_a_day_apart_counts_identical_lines_as_the_e
     // leave it.
     assert_eq!((count("added"), count("removed"), count("changed")), (40, 40, 0), "{d:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_turns_a_collected_proof_into_an_excel_workbook_and_refuses_a_changed_one() {
+    let sim = sim(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let proof = dir.path().join("users.jsonl");
+    collect(&sim, "users", "jsonl", &proof, &[]).await;
+    let out = dir.path().join("users.xlsx");
+    let o =
+        run(vec!["render".into(), s(&proof), "--format".into(), "xlsx".into(), "--output".into(), s(&out)])
+            .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an Excel file is a zip");
+    assert!(
+        text(&o).contains(&format!("{USERS} rows")) || text(&o).contains("rows rendered"),
+        "{}",
+        text(&o)
+    );
+
+    let changed = std::fs::read_to_string(&proof).unwrap().replacen("Manager", "Reader", 1);
+    std::fs::write(&proof, changed).unwrap();
+    let again = dir.path().join("changed.xlsx");
+    let o =
+        run(vec!["render".into(), s(&proof), "--format".into(), "xlsx".into(), "--output".into(), s(&again)])
+            .await;
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(!again.exists());
+}
