@@ -150,6 +150,41 @@ impl Cursor {
     }
 }
 
+/// A number `param` of a next-page URL as Qualys' guides write them: any host, any API
+/// version, whitespace around it. Only this number is used; the URL itself is never requested
+/// (the next request is built by the connector, on the configured API server).
+pub fn url_number(url: &str, param: &str, what: &str) -> Result<i64, Error> {
+    let url = url.trim();
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    let value = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == param)
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| {
+            let shown: String = url.chars().take(200).collect();
+            Error::malformed(format!("the {what}'s next-page URL has no {param}: {shown:?}"))
+        })?;
+    value
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| Error::malformed(format!("the {what}'s next-page {param} {value:?} is not a number")))
+}
+
+/// The next page a list answer names: a WARNING with code 1980 and a URL carrying `param`;
+/// `None` when the answer has no WARNING 1980. A 1980 without a URL is malformed.
+pub fn next_named(
+    code: Option<&str>,
+    url: Option<&str>,
+    param: &str,
+    what: &str,
+) -> Result<Option<i64>, Error> {
+    match (code, url) {
+        (Some("1980"), Some(url)) => url_number(url, param, what).map(Some),
+        (Some("1980"), None) => Err(Error::malformed(format!("{what} WARNING 1980 without a next-page URL"))),
+        _ => Ok(None),
+    }
+}
+
 /// Encodes a cursor at a position with a memo, for tests of what a cursor can carry.
 #[cfg(test)]
 pub(crate) fn cursor_for_tests(spec: &ProofSpec, criteria: &Criteria, pos: Position, memo: &str) -> String {
@@ -280,12 +315,13 @@ fn screen(
     }
     // Ordering by key is only defined for a single integer key.
     let paged_by_key = paged_by_key && at.len() == 1;
+    // Keys borrow the rows' values; only the few that go into a warning are copied.
     let key_of = |row: &Row| -> Vec<Value> { at.iter().map(|i| row[*i].clone()).collect() };
     let mut repeated = Vec::new();
     let mut behind = Vec::new();
     let mut shared = Vec::new();
     // A fixed-key hasher: the component asks the host for no randomness.
-    let mut first_at: std::collections::HashMap<Vec<Value>, usize, FixedHasher> = Default::default();
+    let mut first_at: std::collections::HashMap<Vec<&Value>, usize, FixedHasher> = Default::default();
     let mut keep = vec![true; rows.len()];
     for (i, row) in rows.iter().enumerate() {
         let value = &row[at[0]];
@@ -301,13 +337,13 @@ fn screen(
             }
             continue;
         }
-        let this = key_of(row);
+        let this: Vec<&Value> = at.iter().map(|c| &row[*c]).collect();
         match first_at.get(&this) {
             Some(&j) if rows[j] == *row => {
                 keep[i] = false;
-                repeated.push(this);
+                repeated.push(key_of(row));
             }
-            Some(_) => shared.push(this),
+            Some(_) => shared.push(key_of(row)),
             None => {
                 first_at.insert(this, i);
             }

@@ -288,23 +288,10 @@ fn footer(records: &mut Records<'_>) -> Result<Option<i64>, Error> {
         if col("CODE") == Some("1980") {
             let url =
                 col("URL").ok_or_else(|| Error::malformed("the activity log's WARNING 1980 has no URL"))?;
-            next = Some(id_max_of(url)?);
+            next = Some(crate::paging::url_number(url, "id_max", "activity log")?);
         }
     }
     Err(Error::Truncated("the activity log's footer ended before ----END_RESPONSE_FOOTER_CSV".into()))
-}
-
-/// The `id_max` of the next-page URL (any host, any version): only this number is used.
-fn id_max_of(url: &str) -> Result<i64, Error> {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let value = form_urlencoded::parse(query.split('#').next().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "id_max")
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| Error::malformed("the activity log's next-page URL has no id_max"))?;
-    value
-        .trim()
-        .parse()
-        .map_err(|_| Error::malformed(format!("the activity log's id_max {value:?} is not a number")))
 }
 
 impl ProofType for ActivityLog {
@@ -346,7 +333,7 @@ impl ProofType for ActivityLog {
     fn fetch(&self, client: &Client<'_>, criteria: &Criteria, at: &Resume<'_>) -> Result<SourcePage, Error> {
         let page_size = Self::page_size(criteria)?;
         // `since` defaults to 90 days before the first page, kept for every later page.
-        let since = match (criteria.get("since"), at.memo.and_then(|m| m.strip_prefix("since="))) {
+        let since = match (criteria.get("since"), super::memo_value(at.memo, "since")) {
             (Some(s), _) => s.to_string(),
             (None, Some(s)) => s.to_string(),
             // From the start of the day, 90 days back: the same window for every collect of a day.

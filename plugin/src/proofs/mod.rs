@@ -90,6 +90,25 @@ pub struct SourcePage {
     pub applied: Vec<(&'static str, String)>,
 }
 
+/// Whether the memo (comma-separated entries) holds `flag`.
+pub(crate) fn memo_has(memo: Option<&str>, flag: &str) -> bool {
+    memo.is_some_and(|m| m.split(',').any(|f| f == flag))
+}
+
+/// The memo with `flag` (or a `name=value` entry) added once.
+pub(crate) fn memo_with(memo: Option<&str>, flag: &str) -> String {
+    match memo {
+        Some(m) if !m.is_empty() && !memo_has(Some(m), flag) => format!("{m},{flag}"),
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => flag.to_string(),
+    }
+}
+
+/// The value of a `name=value` entry of the memo.
+pub(crate) fn memo_value<'m>(memo: Option<&'m str>, name: &str) -> Option<&'m str> {
+    memo?.split(',').find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+}
+
 /// Where a page starts, and the memo of earlier pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resume<'a> {

@@ -28,7 +28,6 @@ use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, Row, Value, field};
-use crate::proofs::assets::id_min_of;
 use crate::xml::{self, RecordMap, SideTable};
 
 /// Records per call by default (a public client's reading of the guide).
@@ -229,14 +228,12 @@ pub fn parse_posture(
 ) -> Result<(Vec<Row>, Option<i64>), Error> {
     let mut parsed = xml::read_with_sides(body, &MAP, SIDES, &SPEC, max_rows)?;
     let mut rows = std::mem::take(&mut parsed.rows);
-    let next =
-        match (parsed.capture(&MAP, "RESPONSE/WARNING/CODE"), parsed.capture(&MAP, "RESPONSE/WARNING/URL")) {
-            (Some("1980"), Some(url)) => Some(id_min_of(url)?),
-            (Some("1980"), None) => {
-                return Err(Error::malformed("posture WARNING 1980 without a next-page URL"));
-            }
-            _ => None,
-        };
+    let next = crate::paging::next_named(
+        parsed.capture(&MAP, "RESPONSE/WARNING/CODE"),
+        parsed.capture(&MAP, "RESPONSE/WARNING/URL"),
+        "id_min",
+        "posture list",
+    )?;
     let title = parsed.capture(&MAP, "RESPONSE/POLICY/TITLE").map(str::to_string);
     let table = |t: usize| -> HashMap<&str, &Vec<Option<String>>> {
         parsed.sides[t].iter().filter_map(|r| Some((r[0].as_deref()?, r))).collect()

@@ -121,11 +121,13 @@ impl Children {
 /// The tree of a [`RecordMap`]; node 0 is the root element.
 pub(super) struct Tree {
     pub(super) nodes: Vec<Node>,
+    /// Columns of each side table.
+    side_widths: Vec<usize>,
 }
 
 impl Tree {
     pub(super) fn new(map: &RecordMap, spec: &ProofSpec) -> Tree {
-        let mut tree = Tree { nodes: vec![Node::new(map.root)] };
+        let mut tree = Tree { nodes: vec![Node::new(map.root)], side_widths: Vec::new() };
         let record = if map.record.is_empty() { None } else { Some(tree.walk(0, map.record).0) };
         if let Some(r) = record {
             tree.nodes[r].record = true;
@@ -159,6 +161,7 @@ impl Tree {
             for (c, path) in side.columns.iter().enumerate() {
                 tree.set(node, path, Target::Side(t, c));
             }
+            tree.side_widths.push(side.columns.len());
         }
         tree
     }
@@ -205,22 +208,7 @@ impl Tree {
 
     /// How many columns side table `t` has.
     pub(super) fn side_width(&self, t: usize) -> usize {
-        let mut width = 0;
-        for node in &self.nodes {
-            if let Some(Target::Side(table, c)) = node.text
-                && table == t
-            {
-                width = width.max(c + 1);
-            }
-            for (_, target) in &node.attrs {
-                if let Target::Side(table, c) = target
-                    && *table == t
-                {
-                    width = width.max(c + 1);
-                }
-            }
-        }
-        width
+        self.side_widths.get(t).copied().unwrap_or(0)
     }
 
     /// The mapped child of `parent` named `name`.

@@ -124,16 +124,13 @@ pub fn activity_log(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>)
     out.push_str("----END_RESPONSE_BODY_CSV\n");
     if let Some(next) = more {
         let next = if fault == Some(&Fault::NextUrlRepeat) { id_max.unwrap_or(next) } else { next };
-        let mut params: Vec<(String, String)> =
-            req.params.iter().filter(|(k, _)| k != "id_max").cloned().collect();
-        params.push(("id_max".into(), next.to_string()));
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let url = super::next_page_url(req, fault, "id_max", next, "https://qualysapi.qualys.com", &req.path);
         out.push_str("----BEGIN_RESPONSE_FOOTER_CSV\nWARNING\n");
         out.push_str(&line(&["CODE", "TEXT", "URL"]));
         out.push_str(&line(&[
             "1980",
             &format!("{listed} record limit exceeded. Use URL to get next batch of results."),
-            &format!("https://qualysapi.qualys.com{}?{query}", req.path),
+            &url,
         ]));
         out.push_str("----END_RESPONSE_FOOTER_CSV\n");
     }

@@ -168,18 +168,8 @@ pub fn posture_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>)
     }
     if let Some(next) = more {
         let next = if fault == Some(&Fault::NextUrlRepeat) { id_min.max(1) } else { next };
-        let mut params: Vec<(String, String)> =
-            req.params.iter().filter(|(k, _)| k != "id_min").cloned().collect();
-        params.push(("id_min".into(), next.to_string()));
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-        x.open("WARNING");
-        x.text("CODE", "1980");
-        x.text(
-            "TEXT",
-            &format!("{} record limit exceeded. Use URL to get next batch of results.", listed.len()),
-        );
-        x.cdata_spaced("URL", &format!("https://qualysapi.qualys.com{}?{query}", req.path));
-        x.close("WARNING");
+        let url = super::next_page_url(req, fault, "id_min", next, "https://qualysapi.qualys.com", &req.path);
+        super::next_page_warning(&mut x, listed.len(), &url);
     }
     if !listed.is_empty() {
         // sdk: the glossary of the hosts and controls the records name, after them.

@@ -194,22 +194,10 @@ pub fn detection_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault
             Some(Fault::RepeatLast) => last.unwrap_or(next_id),
             _ => next_id,
         };
-        let host = if fault == Some(&Fault::NextUrlOtherHost) {
-            "https://evil.example.com"
-        } else {
-            "https://qualysapi.qualys.com"
-        };
-        let path = req.path.replacen("/api/5.0/", "/api/2.0/", 1);
-        let mut params: Vec<(String, String)> =
-            req.params.iter().filter(|(k, _)| k != "id_min").cloned().collect();
-        params.push(("id_min".into(), next_id.to_string()));
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         // Shape: doc, sdk (WARNING CODE 1980 with a CDATA URL, as the host list).
-        x.open("WARNING");
-        x.text("CODE", "1980");
-        x.text("TEXT", &format!("{listed} record limit exceeded. Use URL to get next batch of results."));
-        x.cdata_spaced("URL", &format!("{host}{path}?{query}"));
-        x.close("WARNING");
+        let path = req.path.replacen("/api/5.0/", "/api/2.0/", 1);
+        let url = super::next_page_url(req, fault, "id_min", next_id, "https://qualysapi.qualys.com", &path);
+        super::next_page_warning(&mut x, listed as usize, &url);
     }
     x.close("RESPONSE").close("HOST_LIST_VM_DETECTION_OUTPUT");
     xml_response(200, x.out)

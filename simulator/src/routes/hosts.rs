@@ -156,26 +156,9 @@ pub fn host_list(config: &SimConfig, req: &ApiRequest, fault: Option<&Fault>) ->
         };
         // doc: the guide's sample URL names another host and API version than the call made;
         // following it literally leaves the simulator (and /api/4.0/ is not served here).
-        let host = if fault == Some(&Fault::NextUrlOtherHost) {
-            "https://evil.example.com"
-        } else {
-            SAMPLE_URL_HOST
-        };
         let path = req.path.replacen("/api/5.0/", "/api/4.0/", 1);
-        let mut params: Vec<(String, String)> =
-            req.params.iter().filter(|(k, _)| k != "id_min").cloned().collect();
-        params.push(("id_min".into(), next_id.to_string()));
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-        // Shape: doc (WARNING (CODE?, TEXT, URL?), code 1980; the URL's CDATA surrounded by
-        // whitespace and newlines as in the guide's sample).
-        x.open("WARNING");
-        x.text("CODE", "1980");
-        x.text(
-            "TEXT",
-            &format!("{} record limit exceeded. Use URL to get next batch of results.", ids.len()),
-        );
-        x.cdata_spaced("URL", &format!("{host}{path}?{query}"));
-        x.close("WARNING");
+        let url = super::next_page_url(req, fault, "id_min", next_id, SAMPLE_URL_HOST, &path);
+        super::next_page_warning(&mut x, ids.len(), &url);
     }
     x.close("RESPONSE").close("HOST_LIST_OUTPUT");
     // real: comments may also follow the root element; the text is remembered from Qualys

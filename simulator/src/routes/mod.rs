@@ -18,6 +18,7 @@ pub use activity_log::CSV_ROOT;
 use crate::errors::{generic_return, simple_return};
 use crate::faults::Fault;
 use crate::server::{ApiRequest, SimBody, SimConfig};
+use crate::xmlw::Xml;
 
 /// One path the simulator serves: declared once, in its route file, and listed in [`REGISTRY`].
 pub struct Route {
@@ -103,6 +104,35 @@ pub fn needs_vm_module(req: &ApiRequest) -> Option<Response<SimBody>> {
             &req.base_url,
         )
     })
+}
+
+/// The URL of a list's next page as Qualys writes it: the request's parameters with `param`
+/// set to `next`, on Qualys' own `host` and the given `path` (doc: the guide's sample names
+/// another host and API version than the call made); a hostile host under the fault
+/// `next-url-other-host`.
+pub fn next_page_url(
+    req: &ApiRequest,
+    fault: Option<&Fault>,
+    param: &str,
+    next: u64,
+    host: &str,
+    path: &str,
+) -> String {
+    let host = if fault == Some(&Fault::NextUrlOtherHost) { "https://evil.example.com" } else { host };
+    let mut params: Vec<(String, String)> = req.params.iter().filter(|(k, _)| k != param).cloned().collect();
+    params.push((param.into(), next.to_string()));
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    format!("{host}{path}?{query}")
+}
+
+/// A `WARNING` code 1980 naming the next page (doc: WARNING (CODE?, TEXT, URL?); the URL's
+/// CDATA surrounded by whitespace and newlines as in the guide's sample).
+pub fn next_page_warning(x: &mut Xml, listed: usize, url: &str) {
+    x.open("WARNING");
+    x.text("CODE", "1980");
+    x.text("TEXT", &format!("{listed} record limit exceeded. Use URL to get next batch of results."));
+    x.cdata_spaced("URL", url);
+    x.close("WARNING");
 }
 
 /// Refuses a bad parameter value: code 1905 with HTTP 400 on API v2 (real for bad parameters);

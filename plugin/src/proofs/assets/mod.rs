@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::http::client::{Call, Client};
 use crate::model::{CriterionSpec, FieldSpec, Kind::*, ProofSpec, Row, Value, field};
 
-use super::ProofType;
+use super::{ProofType, memo_has, memo_value, memo_with};
 
 mod qps;
 mod vm;
@@ -263,11 +263,6 @@ impl Assets {
     }
 }
 
-/// A `name=value` entry of the memo.
-fn memo_value<'m>(memo: Option<&'m str>, name: &str) -> Option<&'m str> {
-    memo?.split(',').find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-}
-
 /// Fills the scan-coverage fields of an asset row measured at `as_of`.
 fn coverage(row: &mut Row, as_of: i64, stale_after_days: i64) {
     let days_since = |name: &str| match &row[idx(name)] {
@@ -280,18 +275,6 @@ fn coverage(row: &mut Row, as_of: i64, stale_after_days: i64) {
     row[idx("days_since_last_scan")] = scan.map_or(Value::Null, Value::Integer);
     row[idx("days_since_agent_check_in")] = agent.map_or(Value::Null, Value::Integer);
     row[idx("scan_stale")] = Value::Boolean(!recent(scan) && !recent(agent));
-}
-
-fn memo_has(memo: Option<&str>, flag: &str) -> bool {
-    memo.is_some_and(|m| m.split(',').any(|f| f == flag))
-}
-
-fn memo_with(memo: Option<&str>, flag: &str) -> String {
-    match memo {
-        Some(m) if !m.is_empty() && !memo_has(Some(m), flag) => format!("{m},{flag}"),
-        Some(m) if !m.is_empty() => m.to_string(),
-        _ => flag.to_string(),
-    }
 }
 
 /// Splits a single comma-separated value ("1,2,3") into list items.

@@ -85,16 +85,12 @@ impl Assets {
     /// as many hosts is refused (memory stays bounded by the page size).
     pub fn parse_vm_page(body: &mut dyn BufRead, page_size: usize) -> Result<(Vec<Row>, Option<i64>), Error> {
         let parsed = xml::read_records(body, &VM_MAP, &SPEC, None, page_size * 2)?;
-        let next = match (
+        let next = crate::paging::next_named(
             parsed.capture(&VM_MAP, "RESPONSE/WARNING/CODE"),
             parsed.capture(&VM_MAP, "RESPONSE/WARNING/URL"),
-        ) {
-            (Some("1980"), Some(url)) => Some(id_min_of(url)?),
-            (Some("1980"), None) => {
-                return Err(Error::malformed("host list WARNING 1980 without a next-page URL"));
-            }
-            _ => None,
-        };
+            "id_min",
+            "host list",
+        )?;
         let mut rows = parsed.rows;
         let (source, name, dns, netbios, groups) =
             (idx("source"), idx("name"), idx("dns"), idx("netbios"), idx("asset_group_ids"));
@@ -175,24 +171,7 @@ fn refuses_trurisk(e: &Error) -> bool {
     matches!(e, Error::Upstream { message, .. } if message.to_ascii_lowercase().contains("show_trurisk"))
 }
 
-/// The `id_min` of a host list next-page URL, as the guide writes it: any host, any API
-/// version, whitespace around it. Only this number is used; the URL itself is never requested.
+/// The `id_min` of a host list next-page URL (see [`crate::paging::url_number`]).
 pub fn id_min_of(url: &str) -> Result<i64, Error> {
-    let url = url.trim();
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or("");
-    let value = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "id_min")
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| {
-            Error::malformed(format!("the host list's next-page URL has no id_min: {:?}", truncate(url)))
-        })?;
-    value
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| Error::malformed(format!("the host list's next-page id_min {value:?} is not a host ID")))
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(200).collect()
+    crate::paging::url_number(url, "id_min", "host list")
 }

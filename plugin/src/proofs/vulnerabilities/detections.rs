@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::http::client::Call;
 use crate::model::{Row, Value};
 use crate::proofs::Position;
-use crate::proofs::assets::id_min_of;
 use crate::xml::{self, Capped, Flow, NestedMap, RecordMap};
 
 static MAP: NestedMap = NestedMap {
@@ -146,8 +145,9 @@ pub fn parse(body: &mut dyn BufRead, at: &Position, results: bool) -> Result<Pag
     let mut rows = 0usize;
     let mut bytes = 0usize;
     let mut stop_at = None;
-    // The last detection kept: its host, its place in the host, its digest.
-    let mut last: Option<(i64, u32, u64)> = None;
+    // The last detection kept: its host and its place in the host (its digest is taken once,
+    // from the page's last row, when a page stops inside a host).
+    let mut last: Option<(i64, u32)> = None;
     let changed = |id: i64, why: &str| {
         Error::malformed(format!(
             "host {id}'s detections changed between two pages of this collect ({why}); the pages \
@@ -178,14 +178,14 @@ pub fn parse(body: &mut dyn BufRead, at: &Position, results: bool) -> Result<Pag
         // The page is full: this detection starts the next one, inside its host or at it.
         if rows >= MAX_PAGE_ROWS || bytes >= MAX_PAGE_BYTES {
             stop_at = Some(match last {
-                Some((id, skip, check)) if id == h => Position::Within { id, skip, check },
+                Some((id, skip)) if id == h => Position::Within { id, skip, check: 0 },
                 _ => Position::From { id: h },
             });
             return Ok(Flow::Defer);
         }
         rows += 1;
         bytes += size_of(row);
-        last = Some((h, n, check_of(row)));
+        last = Some((h, n));
         Ok(Flow::Keep)
     };
     let parsed = xml::read_nested(body, &MAP, &SPEC, &mut visit)?;
@@ -194,16 +194,22 @@ pub fn parse(body: &mut dyn BufRead, at: &Position, results: bool) -> Result<Pag
     {
         return Err(changed(id, "it no longer lists as many detections"));
     }
-    let next = match (
-        parsed.capture(&MAP.map, "RESPONSE/WARNING/CODE"),
-        parsed.capture(&MAP.map, "RESPONSE/WARNING/URL"),
-    ) {
-        _ if parsed.stopped => stop_at,
-        (Some("1980"), Some(url)) => Some(Position::From { id: id_min_of(url)? }),
-        (Some("1980"), None) => {
-            return Err(Error::malformed("detection list WARNING 1980 without a next-page URL"));
+    let next = if parsed.stopped {
+        // A page stopped inside a host resumes after its last row, which it names by digest.
+        match (stop_at, parsed.rows.last()) {
+            (Some(Position::Within { id, skip, .. }), Some(row)) => {
+                Some(Position::Within { id, skip, check: check_of(row) })
+            }
+            (other, _) => other,
         }
-        _ => None,
+    } else {
+        crate::paging::next_named(
+            parsed.capture(&MAP.map, "RESPONSE/WARNING/CODE"),
+            parsed.capture(&MAP.map, "RESPONSE/WARNING/URL"),
+            "id_min",
+            "detection list",
+        )?
+        .map(|id| Position::From { id })
     };
     let mut out = parsed.rows;
     if results {

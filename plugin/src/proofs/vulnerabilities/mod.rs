@@ -243,9 +243,9 @@ impl Vulnerabilities {
         Ok(())
     }
 
-    /// A `name=value` entry of the memo (`asof=EPOCH,density=ROWS_PER_HOST`).
-    fn memo_value(memo: Option<&str>, name: &str) -> Option<i64> {
-        memo?.split(',').find_map(|e| e.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    /// A number the memo carries (`asof=EPOCH,density=ROWS_PER_HOST`).
+    fn memo_number(memo: Option<&str>, name: &str) -> Option<i64> {
+        super::memo_value(memo, name)?.parse().ok()
     }
 
     /// Hosts to ask for: `page_size` at most, fewer when the hosts seen so far hold so many
@@ -290,8 +290,8 @@ impl ProofType for Vulnerabilities {
         let sla = Sla::parse(criteria.get("sla_days").unwrap_or(DEFAULT_SLA))?;
         let results = criteria.flag("include_results") == Some(true);
         // The SLA is measured at one instant for the whole proof: the first page's.
-        let as_of = Self::memo_value(at.memo, "asof").unwrap_or_else(|| client.now());
-        let density = Self::memo_value(at.memo, "density");
+        let as_of = Self::memo_number(at.memo, "asof").unwrap_or_else(|| client.now());
+        let density = Self::memo_number(at.memo, "density");
         let call = detections::call(criteria, Self::hosts_per_call(page_size, density), at.position);
         let page = client.call(&call, &mut |body| detections::parse(body, at.position, results))?;
         let mut rows = page.rows;
