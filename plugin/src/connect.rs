@@ -69,7 +69,8 @@ pub fn connect(client: &Client<'_>, settings: &Settings) -> Result<Account, Erro
             Err(Error::Permission(why)) => ProofAccess {
                 proof_type: id,
                 access: Access::None,
-                reason: Some(format!("{why} {MIN_RIGHTS}")),
+                // A refusal Qualys worded as one of rights already names them (classify).
+                reason: Some(if why.contains(MIN_RIGHTS) { why } else { format!("{why} {MIN_RIGHTS}") }),
             },
             Err(e) => return Err(e.context(&format!("checking access to {}", p.spec().title))),
         };
