@@ -358,10 +358,21 @@ impl Runtime {
                 invoke::<CollectParams<'_>, CollectResults>(i, s, export, params).await.map(|r| r.0)
             })
             .await;
-        // A warning may quote the server, and a server may echo what it was sent.
+        // A warning may quote the server, and a server may echo what it was sent: into a
+        // warning, or into a row's text (a scan's output, a log line).
         if let Ok(page) = &mut report.result {
             for w in &mut page.warnings {
                 w.message = scrub(&w.message, &tenant.config);
+            }
+            let masked = scrub_rows(&mut page.rows, &tenant.config);
+            if masked > 0 {
+                page.warnings.push(crate::bindings::types::Warning {
+                    code: "secret-masked".into(),
+                    message: format!(
+                        "{masked} value(s) held the account's password as the server echoed it; it \
+                         was replaced with *** in the proof"
+                    ),
+                });
             }
         }
         report
@@ -495,6 +506,36 @@ pub fn scrub(text: &str, config: &ConnectorConfig) -> String {
         }
     }
     out
+}
+
+/// Replaces the tenant's password, in every form it travels in, in the rows' text; returns how
+/// many values held it. A row is data from the server, which may echo a request.
+fn scrub_rows(rows: &mut [Vec<crate::bindings::types::Value>], config: &ConnectorConfig) -> usize {
+    use crate::bindings::types::Value;
+    if config.password.is_empty() {
+        return 0;
+    }
+    let mut secrets: Vec<String> = secret_forms(&config.password).into();
+    secrets.push(basic_token(&config.username, &config.password));
+    let mut masked = 0;
+    let mut mask = |text: &mut String| {
+        if secrets.iter().any(|s| text.contains(s.as_str())) {
+            for s in &secrets {
+                *text = text.replace(s.as_str(), "***");
+            }
+            masked += 1;
+        }
+    };
+    for row in rows.iter_mut() {
+        for value in row.iter_mut() {
+            match value {
+                Value::Text(t) => mask(t),
+                Value::TextList(items) => items.iter_mut().for_each(&mut mask),
+                _ => {}
+            }
+        }
+    }
+    masked
 }
 
 /// The forms a secret travels in, and a server that echoes a request may quote it in: as given,

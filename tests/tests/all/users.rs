@@ -180,3 +180,13 @@ async fn a_user_without_a_login_within_dormant_after_days_is_dormant_counting_fr
         "{dormant} dormant, {never} never logged in"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_echoes_the_password_into_a_row_gets_it_masked_in_the_proof_with_a_warning() {
+    let echoed = ONE_USER.replace("<![CDATA[Ada]]>", &format!("<![CDATA[Ada {PASSWORD}]]>"));
+    let proof = collect_users_serving(&echoed).await.expect("collect");
+    assert_eq!(text(&proof.rows[0], "first_name"), Some("Ada ***"));
+    let all = serde_json::to_string(&proof.rows).unwrap();
+    assert!(!all.contains(PASSWORD), "{all}");
+    assert!(proof.warnings.iter().any(|(code, m)| code == "secret-masked" && !m.contains(PASSWORD)));
+}
