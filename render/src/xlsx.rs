@@ -87,15 +87,47 @@ pub fn render_xlsx(proof: &Path, out: &Path) -> anyhow::Result<Rendered> {
     about.set_name("Proof")?;
     write_metadata(about, metadata.as_ref(), &read, &header)?;
 
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new()
-        .prefix(".render-")
-        .suffix(".xlsx")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    workbook.save(temp.path()).with_context(|| format!("writing {}", out.display()))?;
-    temp.persist(out).with_context(|| format!("writing {}", out.display()))?;
+    save(&mut workbook, out)?;
     Ok(Rendered { rows: read.rows, sha256: read.sha256, with_metadata: metadata.is_some() })
+}
+
+/// Writes the workbook where `out` says, as the proof writer resolves outputs: a regular file
+/// is written under a temporary name beside it, locked against a second writer, and renamed
+/// when complete (a link to it stays a link); a device, pipe or standard output is written in
+/// place, never replaced.
+fn save(workbook: &mut Workbook, out: &Path) -> anyhow::Result<()> {
+    use evidence_proof::Destination;
+    match evidence_proof::output::resolve(Some(out))? {
+        Destination::File(target) => {
+            let _lock = evidence_proof::OutputLock::acquire(&target)?;
+            let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let temp = tempfile::Builder::new()
+                .prefix(".render-")
+                .suffix(".xlsx")
+                .tempfile_in(dir)
+                .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+            workbook.save_to_writer(temp.as_file()).with_context(|| format!("writing {}", out.display()))?;
+            temp.as_file().sync_all()?;
+            temp.persist(&target).with_context(|| format!("writing {}", out.display()))?;
+        }
+        // A zip is written with seeks: a pipe or device gets the finished file's bytes (the
+        // compressed workbook, held once in memory).
+        Destination::InPlace(path) => {
+            let bytes = workbook.save_to_buffer()?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            std::io::Write::write_all(&mut file, &bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Destination::Stdout => {
+            let bytes = workbook.save_to_buffer()?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)
+                .context("writing to standard output")?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes one value as the cell its kind calls for; returns how many characters it shows.

@@ -133,3 +133,28 @@ fn a_proof_whose_rows_changed_is_not_rendered() {
     assert!(err.downcast_ref::<evidence_render::RowsChanged>().is_some(), "{err:#}");
     assert!(!out.exists(), "nothing is written");
 }
+
+#[test]
+fn a_device_is_written_in_place_never_replaced_and_a_link_stays_a_link() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let source = proof(dir.path(), Format::Json);
+    // A named pipe stands for a device: the workbook streams into it and it stays a pipe.
+    let fifo = dir.path().join("out.pipe");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    evidence_render::render_xlsx(&source, &fifo).unwrap();
+    assert!(reader.join().unwrap().starts_with(b"PK"));
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    // A link to a regular file: the file it names is replaced, the link stays a link.
+    let target = dir.path().join("real.xlsx");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.path().join("link.xlsx");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    evidence_render::render_xlsx(&source, &link).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read(&target).unwrap().starts_with(b"PK"));
+}
