@@ -34,6 +34,36 @@ pub struct ManifestEntry {
     pub sha256_metadata: Option<String>,
     /// The id of the key the proof is signed with.
     pub signed_by: Option<String>,
+    /// Documents rendered from the proof for people (PDF, Excel), with their digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<DocumentEntry>,
+}
+
+/// A document rendered from a proof of the set, as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentEntry {
+    /// Its file name, in the set's folder.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256_file: Option<String>,
+    /// Its sidecar's file name.
+    pub metadata: Option<String>,
+    /// SHA-256 of the sidecar's bytes.
+    pub sha256_metadata: Option<String>,
+}
+
+impl DocumentEntry {
+    /// The entry of a document just written to `path` (its sidecar, if any, beside it).
+    pub fn of(path: &Path) -> DocumentEntry {
+        let sidecar = crate::sidecar_path(path);
+        let name = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned());
+        DocumentEntry {
+            file: name(path).unwrap_or_default(),
+            sha256_file: file_sha256(path).ok(),
+            metadata: sidecar.is_file().then(|| name(&sidecar)).flatten(),
+            sha256_metadata: file_sha256(&sidecar).ok(),
+        }
+    }
 }
 
 impl ManifestEntry {
@@ -51,6 +81,7 @@ impl ManifestEntry {
             metadata: summary.sidecar.as_deref().and_then(name),
             sha256_metadata: summary.sidecar.as_deref().and_then(|p| file_sha256(p).ok()),
             signed_by: summary.signed_by.clone(),
+            documents: Vec::new(),
         }
     }
 }

@@ -344,6 +344,19 @@ pub fn verify_entry(
         let reason = "metadata changed: its metadata file is not the one the manifest lists (missing, or its SHA-256 differs)";
         return Ok(changed(Verdict::MetadataChanged, reason.into()));
     }
+    // Documents rendered from it: the files the manifest lists, byte for byte (`verify` of a
+    // document checks what is inside it).
+    for d in &entry.documents {
+        let found = name(&d.file).then(|| file_sha256(&dir.join(&d.file)).ok()).flatten();
+        let side = d.metadata.as_deref().filter(|m| name(m)).and_then(|m| file_sha256(&dir.join(m)).ok());
+        if found.is_none() || found != d.sha256_file || side != d.sha256_metadata {
+            let reason = format!(
+                "document changed: {} is not the one the manifest lists (missing, or its SHA-256 or its sidecar's differs)",
+                d.file
+            );
+            return Ok(changed(Verdict::RowsChanged, reason));
+        }
+    }
     let mut v = verify(&path, trusted)?;
     if v.verdict.severity() < Verdict::RowsChanged.severity() && entry.sha256_rows != v.sha256 {
         v.verdict = Verdict::RowsChanged;

@@ -7,7 +7,7 @@ use evidence_proof::{FieldKind, ProofFile};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Map, Value};
 
-use crate::Rendered;
+use crate::{Rendered, plain};
 
 /// Data rows a worksheet holds: Excel's 1,048,576 rows less the header.
 pub const MAX_ROWS: u64 = 1_048_575;
@@ -88,46 +88,27 @@ pub fn render_xlsx(proof: &Path, out: &Path) -> anyhow::Result<Rendered> {
     write_metadata(about, metadata.as_ref(), &read, &header)?;
 
     save(&mut workbook, out)?;
-    Ok(Rendered { rows: read.rows, sha256: read.sha256, with_metadata: metadata.is_some() })
+    Ok(Rendered {
+        rows: read.rows,
+        sha256: read.sha256,
+        with_metadata: metadata.is_some(),
+        pages: None,
+        attachments: Vec::new(),
+        metadata,
+    })
 }
 
-/// Writes the workbook where `out` says, as the proof writer resolves outputs: a regular file
-/// is written under a temporary name beside it, locked against a second writer, and renamed
-/// when complete (a link to it stays a link); a device, pipe or standard output is written in
-/// place, never replaced.
+/// Writes the workbook where `out` says (see [`crate::save_with`]).
 fn save(workbook: &mut Workbook, out: &Path) -> anyhow::Result<()> {
-    use evidence_proof::Destination;
-    match evidence_proof::output::resolve(Some(out))? {
-        Destination::File(target) => {
-            let _lock = evidence_proof::OutputLock::acquire(&target)?;
-            let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let temp = tempfile::Builder::new()
-                .prefix(".render-")
-                .suffix(".xlsx")
-                .tempfile_in(dir)
-                .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-            workbook.save_to_writer(temp.as_file()).with_context(|| format!("writing {}", out.display()))?;
-            temp.as_file().sync_all()?;
-            temp.persist(&target).with_context(|| format!("writing {}", out.display()))?;
-        }
+    let cell = std::cell::RefCell::new(workbook);
+    crate::save_with(
+        out,
+        ".xlsx",
+        |file| Ok(cell.borrow_mut().save_to_writer(file)?),
         // A zip is written with seeks: a pipe or device gets the finished file's bytes (the
         // compressed workbook, held once in memory).
-        Destination::InPlace(path) => {
-            let bytes = workbook.save_to_buffer()?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
-            std::io::Write::write_all(&mut file, &bytes)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        Destination::Stdout => {
-            let bytes = workbook.save_to_buffer()?;
-            std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)
-                .context("writing to standard output")?;
-        }
-    }
-    Ok(())
+        || Ok(cell.borrow_mut().save_to_buffer()?),
+    )
 }
 
 /// Writes one value as the cell its kind calls for; returns how many characters it shows.
@@ -176,14 +157,6 @@ fn text(sheet: &mut Worksheet, row: u32, col: u16, value: &str) -> Result<usize,
         sheet.write_string(row, col, value)?;
     }
     Ok(value.lines().map(|l| l.chars().count()).max().unwrap_or(0))
-}
-
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 /// An RFC 3339 UTC timestamp (`2026-11-01T12:00:00Z`) as an Excel date and time.

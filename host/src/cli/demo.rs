@@ -5,6 +5,7 @@ use std::path::Path;
 
 use connector_runtime::CallError;
 use evidence_proof::{AccountInfo, Format};
+use evidence_render::document::DocumentKind;
 use qualys_simulator::{SimConfig, Simulator};
 
 use super::collect::Job;
@@ -75,28 +76,35 @@ pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
             ui,
             tenant: &tenant,
             format: Format::Json,
+            document: None,
             resume: false,
             connector: loader.connector_info(runtime).await,
             account: AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() },
             signer: None,
         };
-        let (code, summary) = job.one(&t.id, &[], Some(&path), false).await;
+        let (mut code, summary) = job.one(&t.id, &[], Some(&path), false).await;
+        // Each proof also as the PDF an auditor reads (the JSON proof attached inside).
+        let pdf = out.join(format!("{}.pdf", t.id));
+        if summary.is_some() {
+            code = code.max(job.render(&t.id, &path, &pdf, DocumentKind::Pdf).await);
+        }
         worst = worst.max(code);
         rows.push(match summary {
             Some((s, stats)) => format!(
-                "{:<22} {:>7} {:>6} {:>9}  {}  {}",
+                "{:<22} {:>7} {:>6} {:>9}  {}  {} {}",
                 t.id,
                 s.row_count,
                 stats.pages,
                 s.warnings.len(),
                 &s.sha256[..16],
-                path.display()
+                path.display(),
+                pdf.display()
             ),
             None => format!("{:<22} failed (exit code {code})", t.id),
         });
     }
     println!();
-    println!("{:<22} {:>7} {:>6} {:>9}  {:<16}  file", "proof type", "rows", "pages", "warnings", "sha256");
+    println!("{:<22} {:>7} {:>6} {:>9}  {:<16}  files", "proof type", "rows", "pages", "warnings", "sha256");
     for r in rows {
         println!("{r}");
     }

@@ -18,7 +18,6 @@ mod verify;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use evidence_proof::Format;
 
 pub use ui::Ui;
 
@@ -89,9 +88,11 @@ enum Command {
         /// A criterion, NAME=VALUE; repeat for more.
         #[arg(long = "criteria", value_name = "NAME=VALUE", value_parser = parse_criterion)]
         criteria: Vec<(String, String)>,
-        /// Output format: json, jsonl or csv.
+        /// Output format: json, jsonl or csv (proofs), or pdf or xlsx (documents for people, each
+        /// with its sidecar; a PDF attaches the JSON proof, an Excel workbook keeps it beside it as
+        /// FILE.json; with --all every JSON proof stays in the folder, listed in the manifest).
         #[arg(long, default_value = "json", value_parser = parse_format)]
-        format: Format,
+        format: collect::OutputFormat,
         /// Output file; `-` or none for standard output. Devices, pipes and links to them are
         /// written in place, with no partial file, checkpoint or sidecar.
         #[arg(long, short, conflicts_with = "all")]
@@ -126,15 +127,19 @@ enum Command {
     /// signature against the signer's public key. Exit codes: 0 verified, 10 rows changed,
     /// 11 metadata changed, 12 wrong key, 13 unsigned, 14 signed but no --public-key given.
     Verify {
-        /// A JSON proof, a JSON Lines or CSV proof (its FILE.proof.json beside it), or that sidecar.
+        /// A JSON proof, a JSON Lines or CSV proof (its FILE.proof.json beside it), a PDF or Excel
+        /// document (its FILE.proof.json beside it; a PDF's attached proof is checked too), or
+        /// such a sidecar.
         proof: PathBuf,
         /// The signer's public key (KEY.pub from `keygen`).
         #[arg(long, value_name = "KEY.pub")]
         public_key: Option<PathBuf>,
     },
-    /// Render an existing proof for people, without Qualys: `xlsx`, an Excel workbook with the
-    /// rows as typed cells and the metadata on a second sheet. A proof whose rows do not match
-    /// its digest is not rendered (exit code 10).
+    /// Render an existing proof for people, without Qualys: `pdf`, a PDF/A-3u document with the
+    /// provenance, summaries and rows, and the proof attached; `xlsx`, an Excel workbook with the
+    /// rows as typed cells and the metadata on a second sheet. Each gets a sidecar
+    /// FILE.proof.json (its digest; signed with --sign-key) that `verify` checks. A proof whose
+    /// rows do not match its digest is not rendered (exit code 10).
     Render {
         /// A JSON proof, or a JSON Lines or CSV proof with its FILE.proof.json beside it.
         proof: PathBuf,
@@ -144,6 +149,9 @@ enum Command {
         /// Where to write it.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+        /// Sign the document's sidecar with this Ed25519 private key (from `keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
     },
     /// Compare two proofs of the same proof type: rows added, removed and changed, by key.
     Diff {
@@ -180,7 +188,7 @@ fn parse_criterion(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("'{s}' is not NAME=VALUE"))
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
+fn parse_format(s: &str) -> Result<collect::OutputFormat, String> {
     s.parse()
 }
 
@@ -215,7 +223,9 @@ pub async fn run(cli: Cli) -> u8 {
         }
         Command::Keygen { out, force } => keygen::run(&ui, &out, force),
         Command::Verify { proof, public_key } => verify::run(&ui, &proof, public_key.as_deref()),
-        Command::Render { proof, format, output } => render::run(&ui, &proof, format, &output),
+        Command::Render { proof, format, output, sign_key } => {
+            render::run(&loader, &ui, &proof, format, &output, sign_key.as_deref()).await
+        }
         Command::Diff { old, new, format, key, memory, temp_dir } => {
             let args = diff::Args { old, new, format, key, memory_mib: memory, temp_dir };
             diff::run(&loader, &ui, &args).await

@@ -22,7 +22,11 @@ pub fn run(ui: &Ui, proof_path: &Path, public_key: Option<&Path>) -> u8 {
     }) {
         return set(ui, &manifest, trusted.as_ref());
     }
-    let v = match proof::verify(proof_path, trusted.as_ref()) {
+    let checked = match evidence_render::document::DocumentKind::of_path(proof_path) {
+        Some(_) => evidence_render::document::verify_document(proof_path, trusted.as_ref()),
+        None => proof::verify(proof_path, trusted.as_ref()),
+    };
+    let v = match checked {
         Ok(v) => v,
         Err(e) => {
             ui.error(format!("cannot verify {}: {e:#}", proof_path.display()));

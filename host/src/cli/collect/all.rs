@@ -50,9 +50,27 @@ impl Job<'_> {
             // A resumed set continues the proof type that has a checkpoint; the others start anew.
             let resume = self.resume && checkpoint::path_for(&path).exists();
             let (code, summary) = self.one(&t.id, &[], Some(&path), resume).await;
+            // The document beside the proof, listed with it: the set vouches for both.
+            let summary = match (summary, self.document) {
+                (Some(done), Some(kind)) => {
+                    let document = dir.join(format!("{}.{}", t.id, kind.name()));
+                    match self.render(&t.id, &path, &document, kind).await {
+                        exit::OK => Some((done, Some(document))),
+                        failed => {
+                            worst = worst.max(failed);
+                            Some((done, None))
+                        }
+                    }
+                }
+                (done, _) => done.map(|d| (d, None)),
+            };
             match summary {
-                Some((s, stats)) => {
-                    run.done.push(ManifestEntry::of(&t.id, &path, &s, stats.pages));
+                Some(((s, stats), document)) => {
+                    let mut entry = ManifestEntry::of(&t.id, &path, &s, stats.pages);
+                    if let Some(d) = document {
+                        entry.documents.push(evidence_proof::manifest::DocumentEntry::of(&d));
+                    }
+                    run.done.push(entry);
                     if let Err(e) = output::write_atomic(
                         &checkpoint::path_for(&manifest_path),
                         &serde_json::to_vec_pretty(&run).expect("json"),

@@ -16,6 +16,8 @@ use evidence_proof::{
     Provenance, Resumption, SigningKey, Value, output,
 };
 
+use evidence_render::document::DocumentKind;
+
 use super::component::Loader;
 use super::target::Target;
 use super::{Ui, exit};
@@ -25,6 +27,37 @@ mod resume;
 
 use connector_runtime::checkpoint::{self, CheckpointedSink, Identity, PageObserver};
 use resume::interrupted;
+
+/// What `collect --format` asks for: a proof format, and a document rendered from a JSON proof.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputFormat {
+    /// The proof's format.
+    pub proof: Format,
+    /// The document for people, when one is asked for (the proof is then JSON).
+    pub document: Option<DocumentKind>,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OutputFormat, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "pdf" => Ok(OutputFormat { proof: Format::Json, document: Some(DocumentKind::Pdf) }),
+            "xlsx" => Ok(OutputFormat { proof: Format::Json, document: Some(DocumentKind::Xlsx) }),
+            other => other
+                .parse()
+                .map(|proof| OutputFormat { proof, document: None })
+                .map_err(|_| format!("unknown format '{other}'; use json, jsonl, csv, pdf or xlsx")),
+        }
+    }
+}
+
+/// The JSON proof a document is rendered from: `FILE.json` beside `FILE.pdf` or `FILE.xlsx`.
+pub fn document_source(document: &Path) -> PathBuf {
+    let mut name = document.as_os_str().to_owned();
+    name.push(".json");
+    PathBuf::from(name)
+}
 
 /// What to collect.
 pub enum What {
@@ -47,10 +80,15 @@ pub async fn run(
     target: &Target,
     what: What,
     criteria: &[(String, String)],
-    format: Format,
+    format: OutputFormat,
     resume: bool,
     vouching: &Vouching,
 ) -> u8 {
+    let OutputFormat { proof: format, document } = format;
+    if let (What::One { output: None, .. }, Some(kind)) = (&what, document) {
+        ui.error(format!("a {} document needs --output FILE (its sidecar goes beside it)", kind.name()));
+        return exit::CONFIG;
+    }
     if let (What::One { output: None, .. }, Some(_), Format::Jsonl | Format::Csv) =
         (&what, &vouching.sign_key, format)
     {
@@ -91,6 +129,7 @@ pub async fn run(
         ui,
         tenant: &tenant,
         format,
+        document,
         resume,
         connector: loader.connector_info(&runtime).await,
         account,
@@ -102,7 +141,10 @@ pub async fn run(
                 ui.error("--resume continues a collect written to a file: give the same --output");
                 return exit::CONFIG;
             }
-            job.one(&id, criteria, output.as_deref(), resume).await.0
+            match (document, output) {
+                (Some(kind), Some(output)) => job.one_document(&id, criteria, &output, kind, resume).await.0,
+                (_, output) => job.one(&id, criteria, output.as_deref(), resume).await.0,
+            }
         }
         What::All { dir } => {
             if !criteria.is_empty() {
@@ -120,6 +162,8 @@ pub struct Job<'a> {
     pub ui: &'a Ui,
     pub tenant: &'a Tenant,
     pub format: Format,
+    /// A document rendered from each proof, when asked for.
+    pub document: Option<DocumentKind>,
     pub resume: bool,
     /// The connector, for provenance.
     pub connector: ConnectorInfo,
@@ -149,6 +193,51 @@ impl Job<'_> {
             Outcome::Done(done) => (exit::OK, Some(*done)),
             Outcome::Failed(code) => (code, None),
         }
+    }
+
+    /// One proof rendered as a document at `output`: collected as JSON into `FILE.json` beside
+    /// it (resumable like any collect), then rendered with its sidecar. A PDF attaches the proof,
+    /// so `FILE.json` is removed; a workbook does not, so it stays. A render that fails keeps the
+    /// proof and says how to render it again.
+    pub async fn one_document(
+        &self,
+        id: &str,
+        criteria: &[(String, String)],
+        output: &Path,
+        kind: DocumentKind,
+        resume: bool,
+    ) -> (u8, Option<(ProofSummary, CollectStats)>) {
+        let source = document_source(output);
+        let (code, done) = self.one(id, criteria, Some(&source), resume).await;
+        if done.is_none() {
+            return (code, None);
+        }
+        let code = self.render(id, &source, output, kind).await;
+        if code != exit::OK {
+            self.ui.error(format!(
+                "{id}: the proof is kept in {}; render it again with `connector-host render {} --format {} --output {}`",
+                source.display(),
+                source.display(),
+                kind.name(),
+                output.display()
+            ));
+            return (code, None);
+        }
+        if kind == DocumentKind::Pdf
+            && let Err(e) = std::fs::remove_file(&source)
+        {
+            self.ui.error(format!("removing {} (the PDF attaches it): {e}", source.display()));
+        }
+        (exit::OK, done)
+    }
+
+    /// Renders the proof at `source` as a document at `output`, with its sidecar.
+    pub async fn render(&self, id: &str, source: &Path, output: &Path, kind: DocumentKind) -> u8 {
+        let description = match self.runtime.list_proof_types().await {
+            Ok(types) => types.into_iter().find(|t| t.id == id).map(|t| t.description),
+            Err(_) => None,
+        };
+        super::render::write(self.ui, source, kind, output, description, self.signer.as_ref())
     }
 
     /// One proof; `resume` continues it from its checkpoint.
