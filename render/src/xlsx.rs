@@ -30,6 +30,12 @@ struct State<'w> {
 /// at `out`, written under a temporary name and renamed when complete.
 pub fn render_xlsx(proof: &Path, out: &Path) -> anyhow::Result<Rendered> {
     let file = ProofFile::locate(proof)?;
+    // A sidecar states the row count: a proof too large is refused before any row is written
+    // (a JSON proof states it after its rows, where the guard in the row loop stops it).
+    let stated = file.head().ok().flatten().and_then(|h| h.get("row_count").and_then(Value::as_u64));
+    if let Some(rows) = stated.filter(|r| *r > MAX_ROWS) {
+        return Err(too_many(rows));
+    }
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
@@ -50,10 +56,7 @@ pub fn render_xlsx(proof: &Path, out: &Path) -> anyhow::Result<Rendered> {
     let mut on_row = |bytes: &[u8]| -> anyhow::Result<()> {
         let s = &mut *state.borrow_mut();
         if u64::from(s.row) >= MAX_ROWS {
-            anyhow::bail!(
-                "the proof has more than {MAX_ROWS} rows, more than an Excel worksheet holds; \
-                 keep it as JSON Lines or CSV (or JSON), which hold any number"
-            );
+            return Err(too_many(u64::from(s.row) + 1));
         }
         s.row += 1;
         let row: Map<String, Value> =
@@ -108,6 +111,14 @@ fn save(workbook: &mut Workbook, out: &Path) -> anyhow::Result<()> {
         // A zip is written with seeks: a pipe or device gets the finished file's bytes (the
         // compressed workbook, held once in memory).
         || Ok(cell.borrow_mut().save_to_buffer()?),
+    )
+}
+
+/// The refusal of a proof with more rows than a worksheet holds.
+fn too_many(rows: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the proof has {rows} rows or more, more than the {MAX_ROWS} an Excel worksheet holds; keep it as JSON \
+         Lines or CSV (or JSON), which hold any number, or collect less with criteria"
     )
 }
 

@@ -450,3 +450,74 @@ async fn render_turns_a_collected_proof_into_an_excel_workbook_and_refuses_a_cha
     assert_eq!(o.status.code(), Some(10), "{}", text(&o));
     assert!(!again.exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_as_pdf_writes_a_signed_pdf_carrying_its_proof_that_verifies_until_one_byte_changes() {
+    let sim = sim(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "pdf.key");
+    let pdf = dir.path().join("tickets.pdf");
+    collect(&sim, "remediation-tickets", "pdf", &pdf, &["--sign-key", &s(&key)]).await;
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    assert!(dir.path().join("tickets.pdf.proof.json").is_file(), "the sidecar is beside it");
+    assert!(!dir.path().join("tickets.pdf.json").exists(), "the JSON proof is inside the PDF, not beside it");
+    let o = verify(&pdf, Some(&public));
+    assert_eq!(o.status.code(), Some(0), "the PDF and its attached proof, both signed: {}", text(&o));
+    assert!(text(&o).contains(&format!("{TICKETS} rows match")), "{}", text(&o));
+    // The attachment is a proof `verify` accepts on its own, signed by the same key.
+    let saved = dir.path().join("attached.json");
+    let o = Command::new("pdfdetach").args(["-save", "1", "-o", &s(&saved), &s(&pdf)]).output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(verify(&saved, Some(&public)).status.code(), Some(0));
+
+    let mut bytes = std::fs::read(&pdf).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] = bytes[at].wrapping_add(1);
+    std::fs::write(&pdf, &bytes).unwrap();
+    let o = verify(&pdf, Some(&public));
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(text(&o).contains("document changed"), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_as_xlsx_keeps_the_json_proof_beside_the_workbook_and_a_set_lists_its_documents() {
+    let sim = sim(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path(), "doc.key");
+    let book = dir.path().join("users.xlsx");
+    collect(&sim, "users", "xlsx", &book, &["--sign-key", &s(&key)]).await;
+    assert!(std::fs::read(&book).unwrap().starts_with(b"PK"));
+    let proof = dir.path().join("users.xlsx.json");
+    assert_eq!(verify(&proof, Some(&public)).status.code(), Some(0), "the proof it shows stays beside it");
+    let o = verify(&book, Some(&public));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // A set as PDFs: every JSON proof and its PDF, both in the signed manifest.
+    let set = dir.path().join("set");
+    let o = run(vec![
+        "collect".into(),
+        "--api-url".into(),
+        sim.url(),
+        "--allow-private-network".into(),
+        "--all".into(),
+        "--format".into(),
+        "pdf".into(),
+        "--out-dir".into(),
+        s(&set),
+        "--sign-key".into(),
+        s(&key),
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    for p in manifest["proofs"].as_array().unwrap() {
+        let id = p["proof_type"].as_str().unwrap();
+        assert_eq!(p["documents"][0]["file"], format!("{id}.pdf"), "{p:#}");
+        assert_eq!(verify(&set.join(format!("{id}.pdf")), Some(&public)).status.code(), Some(0), "{id}.pdf");
+    }
+    assert_eq!(verify(&set, Some(&public)).status.code(), Some(0));
+    std::fs::write(set.join("users.pdf"), b"%PDF-1.7 not the one").unwrap();
+    let o = verify(&set, Some(&public));
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(text(&o).contains("document changed: users.pdf"), "{}", text(&o));
+}

@@ -124,21 +124,31 @@ fn fit(want: &[f32], least: &[f32], room: f32) -> Vec<f32> {
     want.iter().zip(least).map(|(w, l)| w.min(lo).max(*l)).collect()
 }
 
-/// A value wrapped to a width.
+/// A value wrapped to a width; a value longer than a cell shows says where the rest is.
 struct Wrapped {
     text: String,
     lines: Vec<Range<usize>>,
-    cut: bool,
+    note: Option<(String, Vec<Range<usize>>)>,
 }
 
 impl Wrapped {
     fn new(fonts: &mut Fonts, text: String, width: f32) -> Result<Wrapped, NoFont> {
         let (lines, cut) = fonts.wrap(&text, BODY, false, width, MAX_VALUE_LINES)?;
-        Ok(Wrapped { text, lines, cut })
+        let note = if cut {
+            let note = format!(
+                "… ({} characters in all: the whole value is in the attached proof)",
+                text.chars().count()
+            );
+            let (lines, _) = fonts.wrap(&note, BODY, false, width, 4)?;
+            Some((note, lines))
+        } else {
+            None
+        };
+        Ok(Wrapped { text, lines, note })
     }
 
     fn height(&self) -> f32 {
-        (self.lines.len() + usize::from(self.cut)).max(1) as f32 * LINE
+        (self.lines.len() + self.note.as_ref().map_or(0, |n| n.1.len())).max(1) as f32 * LINE
     }
 }
 
@@ -396,8 +406,8 @@ fn facts(survey: &Survey, options: &PdfOptions, files: &[(String, Vec<u8>)]) -> 
     push("Account", get(&["provenance", "account", "login"]));
     push("Role", role);
     let criteria = str_of(m, &["provenance", "criteria_applied"])
-        .or_else(|| str_of(m, &["criteria"]))
         .and_then(Value::as_array)
+        .or_else(|| str_of(m, &["criteria"]).and_then(Value::as_array))
         .map(|items| {
             items
                 .iter()
@@ -746,16 +756,15 @@ fn row_page_head(
 }
 
 fn draw_wrapped(p: &mut Pages, s: &mut Surface, v: &Wrapped, x: f32, y: f32, w: f32) -> Result<(), NoFont> {
+    let line = |i: usize| y + (i as f32 + 1.0) * LINE - 1.5;
     for (i, r) in v.lines.iter().enumerate() {
-        p.text(s, &v.text[r.clone()], (x, y + (i as f32 + 1.0) * LINE - 1.5, w), (BODY, false))?;
+        p.text(s, &v.text[r.clone()], (x, line(i), w), (BODY, false))?;
     }
-    if v.cut {
+    if let Some((note, lines)) = &v.note {
         s.set_fill(Some(fill(GREY)));
-        let note = format!(
-            "… ({} characters in all: the whole value is in the attached proof)",
-            v.text.chars().count()
-        );
-        p.text(s, &note, (x, y + (v.lines.len() as f32 + 1.0) * LINE - 1.5, w), (BODY, false))?;
+        for (i, r) in lines.iter().enumerate() {
+            p.text(s, &note[r.clone()], (x, line(v.lines.len() + i), w), (BODY, false))?;
+        }
         s.set_fill(Some(fill(INK)));
     }
     Ok(())

@@ -158,3 +158,30 @@ fn a_device_is_written_in_place_never_replaced_and_a_link_stays_a_link() {
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert!(std::fs::read(&target).unwrap().starts_with(b"PK"));
 }
+
+#[test]
+fn a_proof_past_excels_row_limit_is_refused_naming_the_formats_that_hold_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.jsonl");
+    let meta = ProofMeta {
+        proof_type: "activity-log".into(),
+        title: "Activity log".into(),
+        collected_at: "2026-11-23T00:00:00Z".into(),
+        platform: "US1".into(),
+        api_url: "https://qualysapi.qualys.com".into(),
+        criteria: vec![],
+        key: Some(vec![]),
+    };
+    let mut w =
+        ProofWriter::create(Some(&path), Format::Jsonl, &meta, &[field("n", FieldKind::Integer)]).unwrap();
+    let rows = evidence_render::MAX_ROWS + 1;
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(65_536) {
+        let page: Vec<Vec<Value>> = chunk.iter().map(|n| vec![Value::Integer(*n as i64)]).collect();
+        w.write_rows(&page).unwrap();
+    }
+    w.finish().unwrap();
+    let out = dir.path().join("log.xlsx");
+    let e = evidence_render::render_xlsx(&path, &out).unwrap_err().to_string();
+    assert!(e.contains(&format!("{rows} rows")) && e.contains("JSON Lines or CSV"), "{e}");
+    assert!(!out.exists(), "nothing is written");
+}

@@ -584,6 +584,29 @@ fn every_registered_proof_type_has_its_key_a_simulator_route_a_fixture_with_its_
         .collect();
     for proof in qualys_connector::proofs::REGISTRY {
         let spec = proof.spec();
+        // What its PDF summarises: declared, and made of its fields (a flag of a boolean one).
+        let summaries = evidence_render::summary::declared(spec.id);
+        assert!(!summaries.is_empty(), "{}: no summary declared in render/src/summary.rs", spec.id);
+        for s in summaries {
+            for name in s.fields() {
+                assert!(
+                    spec.fields.iter().any(|f| f.name == name),
+                    "{}: summary '{}' names {name}, not a field",
+                    spec.id,
+                    s.title
+                );
+            }
+            if let evidence_render::summary::Split::Flag(flag, _) = s.split {
+                let kind = spec.fields.iter().find(|f| f.name == flag).map(|f| format!("{:?}", f.kind));
+                assert_eq!(
+                    kind.as_deref(),
+                    Some("Boolean"),
+                    "{}: summary '{}' flags a boolean field",
+                    spec.id,
+                    s.title
+                );
+            }
+        }
         let profile = profile(spec.id);
         assert_eq!(
             profile.sources.len(),
