@@ -18,9 +18,11 @@
 //!    connection (TCP and TLS handshake) per page, on loopback and with a round trip added.
 //! 7. detections: the vulnerabilities proof from 10,000 to 1,000,000 detections (50 a host):
 //!    component against native rows/s, guest peak memory, calls per 100,000 detections.
+//! 8. render: every proof type at 10,000 and 100,000 records to PDF and Excel, each render in a
+//!    child process: seconds, rows/s, peak resident memory, pages and file size.
 //!
 //! Options: `--quick` (20,000 rows, one run per figure, no 1M-row run); `--only
-//! start,memory,throughput,rate,calls,tls,detections`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
+//! start,memory,throughput,rate,calls,tls,detections,render`; `--rate BYTES_PER_SEC` (section 4, default 20 MB/s);
 //! `--rtt-ms MS` (section 6, default 25);
 //! `--profile assets|tickets|native-assets|native-tickets|instantiate` runs one collect (or
 //! parse, or `BENCH_ROWS` instantiations) of `BENCH_ROWS` rows (default 100,000) with a perf
@@ -73,6 +75,10 @@ impl Args {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--render-child") {
+        return render_child(&argv[2], std::path::Path::new(&argv[3]), std::path::Path::new(&argv[4]));
+    }
     let args = Args::parse();
     let host = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sim = tokio::runtime::Builder::new_multi_thread()
@@ -85,6 +91,32 @@ fn main() {
     match &args.profile {
         Some(what) => host.block_on(bench.profile(what)),
         None => host.block_on(bench.run(&args)),
+    }
+}
+
+/// One render, timed, with this process's peak resident memory; prints one line.
+fn render_child(format: &str, proof: &std::path::Path, out: &std::path::Path) {
+    let started = Instant::now();
+    let result = match format {
+        "pdf" => evidence_render::render_pdf(proof, out, &evidence_render::PdfOptions::default()),
+        _ => evidence_render::render_xlsx(proof, out),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    match result {
+        Ok(r) => println!(
+            "{secs:.2} s, {:.0} rows/s, peak RSS {:.0} MiB{}",
+            r.rows as f64 / secs,
+            peak_rss_mb(),
+            r.pages.map(|p| format!(", {p} pages")).unwrap_or_default()
+        ),
+        Err(e) => {
+            let why = format!("{e:#}");
+            println!(
+                "refused after {secs:.2} s (peak RSS {:.0} MiB): {}",
+                peak_rss_mb(),
+                why.split(';').next().unwrap_or(&why)
+            );
+        }
     }
 }
 
@@ -379,8 +411,21 @@ impl Bench {
         id: &str,
         criteria: Vec<(String, String)>,
     ) -> Collected {
-        let proof = runtime.list_proof_types().await.unwrap().into_iter().find(|p| p.id == id).unwrap();
         let dir = tempfile::tempdir().unwrap();
+        self.collect_into(runtime, tenant, id, criteria, &dir.path().join("p.jsonl"), Format::Jsonl).await
+    }
+
+    /// Collects a whole proof through the component into `path`.
+    async fn collect_into(
+        &self,
+        runtime: &Runtime,
+        tenant: &Tenant,
+        id: &str,
+        criteria: Vec<(String, String)>,
+        path: &std::path::Path,
+        format: Format,
+    ) -> Collected {
+        let proof = runtime.list_proof_types().await.unwrap().into_iter().find(|p| p.id == id).unwrap();
         let meta = ProofMeta {
             proof_type: proof.id.clone(),
             title: proof.title.clone(),
@@ -390,9 +435,7 @@ impl Bench {
             criteria: criteria.clone(),
             key: Some(proof.key.clone()),
         };
-        let mut writer =
-            ProofWriter::create(Some(&dir.path().join("p.jsonl")), Format::Jsonl, &meta, &fields_of(&proof))
-                .unwrap();
+        let mut writer = ProofWriter::create(Some(path), format, &meta, &fields_of(&proof)).unwrap();
         let opened = tenant.connections.opened();
         let cpu = Cpu::now();
         let started = Instant::now();
@@ -489,6 +532,48 @@ impl Bench {
         }
         if args.runs("detections") {
             self.detections(&runtime, args.quick).await;
+        }
+        if args.runs("render") {
+            self.render(&runtime, args.quick).await;
+        }
+    }
+
+    /// Every proof type collected from the simulator at 10,000 and 100,000 records of each
+    /// kind, then rendered to PDF and to Excel in a child process of its own (this program,
+    /// `--render-child`), so that its peak resident memory is the render's alone.
+    async fn render(&self, runtime: &Runtime, quick: bool) {
+        let sizes: &[u64] = if quick { &[10_000] } else { &[10_000, 100_000] };
+        println!("\n8. render: JSON proof to PDF and to Excel, each in a child process (time, peak RSS)");
+        for &n in sizes {
+            let sim = self.simulator(SimConfig { sizes: Sizes::uniform(n), ..SimConfig::default() }).await;
+            let mut t = tenant(&sim, "demo_manager");
+            // The users list is one unpaged answer: 100,000 users are some 140 MB of it.
+            t.policy.max_response_bytes = 1 << 30;
+            t.policy.call_deadline = std::time::Duration::from_secs(600);
+            let dir = tempfile::tempdir().unwrap();
+            for proof in runtime.list_proof_types().await.unwrap() {
+                let mut criteria = Vec::new();
+                if proof.criteria.iter().any(|c| c.name == "launched_after") {
+                    criteria.push(("launched_after".to_string(), "2000-01-01T00:00:00Z".to_string()));
+                }
+                let json = dir.path().join(format!("{}.json", proof.id));
+                let c = self.collect_into(runtime, &t, &proof.id, criteria, &json, Format::Json).await;
+                for format in ["pdf", "xlsx"] {
+                    let out = dir.path().join(format!("{}.{format}", proof.id));
+                    let child = std::process::Command::new(std::env::current_exe().unwrap())
+                        .args(["--render-child", format, json.to_str().unwrap(), out.to_str().unwrap()])
+                        .output()
+                        .unwrap();
+                    let said = String::from_utf8_lossy(&child.stdout).trim().to_string();
+                    let bytes = std::fs::metadata(&out).map_or(0, |m| m.len());
+                    println!(
+                        "  {:<20} {:>7} rows  {format:<4} {said}{}",
+                        proof.id,
+                        c.rows,
+                        if bytes > 0 { format!(", {:.1} MB", bytes as f64 / 1e6) } else { String::new() }
+                    );
+                }
+            }
         }
     }
 

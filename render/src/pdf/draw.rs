@@ -419,7 +419,7 @@ fn facts(survey: &Survey, options: &PdfOptions, files: &[(String, Vec<u8>)]) -> 
     push(
         "Rows",
         format!(
-            "{} (the proof states {}); {} pages and {} requests to the service",
+            "{} (the proof states {}); collected in {} API pages with {} requests",
             survey.rows,
             get(&["row_count"]),
             get(&["provenance", "pages"]),

@@ -114,12 +114,12 @@ fn invisible(c: char) -> bool {
 
 /// The fonts of one render, with the fallback chosen for each character met.
 pub struct Fonts {
-    faces: Vec<Face>,
     /// Font 0 regular, font 1 bold; the rest found on the machine.
-    machine: Option<fontdb::Database>,
-    /// The machine's faces in the order they are tried.
-    candidates: Vec<(PathBuf, u32)>,
-    tried: usize,
+    faces: Vec<Face>,
+    /// The machine's fonts (none when they are not to be used), and their faces in the order
+    /// they are tried.
+    machine: fontdb::Database,
+    candidates: Vec<fontdb::ID>,
     chosen: HashMap<char, Option<usize>>,
     ascii: [[f32; 128]; 2],
 }
@@ -144,8 +144,8 @@ impl Fonts {
                 *slot = face.advance(char::from(c as u8)).unwrap_or(0.0);
             }
         }
-        let (machine, candidates) = if sources.system || !sources.folders.is_empty() {
-            let mut db = fontdb::Database::new();
+        let mut db = fontdb::Database::new();
+        let candidates = if sources.system || !sources.folders.is_empty() {
             if sources.system {
                 db.load_system_fonts();
             }
@@ -173,12 +173,11 @@ impl Fonts {
                     f.index,
                 )
             });
-            let candidates = faces.into_iter().map(|(f, p)| (p, f.index)).collect();
-            (Some(db), candidates)
+            faces.into_iter().map(|(f, _)| f.id).collect()
         } else {
-            (None, Vec::new())
+            Vec::new()
         };
-        Ok(Fonts { faces: vec![regular, bold], machine, candidates, tried: 0, chosen: HashMap::new(), ascii })
+        Ok(Fonts { faces: vec![regular, bold], machine: db, candidates, chosen: HashMap::new(), ascii })
     }
 
     /// The face for `c` in the given weight (bold falls back to the regular fallback).
@@ -203,24 +202,31 @@ impl Fonts {
         Ok(found.map_or(Pick::Skip, Pick::Face))
     }
 
-    /// A loaded fallback covering `c`, or the next machine font that does (loaded then).
+    /// A loaded fallback covering `c`, or the first machine font that does, loaded then (the
+    /// others are looked at in place, never read into memory).
     fn fallback(&mut self, c: char) -> Option<usize> {
         if let Some(i) = (2..self.faces.len()).find(|&i| self.faces[i].covers(c)) {
             return Some(i);
         }
-        let db = self.machine.as_ref()?;
-        let _ = db;
-        while self.tried < self.candidates.len() {
-            let (path, index) = self.candidates[self.tried].clone();
-            self.tried += 1;
-            let Some(face) = machine_font(&path).and_then(|data| Face::load(data, index)) else { continue };
-            self.faces.push(face);
-            if self.faces.last().is_some_and(|f| f.covers(c)) {
-                return Some(self.faces.len() - 1);
-            }
-        }
-        // Faces loaded while looking for another character may cover this one.
-        (2..self.faces.len()).find(|&i| self.faces[i].covers(c))
+        let covers = |id: fontdb::ID| {
+            self.machine
+                .with_face_data(id, |data, index| {
+                    rustybuzz::ttf_parser::Face::parse(data, index)
+                        .ok()
+                        .and_then(|f| f.glyph_index(c))
+                        .is_some()
+                })
+                .unwrap_or(false)
+        };
+        let id = self.candidates.iter().copied().find(|id| covers(*id))?;
+        let (source, index) = self.machine.face_source(id)?;
+        let path = match source {
+            fontdb::Source::File(p) | fontdb::Source::SharedFile(p, _) => p,
+            fontdb::Source::Binary(_) => return None,
+        };
+        let face = machine_font(&path).and_then(|data| Face::load(data, index))?;
+        self.faces.push(face);
+        Some(self.faces.len() - 1)
     }
 
     /// Width of `text` at `size` points (glyph advances; shaping moves it little).
