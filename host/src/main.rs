@@ -1,8 +1,8 @@
 //! `connector-host`: run the Qualys evidence connector from the command line.
 
-mod cli;
-
 use std::process::ExitCode;
+
+use connector_host::cli;
 
 fn main() -> ExitCode {
     // Errors are for people: no library error captures a backtrace (with RUST_BACKTRACE=1 they

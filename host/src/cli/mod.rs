@@ -1,18 +1,18 @@
 //! The command line: arguments and the dispatch to one module per subcommand.
 
-mod collect;
-mod component;
+pub mod collect;
+pub mod component;
 mod connect;
 pub mod credentials;
 mod demo;
 mod diff;
 pub mod exit;
-mod keygen;
-mod network;
+pub mod keygen;
+pub mod network;
 mod proof_types;
-mod render;
-mod target;
-mod ui;
+pub mod render;
+pub mod target;
+pub mod ui;
 mod verify;
 
 use std::path::PathBuf;

@@ -890,6 +890,45 @@ pub fn canonical_row(fields: &[Field], row: &[Value], out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// A canonical row read back into values aligned with `fields` (the inverse of
+/// [`canonical_row`]: writing them again gives the same bytes).
+pub fn row_values(fields: &[Field], canonical: &[u8]) -> anyhow::Result<Vec<Value>> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(canonical)
+        .map_err(|e| anyhow::anyhow!("a stored row is not a JSON object: {e}"))?;
+    anyhow::ensure!(
+        object.len() == fields.len(),
+        "a stored row has {} values for {} fields",
+        object.len(),
+        fields.len()
+    );
+    fields
+        .iter()
+        .map(|f| {
+            let v = object.get(&f.name).ok_or_else(|| anyhow::anyhow!("a stored row has no {}", f.name))?;
+            Ok(match (f.kind, v) {
+                (_, serde_json::Value::Null) => Value::Null,
+                (FieldKind::Text, serde_json::Value::String(s)) => Value::Text(s.clone()),
+                (FieldKind::Timestamp, serde_json::Value::String(s)) => Value::Timestamp(s.clone()),
+                (FieldKind::Integer, serde_json::Value::Number(n)) if n.is_i64() => {
+                    Value::Integer(n.as_i64().unwrap_or_default())
+                }
+                (FieldKind::Boolean, serde_json::Value::Bool(b)) => Value::Boolean(*b),
+                (FieldKind::TextList, serde_json::Value::Array(items)) => Value::TextList(
+                    items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(str::to_string)
+                                .ok_or_else(|| anyhow::anyhow!("{}: not a text list", f.name))
+                        })
+                        .collect::<anyhow::Result<_>>()?,
+                ),
+                (kind, other) => anyhow::bail!("{}: {other} is not a {kind:?} value", f.name),
+            })
+        })
+        .collect()
+}
+
 /// A value as JSON, for embedders.
 pub fn value_json(value: &Value) -> serde_json::Value {
     match value {
