@@ -69,6 +69,9 @@ pub enum Fault {
     RedirectOffHost,
     /// No answer at all for this long (a hung server).
     Hang(u64),
+    /// The normal answer after this many milliseconds (a slow server; the call counts as
+    /// running against the account's concurrency meanwhile).
+    Delay(u64),
     /// Next-page URL naming a hostile host (proof-type routes apply it); harmless to a client that
     /// only reads `id_min` from it.
     NextUrlOtherHost,
@@ -470,6 +473,7 @@ impl std::str::FromStr for FaultRule {
             "concurrency" => Fault::Concurrency,
             "redirect" => Fault::RedirectOffHost,
             "hang" => Fault::Hang(num(60_000)?),
+            "delay" => Fault::Delay(num(500)?),
             "next-url-other-host" => Fault::NextUrlOtherHost,
             "next-url-repeat" => Fault::NextUrlRepeat,
             "repeat-records" => Fault::RepeatRecords,

@@ -148,6 +148,8 @@ pub(crate) struct State {
     pub counter: AtomicU64,
     calls: Mutex<HashMap<String, (Instant, u32)>>,
     running: Mutex<HashMap<String, u32>>,
+    /// The most calls each account ever had running at once.
+    peak: Mutex<HashMap<String, u32>>,
     pub base_url: String,
 }
 
@@ -172,6 +174,7 @@ impl Simulator {
             counter: AtomicU64::new(0),
             calls: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
+            peak: Mutex::new(HashMap::new()),
             base_url: format!("{scheme}://{addr}"),
         });
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
@@ -236,6 +239,11 @@ impl Simulator {
     /// The listening address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The most calls `login` ever had running at once (the API families Qualys limits).
+    pub fn peak_running(&self, login: &str) -> u32 {
+        self.state.peak.lock().expect("peak").get(login).copied().unwrap_or(0)
     }
 
     /// Every request served so far.
@@ -542,6 +550,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
             let mut running = state.running.lock().expect("running");
             let n = running.entry(account.login.clone()).or_insert(0);
             *n += 1;
+            let mut peak = state.peak.lock().expect("peak");
+            let p = peak.entry(account.login.clone()).or_insert(0);
+            *p = (*p).max(*n);
             *n
         };
         if let Some(max) = config.concurrency_limit
@@ -555,6 +566,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Si
                 &format!("Concurrency limit of {max} reached. Please try again later."),
                 &base,
             );
+        }
+        // A slow server: the call counts as running while it waits.
+        if let Some(faults::Fault::Delay(ms)) = fault.as_ref().map(|r| &r.fault) {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
         }
         let api = ApiRequest {
             method: parts.method.to_string(),

@@ -4,8 +4,10 @@
 //! - [`workflow`]: the collect workflow (cursor and counts in its state, rate limits parked on
 //!   durable timers, continue-as-new) and its activities.
 //! - [`store`]: the proof store (runs, pages, rows) and the export of a run as a proof.
+//! - [`account`]: one Qualys account's concurrency, shared by every collect that uses it.
 //! - [`secrets`]: where a worker reads a tenant's credentials (never the engine or the database).
 
+pub mod account;
 pub mod secrets;
 pub mod store;
 pub mod workflow;

@@ -16,6 +16,7 @@ use connector_worker::store::{NewRun, RunMeta, Store, StoredField};
 use connector_worker::workflow::{CollectActivities, CollectInput, CollectWorkflow};
 use connector_worker::{TASK_QUEUE, new_run_id};
 use evidence_proof::Format;
+use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleSpec};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowStartOptions};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
@@ -64,21 +65,19 @@ enum Command {
     Start {
         #[command(flatten)]
         services: Services,
-        /// The tenant (names its credentials in the workers' secret folder).
-        #[arg(long)]
-        tenant: String,
-        /// Platform code.
-        #[arg(long, default_value = "US1")]
-        platform: String,
-        /// Custom API URL.
-        #[arg(long)]
-        api_url: Option<String>,
-        /// Proof type id.
-        #[arg(long)]
-        proof_type: String,
-        /// A criterion, NAME=VALUE; repeat for more.
-        #[arg(long = "criteria", value_name = "NAME=VALUE", value_parser = criterion)]
-        criteria: Vec<(String, String)>,
+        #[command(flatten)]
+        what: What,
+    },
+    /// Collect on a Temporal Schedule: every interval (`--every 1d`, `12h`, `30m`, `90s`), the
+    /// first run at once; prints the schedule's id. Each run's id is its workflow id.
+    Schedule {
+        #[command(flatten)]
+        services: Services,
+        #[command(flatten)]
+        what: What,
+        /// How often.
+        #[arg(long, value_parser = every)]
+        every: std::time::Duration,
     },
     /// Where a run stands (from the proof store).
     Status {
@@ -106,6 +105,89 @@ enum Command {
         #[arg(long, value_name = "KEY")]
         sign_key: Option<PathBuf>,
     },
+}
+
+/// What to collect, for whom.
+#[derive(clap::Args)]
+struct What {
+    /// The tenant (names its credentials in the workers' secret folder).
+    #[arg(long)]
+    tenant: String,
+    /// Platform code.
+    #[arg(long, default_value = "US1")]
+    platform: String,
+    /// Custom API URL.
+    #[arg(long)]
+    api_url: Option<String>,
+    /// Proof type id.
+    #[arg(long)]
+    proof_type: String,
+    /// A criterion, NAME=VALUE; repeat for more.
+    #[arg(long = "criteria", value_name = "NAME=VALUE", value_parser = criterion)]
+    criteria: Vec<(String, String)>,
+}
+
+impl What {
+    /// The workflow's input (no run id yet): the proof type checked against the component,
+    /// which also gives its title, fields and key.
+    async fn input(&self) -> anyhow::Result<CollectInput> {
+        let What { tenant, platform, api_url, proof_type, criteria } = self;
+        anyhow::ensure!(valid_tenant(tenant), "'{tenant}' is not a tenant id (letters, digits, -, _ and .)");
+        let base = api_base(platform, api_url.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+        let loader = Loader { plugin: None, cache_dir: None };
+        let runtime = loader
+            .load(&Ui::new(true, false), NetworkPolicy::deny_all())
+            .map_err(|code| anyhow::anyhow!("the component did not load ({code})"))?;
+        let types = runtime.list_proof_types().await?;
+        let proof = types.iter().find(|t| t.id == *proof_type).with_context(|| {
+            format!(
+                "unknown proof type '{proof_type}'; known: {}",
+                types.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        let fields = connector_runtime::fields_of(proof)
+            .iter()
+            .map(|f| StoredField {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                kind: evidence_proof::output::kind_name(f.kind).to_string(),
+            })
+            .collect();
+        Ok(CollectInput {
+            run_id: String::new(),
+            tenant: tenant.clone(),
+            platform: platform.clone(),
+            api_url: api_url.clone(),
+            proof_type: proof_type.clone(),
+            criteria: criteria.clone(),
+            next_seq: 0,
+            cursor: None,
+            meta: RunMeta {
+                title: proof.title.clone(),
+                fields,
+                key: runtime.declared_key(proof),
+                collected_at: String::new(),
+                api_url: base.url(),
+            },
+        })
+    }
+}
+
+/// An interval: a number and a unit, `d`, `h`, `m` or `s`.
+fn every(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = n.parse().map_err(|_| format!("'{s}' is not an interval such as 1d, 12h, 30m or 90s"))?;
+    let secs = match unit {
+        "d" => n * 86_400,
+        "h" => n * 3_600,
+        "m" => n * 60,
+        "s" | "" => n,
+        _ => return Err(format!("'{s}' is not an interval such as 1d, 12h, 30m or 90s")),
+    };
+    if secs == 0 {
+        return Err("the interval must be longer than nothing".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn criterion(s: &str) -> Result<(String, String), String> {
@@ -171,6 +253,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let engine = Runtime::from_current_tokio(Default::default())?;
             let options = WorkerOptions::new(services.task_queue.as_str())
                 .register_workflow::<CollectWorkflow>()?
+                .register_workflow::<connector_worker::account::AccountWorkflow>()?
                 .register_activities(activities)
                 .build();
             let mut worker = Worker::new(&engine, client(&services.temporal).await?, options)?;
@@ -178,60 +261,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             worker.run().await?;
             Ok(())
         }
-        Command::Start { services, tenant, platform, api_url, proof_type, criteria } => {
-            anyhow::ensure!(
-                valid_tenant(&tenant),
-                "'{tenant}' is not a tenant id (letters, digits, -, _ and .)"
-            );
-            let base = api_base(&platform, api_url.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
-            let loader = Loader { plugin: None, cache_dir: None };
-            let runtime = loader
-                .load(&Ui::new(true, false), NetworkPolicy::deny_all())
-                .map_err(|code| anyhow::anyhow!("the component did not load ({code})"))?;
-            let types = runtime.list_proof_types().await?;
-            let proof = types.iter().find(|t| t.id == proof_type).with_context(|| {
-                format!(
-                    "unknown proof type '{proof_type}'; known: {}",
-                    types.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
-                )
-            })?;
-            let run_id = new_run_id(&tenant, &proof_type);
-            let fields = connector_runtime::fields_of(proof)
-                .iter()
-                .map(|f| StoredField {
-                    name: f.name.clone(),
-                    label: f.label.clone(),
-                    kind: evidence_proof::output::kind_name(f.kind).to_string(),
-                })
-                .collect();
+        Command::Start { services, what } => {
+            let mut input = what.input().await?;
+            let run_id = new_run_id(&input.tenant, &input.proof_type);
+            input.run_id = run_id.clone();
+            input.meta.collected_at = evidence_proof::now_rfc3339();
+            // Recorded now, so `status` knows the run at once (the workflow's first activity
+            // records it again, changing nothing).
             let store = Store::open(&services.database).await?;
             store
                 .create_run(&NewRun {
                     run_id: run_id.clone(),
-                    tenant: tenant.clone(),
-                    platform: platform.to_ascii_uppercase(),
-                    api_url: api_url.clone(),
-                    proof_type: proof_type.clone(),
-                    criteria: criteria.clone(),
-                    meta: RunMeta {
-                        title: proof.title.clone(),
-                        fields,
-                        key: runtime.declared_key(proof),
-                        collected_at: evidence_proof::now_rfc3339(),
-                        api_url: base.url(),
-                    },
+                    tenant: input.tenant.clone(),
+                    platform: input.platform.to_ascii_uppercase(),
+                    api_url: input.api_url.clone(),
+                    proof_type: input.proof_type.clone(),
+                    criteria: input.criteria.clone(),
+                    meta: input.meta.clone(),
                 })
                 .await?;
-            let input = CollectInput {
-                run_id: run_id.clone(),
-                tenant,
-                platform,
-                api_url,
-                proof_type,
-                criteria,
-                next_seq: 0,
-                cursor: None,
-            };
             client(&services.temporal)
                 .await?
                 .start_workflow(
@@ -241,6 +289,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 )
                 .await?;
             println!("{run_id}");
+            Ok(())
+        }
+        Command::Schedule { services, what, every } => {
+            let input = what.input().await?;
+            let id = format!("schedule-{}-{}", input.tenant, input.proof_type);
+            let workflow_id = format!("{}-{}", input.proof_type, input.tenant);
+            let options = CreateScheduleOptions::builder()
+                .action(ScheduleAction::start_workflow(
+                    CollectWorkflow::run,
+                    input,
+                    services.task_queue.as_str(),
+                    workflow_id,
+                ))
+                .spec(ScheduleSpec::from_interval(every))
+                .trigger_immediately(true)
+                .build();
+            client(&services.temporal).await?.create_schedule(id.as_str(), options).await?;
+            println!("{id}");
             Ok(())
         }
         Command::Status { run, database } => {

@@ -334,6 +334,15 @@ impl Store {
         }
     }
 
+    /// A tenant's runs, newest first: id and state.
+    pub async fn runs_of(&self, tenant: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let client = self.client.lock().await;
+        let rows = client
+            .query("SELECT run_id, state FROM runs WHERE tenant = $1 ORDER BY created_at DESC", &[&tenant])
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// Where a run stands.
     pub async fn status(&self, run_id: &str) -> anyhow::Result<RunStatus> {
         let client = self.client.lock().await;

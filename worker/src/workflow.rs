@@ -18,15 +18,18 @@ use evidence_proof::{
     AccountInfo, ConnectorInfo, HostInfo, PageContext, PageSink, Provenance, Value, Warning,
 };
 use serde::{Deserialize, Serialize};
+use temporalio_client::WorkflowStartOptions;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{
-    ActivityOptions, ApplicationFailure, ContinueAsNewOptions, WorkflowContext, WorkflowResult,
+    ActivityOptions, ApplicationFailure, ContinueAsNewOptions, SignalWorkflowOptions, SyncWorkflowContext,
+    WorkflowContext, WorkflowResult,
 };
 
+use crate::account::{AccountWorkflow, Permits, account_id};
 use crate::secrets::SecretSource;
-use crate::store::{PageIn, Store};
+use crate::store::{NewRun, PageIn, RunMeta, Store};
 
 /// How long a page may go without a heartbeat before the engine gives it to another worker.
 pub const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -37,7 +40,8 @@ pub const PAGES_PER_RUN: u32 = 200;
 /// A collect: what the workflow is started with, and carries into its next run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectInput {
-    /// The run's id (also the workflow id and the proof store's key).
+    /// The run's id (also the workflow id and the proof store's key); empty in a schedule's
+    /// action, where each run takes its workflow id.
     pub run_id: String,
     /// The tenant whose credentials the worker's secret source holds.
     pub tenant: String,
@@ -53,6 +57,22 @@ pub struct CollectInput {
     pub next_seq: i64,
     /// The next page's cursor (`None` before the first page).
     pub cursor: Option<String>,
+    /// What the store needs to write the proof (its `collected_at` is set when the run begins
+    /// when empty).
+    pub meta: RunMeta,
+}
+
+/// A collect asks its account for a permit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PermitRequest {
+    /// The tenant, whose credentials name the account.
+    pub tenant: String,
+    /// Platform code.
+    pub platform: String,
+    /// Custom API URL.
+    pub api_url: Option<String>,
+    /// The collect's workflow id.
+    pub who: String,
 }
 
 /// One page to collect.
@@ -98,7 +118,11 @@ pub struct RunResult {
 /// The collect workflow.
 #[workflow]
 #[derive(Default)]
-pub struct CollectWorkflow;
+pub struct CollectWorkflow {
+    /// Permits the account's workflow granted, and those used.
+    granted: u64,
+    used: u64,
+}
 
 fn page_options() -> ActivityOptions {
     // A page is a few calls of at most a few minutes; failures the engine retries back off
@@ -119,14 +143,53 @@ fn page_options() -> ActivityOptions {
 
 #[workflow_methods]
 impl CollectWorkflow {
+    /// The account's workflow granted a permit.
+    #[signal]
+    pub fn granted(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _grant: ()) {
+        self.granted += 1;
+    }
+
     /// Collects every page, then completes the run in the store.
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: CollectInput) -> WorkflowResult<RunResult> {
         let mut input = input;
+        if input.next_seq == 0 && input.cursor.is_none() {
+            if input.run_id.is_empty() {
+                input.run_id = ctx.workflow_id().to_string();
+            }
+            let new = NewRun {
+                run_id: input.run_id.clone(),
+                tenant: input.tenant.clone(),
+                platform: input.platform.to_ascii_uppercase(),
+                api_url: input.api_url.clone(),
+                proof_type: input.proof_type.clone(),
+                criteria: input.criteria.clone(),
+                meta: input.meta.clone(),
+            };
+            ctx.execute_activity(CollectActivities::begin, new, page_options()).await?;
+        }
         let mut pages_this_run = 0u32;
+        let me = ctx.workflow_id().to_string();
         loop {
+            // A permit of the account first: at most PERMITS calls at once per Qualys account.
+            let ask = PermitRequest {
+                tenant: input.tenant.clone(),
+                platform: input.platform.clone(),
+                api_url: input.api_url.clone(),
+                who: me.clone(),
+            };
+            let account = ctx.execute_activity(CollectActivities::acquire, ask, page_options()).await?;
+            ctx.wait_condition(|s| s.granted > s.used).await?;
+            ctx.state_mut(|s| s.used += 1);
             let request = PageRequest { collect: input.clone() };
-            match ctx.execute_activity(CollectActivities::collect_page, request, page_options()).await? {
+            let outcome =
+                ctx.execute_activity(CollectActivities::collect_page, request, page_options()).await;
+            let release = ctx.external_workflow(account, None);
+            // A lost release would hold the permit: the account's workflow frees a holder it can
+            // no longer signal, and this one is tried until it is sent.
+            let _ =
+                release.signal(AccountWorkflow::release, me.clone(), SignalWorkflowOptions::default()).await;
+            match outcome? {
                 PageOutcome::Kept { next_cursor, .. } => {
                     input.next_seq += 1;
                     input.cursor = next_cursor;
@@ -295,6 +358,45 @@ impl CollectActivities {
                 }
             },
         }
+    }
+
+    /// Asks the account of the tenant's credentials for a permit for `who`: signals the
+    /// account's workflow, starting it if none runs; returns its id.
+    #[activity]
+    pub async fn acquire(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        ask: PermitRequest,
+    ) -> Result<String, ActivityError> {
+        let credentials = self
+            .secrets
+            .credentials(&ask.tenant)
+            .map_err(|e| final_error("invalid-config", format!("{e:#}")))?;
+        let base = connector_host::cli::target::api_base(&ask.platform, ask.api_url.as_deref())
+            .map_err(|e| final_error("invalid-config", e))?;
+        let account = account_id(&base.url(), &credentials.username);
+        let options = WorkflowStartOptions::new(ctx.info().task_queue.as_str(), account.as_str()).build();
+        ctx.client()
+            .signal_with_start_workflow(
+                AccountWorkflow::run,
+                Permits::default(),
+                AccountWorkflow::acquire,
+                ask.who,
+                options,
+            )
+            .await
+            .map_err(|e| retried("engine", format!("asking the account for a permit: {e}")))?;
+        Ok(account)
+    }
+
+    /// Records a run in the store (once), its collection time now when not given.
+    #[activity]
+    pub async fn begin(self: Arc<Self>, _ctx: ActivityContext, run: NewRun) -> Result<(), ActivityError> {
+        let mut run = run;
+        if run.meta.collected_at.is_empty() {
+            run.meta.collected_at = evidence_proof::now_rfc3339();
+        }
+        self.store.create_run(&run).await.map_err(|e| retried("store", format!("the proof store: {e:#}")))
     }
 
     /// Completes a run: its digest from the stored rows, and its provenance.

@@ -278,3 +278,57 @@ async fn a_long_rate_limit_parks_the_workflow_on_a_timer_and_it_resumes() {
         "a durable timer parked it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_starts_a_collect_at_once_and_its_run_is_complete_in_the_store() {
+    let sim = sim(1_500, vec![]).await;
+    let tenant = format!("sched{}", std::process::id());
+    let secrets = secrets(&[(tenant.as_str(), PASSWORD)]);
+    let q = queue("schedule");
+    let _w = worker(&q, secrets.path(), &sim, 10);
+    let url = sim.url();
+    let out = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
+        .args(["schedule", "--tenant", &tenant, "--proof-type", "remediation-tickets", "--api-url", &url])
+        .args(["--every", "1d", "--temporal", &temporal(), "--database", &database(), "--task-queue", &q])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "schedule: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("schedule-{tenant}-remediation-tickets")));
+    let store = Store::open(&database()).await.unwrap();
+    let started = Instant::now();
+    let run = loop {
+        let runs = store.runs_of(&tenant).await.unwrap();
+        if let Some((id, _)) = runs.first() {
+            break id.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no scheduled run started");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let s = wait(&store, &run, Duration::from_secs(120), |_| false).await;
+    assert_eq!((s.state.as_str(), s.rows), ("complete", 1_500), "{s:?}");
+    assert!(
+        run.starts_with(&format!("remediation-tickets-{tenant}")),
+        "the run is the scheduled workflow: {run}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_tenants_on_one_qualys_account_never_run_more_than_two_calls_at_once() {
+    // A slow server (300 ms a page), so that the collects' calls overlap.
+    let sim = sim(6_000, vec![FaultRule::always("/msp/ticket_list.php", Fault::Delay(300))]).await;
+    let tenants = ["shared-a", "shared-b", "shared-c"];
+    let secrets = secrets(&tenants.map(|t| (t, PASSWORD)));
+    let q = queue("shared");
+    // Two workers, so that the three collects' pages run on several machines at once.
+    let _w1 = worker(&q, secrets.path(), &sim, 10);
+    let _w2 = worker(&q, secrets.path(), &sim, 10);
+    let store = Store::open(&database()).await.unwrap();
+    let runs: Vec<String> = tenants.iter().map(|t| start(&q, t, &sim, "remediation-tickets", &[])).collect();
+    for run in &runs {
+        let s = wait(&store, run, Duration::from_secs(300), |_| false).await;
+        assert_eq!((s.state.as_str(), s.rows), ("complete", 6_000), "{s:?}");
+    }
+    let peak = sim.peak_running(LOGIN);
+    assert!(peak <= 2, "the account had {peak} calls running at once");
+    assert_eq!(peak, 2, "the collects did overlap, two at a time");
+}
