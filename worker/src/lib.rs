@@ -9,7 +9,8 @@
 
 pub mod account;
 pub mod secrets;
-pub mod store;
+/// The proof store (crate `evidence-store`).
+pub use evidence_store as store;
 pub mod workflow;
 
 /// The task queue collects run on unless told otherwise.

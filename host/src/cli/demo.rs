@@ -81,6 +81,7 @@ pub async fn run(loader: &Loader, ui: &Ui, out: &Path) -> u8 {
             connector: loader.connector_info(runtime).await,
             account: AccountInfo { login: Some(tenant.config.username.clone()), ..AccountInfo::default() },
             signer: None,
+            store: None,
         };
         let (mut code, summary) = job.one(&t.id, &[], Some(&path), false).await;
         // Each proof also as the PDF an auditor reads (the JSON proof attached inside).

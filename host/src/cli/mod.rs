@@ -113,6 +113,10 @@ enum Command {
         /// when the run already has it: from the account's own row of a users proof.
         #[arg(long)]
         record_role: bool,
+        /// Also keep each proof, page by page, in this PostgreSQL proof store (the worker's;
+        /// default: none). Prints the run id; `connector-worker export RUN` writes the same proof.
+        #[arg(long, value_name = "URL", env = "EVIDENCE_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
     },
     /// Write an Ed25519 key pair for signing proofs: KEY (private, mode 0600) and KEY.pub.
     Keygen {
@@ -211,6 +215,7 @@ pub async fn run(cli: Cli) -> u8 {
             resume,
             sign_key,
             record_role,
+            database,
         } => {
             let what = match proof_type {
                 Some(id) if !all => {
@@ -218,7 +223,7 @@ pub async fn run(cli: Cli) -> u8 {
                 }
                 _ => collect::What::All { dir: out_dir },
             };
-            let vouching = collect::Vouching { sign_key, record_role };
+            let vouching = collect::Vouching { sign_key, record_role, database };
             collect::run(&loader, &ui, &target, what, &criteria, format, resume, &vouching).await
         }
         Command::Keygen { out, force } => keygen::run(&ui, &out, force),

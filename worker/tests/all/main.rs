@@ -155,6 +155,7 @@ async fn cli_collect(
     proof_type: &str,
     criteria: &[&str],
     out: &Path,
+    more: &[&str],
 ) {
     let creds = secrets.join(format!("{tenant}.toml"));
     let mut args =
@@ -171,6 +172,7 @@ async fn cli_collect(
     for c in criteria {
         args.extend(["--criteria", c]);
     }
+    args.extend(more);
     let cli = <connector_host::cli::Cli as clap::Parser>::parse_from(args);
     assert_eq!(connector_host::cli::run(cli).await, 0, "connector-host collect");
 }
@@ -217,7 +219,7 @@ async fn two_workers_share_a_collect_one_is_killed_mid_collect_and_the_other_fin
     let dir = tempfile::tempdir().unwrap();
     let (exported, collected) = (dir.path().join("exported.json"), dir.path().join("collected.json"));
     export(&run, &exported);
-    cli_collect(&sim, secrets.path(), "acme", "remediation-tickets", &[], &collected).await;
+    cli_collect(&sim, secrets.path(), "acme", "remediation-tickets", &[], &collected, &[]).await;
     let (e, c) = (proof(&exported), proof(&collected));
     assert_eq!(e["sha256"], c["sha256"], "the same rows in the same order");
     assert_eq!(e["row_count"], 100_000);
@@ -331,4 +333,59 @@ async fn three_tenants_on_one_qualys_account_never_run_more_than_two_calls_at_on
     let peak = sim.peak_running(LOGIN);
     assert!(peak <= 2, "the account had {peak} calls running at once");
     assert_eq!(peak, 2, "the collects did overlap, two at a time");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_can_keep_its_proof_in_the_store_and_the_worker_exports_the_same_proof() {
+    let sim = sim(2_500, vec![]).await;
+    let secrets = secrets(&[("cli-user", PASSWORD)]);
+    let dir = tempfile::tempdir().unwrap();
+    let collected = dir.path().join("users.jsonl");
+    let store = Store::open(&database()).await.unwrap();
+    let before: std::collections::BTreeSet<String> =
+        store.runs_of("cli").await.unwrap().into_iter().map(|r| r.0).collect();
+    let db = database();
+    cli_collect(
+        &sim,
+        secrets.path(),
+        "cli-user",
+        "remediation-tickets",
+        &[],
+        &collected,
+        &["--format", "jsonl", "--database", &db],
+    )
+    .await;
+    let run = store
+        .runs_of("cli")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .find(|r| !before.contains(r) && r.starts_with("cli-remediation-tickets-"))
+        .expect("the CLI's run is in the store");
+    let s = store.status(&run).await.unwrap();
+    assert_eq!((s.state.as_str(), s.rows, s.pages), ("complete", 2_500, 3), "{s:?}");
+    let exported = dir.path().join("exported.jsonl");
+    let o = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
+        .args([
+            "export",
+            &run,
+            "--database",
+            &database(),
+            "--format",
+            "jsonl",
+            "--output",
+            exported.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "export: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(&exported).unwrap(),
+        std::fs::read(&collected).unwrap(),
+        "the rows, byte for byte"
+    );
+    let sidecar = |p: &Path| proof(&PathBuf::from(format!("{}.proof.json", p.display())));
+    assert_eq!(sidecar(&exported)["sha256"], sidecar(&collected)["sha256"]);
+    assert!(!database_text(&run).await.contains(PASSWORD));
 }

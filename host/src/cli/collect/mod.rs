@@ -24,6 +24,7 @@ use super::{Ui, exit};
 
 mod all;
 mod resume;
+mod store;
 
 use connector_runtime::checkpoint::{self, CheckpointedSink, Identity, PageObserver};
 use resume::interrupted;
@@ -71,6 +72,8 @@ pub struct Vouching {
     pub sign_key: Option<PathBuf>,
     /// Call `connect` first to record the account's role (`--record-role`).
     pub record_role: bool,
+    /// The proof store to keep each proof in too (`--database`).
+    pub database: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -105,6 +108,20 @@ pub async fn run(
             return exit::CONFIG;
         }
     };
+    if vouching.database.is_some() && resume {
+        ui.error("--database keeps a collect page by page from its start: it cannot join a resumed one");
+        return exit::CONFIG;
+    }
+    let store = match &vouching.database {
+        Some(url) => match evidence_store::Store::open(url).await {
+            Ok(s) => Some(std::sync::Arc::new(s)),
+            Err(e) => {
+                ui.error(format!("{e:#}"));
+                return exit::CONFIG;
+            }
+        },
+        None => None,
+    };
     let (tenant, runtime) = match target.open(ui, loader) {
         Ok(opened) => opened,
         Err(code) => return code,
@@ -134,6 +151,7 @@ pub async fn run(
         connector: loader.connector_info(&runtime).await,
         account,
         signer,
+        store,
     };
     match what {
         What::One { id, output } => {
@@ -171,6 +189,8 @@ pub struct Job<'a> {
     pub account: AccountInfo,
     /// Signs every proof when set.
     pub signer: Option<SigningKey>,
+    /// Keeps every proof in this store too, when set.
+    pub store: Option<std::sync::Arc<evidence_store::Store>>,
 }
 
 /// How one proof ended.
@@ -340,8 +360,19 @@ impl Job<'_> {
         };
         let request = CollectRequest { proof: &proof, criteria, cursor };
         let options = CollectOptions::default();
+        let kept = match &self.store {
+            Some(store) => match self.store_run(store, &proof, &identity, criteria).await {
+                Ok(run) => Some(store::Kept::new(store.clone(), run, fields_of(&proof))),
+                Err(e) => {
+                    ui.error(format!("the proof store: {e:#}"));
+                    return Outcome::Failed(exit::HOST);
+                }
+            },
+            None => None,
+        };
+        let mut teed = store::Tee { sink: &mut sink, kept };
         let collect =
-            collect_proof(self.runtime, self.tenant, request, &mut sink, &options, &mut on_progress);
+            collect_proof(self.runtime, self.tenant, request, &mut teed, &options, &mut on_progress);
         let result = tokio::select! {
             r = collect => Some(r),
             _ = interrupted() => None,
@@ -349,13 +380,32 @@ impl Job<'_> {
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
+        let kept = teed.kept.take();
         match result {
             Some(Ok(stats)) => {
                 let before = sink.before;
-                self.finished(&proof.id, sink.writer.finish(), stats, before, resumable, started)
+                let finished = sink.writer.finish();
+                if let (Some(kept), Ok(summary)) = (&kept, &finished) {
+                    match kept.complete(&summary.provenance).await {
+                        Ok(sha) if sha == summary.sha256 => {
+                            ui.info(format!("{}: kept in the proof store as run {}", proof.id, kept.run_id()))
+                        }
+                        Ok(sha) => ui.error(format!(
+                            "{}: the proof store's rows of run {} have digest {sha}, the proof {}",
+                            proof.id,
+                            kept.run_id(),
+                            summary.sha256
+                        )),
+                        Err(e) => ui.error(format!("{}: the proof store: {e:#}", proof.id)),
+                    }
+                }
+                self.finished(&proof.id, finished, stats, before, resumable, started)
             }
             Some(Err(e)) => {
                 ui.error(format!("{}: {}", proof.id, e.error));
+                if let Some(kept) = &kept {
+                    let _ = kept.fail(e.error.kind(), &e.error.to_string()).await;
+                }
                 let bad_cursor = matches!(&e.error, CallError::Connector(ConnectorError::InvalidCursor(_)));
                 match resumable.filter(|_| bad_cursor && sink.before.0 > 0) {
                     // Resuming again would fail the same way: say how to start over instead.
@@ -421,6 +471,43 @@ impl Job<'_> {
                 Outcome::Failed(exit::HOST)
             }
         }
+    }
+
+    /// Records a new run in the proof store for this collect; returns its id.
+    async fn store_run(
+        &self,
+        store: &evidence_store::Store,
+        proof: &ProofType,
+        identity: &Identity,
+        criteria: &[(String, String)],
+    ) -> anyhow::Result<String> {
+        let run_id = store::run_id(&self.tenant.config.username, &proof.id);
+        let fields = fields_of(proof)
+            .iter()
+            .map(|f| evidence_store::StoredField {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                kind: evidence_proof::output::kind_name(f.kind).to_string(),
+            })
+            .collect();
+        store
+            .create_run(&evidence_store::NewRun {
+                run_id: run_id.clone(),
+                tenant: "cli".into(),
+                platform: identity.platform.clone(),
+                api_url: self.tenant.config.api_url.clone(),
+                proof_type: proof.id.clone(),
+                criteria: criteria.to_vec(),
+                meta: evidence_store::RunMeta {
+                    title: proof.title.clone(),
+                    fields,
+                    key: self.runtime.declared_key(proof),
+                    collected_at: connector_runtime::now_rfc3339(),
+                    api_url: identity.api_url.clone(),
+                },
+            })
+            .await?;
+        Ok(run_id)
     }
 
     /// The provenance of a proof this run starts.

@@ -1,4 +1,4 @@
-//! The proof store in PostgreSQL: runs, pages and rows (schema in `migrations/`, applied with
+//! A proof store in PostgreSQL: runs, pages and rows (schema in `migrations/`, applied with
 //! refinery when the store opens). Writing a page twice — a retried activity — leaves one copy.
 //! A run's proof is written out again with the same proof writer `connector-host collect`
 //! uses, from the stored canonical rows, so the two are the same bytes for the same rows.
@@ -457,6 +457,11 @@ impl Store {
         );
         Ok(summary)
     }
+}
+
+/// A short digest of a login, for ids that need not spell it out.
+pub fn login_digest(login: &str) -> String {
+    hex::encode(sha2::Sha256::digest(login.as_bytes()))[..12].to_string()
 }
 
 /// A database error's text without the connection string (it may hold a password).
