@@ -388,4 +388,24 @@ async fn the_cli_can_keep_its_proof_in_the_store_and_the_worker_exports_the_same
     let sidecar = |p: &Path| proof(&PathBuf::from(format!("{}.proof.json", p.display())));
     assert_eq!(sidecar(&exported)["sha256"], sidecar(&collected)["sha256"]);
     assert!(!database_text(&run).await.contains(PASSWORD));
+    // As a PDF for people, with its sidecar; the JSON proof is inside it, not beside it.
+    let pdf = dir.path().join("tickets.pdf");
+    let o = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
+        .args([
+            "export",
+            &run,
+            "--database",
+            &database(),
+            "--format",
+            "pdf",
+            "--output",
+            pdf.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "export pdf: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    assert!(
+        dir.path().join("tickets.pdf.proof.json").is_file() && !dir.path().join("tickets.pdf.json").exists()
+    );
 }
