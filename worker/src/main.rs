@@ -125,13 +125,17 @@ struct What {
     /// A criterion, NAME=VALUE; repeat for more.
     #[arg(long = "criteria", value_name = "NAME=VALUE", value_parser = criterion)]
     criteria: Vec<(String, String)>,
+    /// Pages a workflow run collects before it continues as new, keeping its history small
+    /// (default 200).
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pages_per_run: u32,
 }
 
 impl What {
     /// The workflow's input (no run id yet): the proof type checked against the component,
     /// which also gives its title, fields and key.
     async fn input(&self) -> anyhow::Result<CollectInput> {
-        let What { tenant, platform, api_url, proof_type, criteria } = self;
+        let What { tenant, platform, api_url, proof_type, criteria, pages_per_run } = self;
         anyhow::ensure!(valid_tenant(tenant), "'{tenant}' is not a tenant id (letters, digits, -, _ and .)");
         let base = api_base(platform, api_url.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
         let loader = Loader { plugin: None, cache_dir: None };
@@ -161,6 +165,7 @@ impl What {
             proof_type: proof_type.clone(),
             criteria: criteria.clone(),
             next_seq: 0,
+            pages_per_run: *pages_per_run,
             cursor: None,
             meta: RunMeta {
                 title: proof.title.clone(),
@@ -198,7 +203,8 @@ fn criterion(s: &str) -> Result<(String, String), String> {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(terminal).with_target(false).init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

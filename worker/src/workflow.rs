@@ -55,6 +55,9 @@ pub struct CollectInput {
     pub criteria: Vec<(String, String)>,
     /// The next page's number, from 0.
     pub next_seq: i64,
+    /// Pages a workflow run collects before it continues as new (0: [`PAGES_PER_RUN`]).
+    #[serde(default)]
+    pub pages_per_run: u32,
     /// The next page's cursor (`None` before the first page).
     pub cursor: Option<String>,
     /// What the store needs to write the proof (its `collected_at` is set when the run begins
@@ -205,7 +208,8 @@ impl CollectWorkflow {
                 }
             }
             pages_this_run += 1;
-            if pages_this_run >= PAGES_PER_RUN {
+            let limit = if input.pages_per_run == 0 { PAGES_PER_RUN } else { input.pages_per_run };
+            if pages_this_run >= limit {
                 ctx.continue_as_new(input.clone(), ContinueAsNewOptions::default())?;
             }
         }

@@ -90,6 +90,9 @@ impl Ui {
             tracing_subscriber::filter::Targets::new().with_target("connector_runtime", tracing::Level::INFO);
         let layer = tracing_subscriber::fmt::layer()
             .with_writer(move || LogLine { ui: ui.clone(), line: Vec::new() })
+            // Plain text: lines go through the secret mask and the control-character escape
+            // (and another crate of the workspace may turn the colour feature on).
+            .with_ansi(false)
             .without_time()
             .with_target(false)
             .compact()

@@ -82,12 +82,16 @@ fn queue(name: &str) -> String {
 }
 
 fn start(queue: &str, tenant: &str, sim: &Simulator, proof_type: &str, criteria: &[&str]) -> String {
+    let criteria: Vec<String> = criteria.iter().map(|c| format!("--criteria={c}")).collect();
+    start_with(queue, tenant, sim, proof_type, &criteria.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `start` with more flags.
+fn start_with(queue: &str, tenant: &str, sim: &Simulator, proof_type: &str, more: &[&str]) -> String {
     let mut args = vec!["start", "--tenant", tenant, "--proof-type", proof_type];
     let url = sim.url();
     args.extend(["--api-url", &url]);
-    for c in criteria {
-        args.extend(["--criteria", c]);
-    }
+    args.extend(more);
     let out = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
         .args(&args)
         .args(["--temporal", &temporal(), "--database", &database(), "--task-queue", queue])
@@ -257,6 +261,34 @@ async fn a_wrong_password_ends_the_workflow_at_once_with_authentication_and_is_s
     assert!(history.contains("authentication"), "the typed error ends the workflow");
     assert!(!history.contains(wrong) && !history.contains(PASSWORD));
     assert!(!database_text(&run).await.contains(wrong));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_collect_continues_as_new_carrying_its_cursor_and_loses_no_row() {
+    let sim = sim(5_000, vec![]).await;
+    let secrets = secrets(&[("long", PASSWORD)]);
+    let q = queue("continue");
+    let _w = worker(&q, secrets.path(), &sim, 10);
+    let store = Store::open(&database()).await.unwrap();
+    // Two pages a run: five pages take three runs of one workflow.
+    let run = start_with(&q, "long", &sim, "remediation-tickets", &["--pages-per-run", "2"]);
+    let s = wait(&store, &run, Duration::from_secs(120), |_| false).await;
+    assert_eq!((s.state.as_str(), s.rows, s.pages), ("complete", 5_000, 5), "{s:?}");
+    let out = Command::new(temporal_cli())
+        .args([
+            "workflow",
+            "list",
+            "--query",
+            &format!("WorkflowId = '{run}'"),
+            "--address",
+            &temporal(),
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let runs = String::from_utf8_lossy(&out.stdout).matches("\"execution\"").count();
+    assert_eq!(runs, 3, "one workflow, three runs: {}", String::from_utf8_lossy(&out.stdout));
 }
 
 #[tokio::test(flavor = "multi_thread")]
