@@ -69,6 +69,15 @@ pub struct StoredField {
 }
 
 impl StoredField {
+    /// A field as stored (its description is the component's, not the proof's).
+    pub fn of(f: &Field) -> StoredField {
+        StoredField {
+            name: f.name.clone(),
+            label: f.label.clone(),
+            kind: evidence_proof::output::kind_name(f.kind).to_string(),
+        }
+    }
+
     /// As the proof writer takes it.
     pub fn field(&self) -> anyhow::Result<Field> {
         let kind = evidence_proof::output::readback::kind_from_name(&self.kind)

@@ -12,7 +12,7 @@ use connector_host::cli::network::NetworkArgs;
 use connector_host::cli::target::{api_base, tenant_for};
 use connector_runtime::NetworkPolicy;
 use connector_worker::secrets::{FolderSecrets, valid_tenant};
-use connector_worker::store::{NewRun, RunMeta, Store, StoredField};
+use connector_worker::store::{RunMeta, Store, StoredField};
 use connector_worker::workflow::{CollectActivities, CollectInput, CollectWorkflow};
 use connector_worker::{TASK_QUEUE, new_run_id};
 use evidence_proof::Format;
@@ -149,14 +149,7 @@ impl What {
                 types.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
             )
         })?;
-        let fields = connector_runtime::fields_of(proof)
-            .iter()
-            .map(|f| StoredField {
-                name: f.name.clone(),
-                label: f.label.clone(),
-                kind: evidence_proof::output::kind_name(f.kind).to_string(),
-            })
-            .collect();
+        let fields = connector_runtime::fields_of(proof).iter().map(StoredField::of).collect();
         Ok(CollectInput {
             run_id: String::new(),
             tenant: tenant.clone(),
@@ -275,17 +268,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             // Recorded now, so `status` knows the run at once (the workflow's first activity
             // records it again, changing nothing).
             let store = Store::open(&services.database).await?;
-            store
-                .create_run(&NewRun {
-                    run_id: run_id.clone(),
-                    tenant: input.tenant.clone(),
-                    platform: input.platform.to_ascii_uppercase(),
-                    api_url: input.api_url.clone(),
-                    proof_type: input.proof_type.clone(),
-                    criteria: input.criteria.clone(),
-                    meta: input.meta.clone(),
-                })
-                .await?;
+            store.create_run(&input.new_run()).await?;
             client(&services.temporal)
                 .await?
                 .start_workflow(

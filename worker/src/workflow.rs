@@ -78,6 +78,21 @@ pub struct PermitRequest {
     pub who: String,
 }
 
+impl CollectInput {
+    /// The run as the store records it.
+    pub fn new_run(&self) -> NewRun {
+        NewRun {
+            run_id: self.run_id.clone(),
+            tenant: self.tenant.clone(),
+            platform: self.platform.to_ascii_uppercase(),
+            api_url: self.api_url.clone(),
+            proof_type: self.proof_type.clone(),
+            criteria: self.criteria.clone(),
+            meta: self.meta.clone(),
+        }
+    }
+}
+
 /// One page to collect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PageRequest {
@@ -160,16 +175,7 @@ impl CollectWorkflow {
             if input.run_id.is_empty() {
                 input.run_id = ctx.workflow_id().to_string();
             }
-            let new = NewRun {
-                run_id: input.run_id.clone(),
-                tenant: input.tenant.clone(),
-                platform: input.platform.to_ascii_uppercase(),
-                api_url: input.api_url.clone(),
-                proof_type: input.proof_type.clone(),
-                criteria: input.criteria.clone(),
-                meta: input.meta.clone(),
-            };
-            ctx.execute_activity(CollectActivities::begin, new, page_options()).await?;
+            ctx.execute_activity(CollectActivities::begin, input.new_run(), page_options()).await?;
         }
         let mut pages_this_run = 0u32;
         let me = ctx.workflow_id().to_string();

@@ -181,7 +181,7 @@ async fn cli_collect(
     assert_eq!(connector_host::cli::run(cli).await, 0, "connector-host collect");
 }
 
-fn export(run: &str, out: &Path) {
+fn export(run: &str, format: &str, out: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
         .args([
             "export",
@@ -189,7 +189,7 @@ fn export(run: &str, out: &Path) {
             "--database",
             &database(),
             "--format",
-            "json",
+            format,
             "--output",
             out.to_str().unwrap(),
         ])
@@ -222,7 +222,7 @@ async fn two_workers_share_a_collect_one_is_killed_mid_collect_and_the_other_fin
 
     let dir = tempfile::tempdir().unwrap();
     let (exported, collected) = (dir.path().join("exported.json"), dir.path().join("collected.json"));
-    export(&run, &exported);
+    export(&run, "json", &exported);
     cli_collect(&sim, secrets.path(), "acme", "remediation-tickets", &[], &collected, &[]).await;
     let (e, c) = (proof(&exported), proof(&collected));
     assert_eq!(e["sha256"], c["sha256"], "the same rows in the same order");
@@ -398,20 +398,7 @@ async fn the_cli_can_keep_its_proof_in_the_store_and_the_worker_exports_the_same
     let s = store.status(&run).await.unwrap();
     assert_eq!((s.state.as_str(), s.rows, s.pages), ("complete", 2_500, 3), "{s:?}");
     let exported = dir.path().join("exported.jsonl");
-    let o = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
-        .args([
-            "export",
-            &run,
-            "--database",
-            &database(),
-            "--format",
-            "jsonl",
-            "--output",
-            exported.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "export: {}", String::from_utf8_lossy(&o.stderr));
+    export(&run, "jsonl", &exported);
     assert_eq!(
         std::fs::read(&exported).unwrap(),
         std::fs::read(&collected).unwrap(),
@@ -422,20 +409,7 @@ async fn the_cli_can_keep_its_proof_in_the_store_and_the_worker_exports_the_same
     assert!(!database_text(&run).await.contains(PASSWORD));
     // As a PDF for people, with its sidecar; the JSON proof is inside it, not beside it.
     let pdf = dir.path().join("tickets.pdf");
-    let o = Command::new(env!("CARGO_BIN_EXE_connector-worker"))
-        .args([
-            "export",
-            &run,
-            "--database",
-            &database(),
-            "--format",
-            "pdf",
-            "--output",
-            pdf.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "export pdf: {}", String::from_utf8_lossy(&o.stderr));
+    export(&run, "pdf", &pdf);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     assert!(
         dir.path().join("tickets.pdf.proof.json").is_file() && !dir.path().join("tickets.pdf.json").exists()

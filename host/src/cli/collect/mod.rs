@@ -482,14 +482,7 @@ impl Job<'_> {
         criteria: &[(String, String)],
     ) -> anyhow::Result<String> {
         let run_id = store::run_id(&self.tenant.config.username, &proof.id);
-        let fields = fields_of(proof)
-            .iter()
-            .map(|f| evidence_store::StoredField {
-                name: f.name.clone(),
-                label: f.label.clone(),
-                kind: evidence_proof::output::kind_name(f.kind).to_string(),
-            })
-            .collect();
+        let fields = fields_of(proof).iter().map(evidence_store::StoredField::of).collect();
         store
             .create_run(&evidence_store::NewRun {
                 run_id: run_id.clone(),
