@@ -112,6 +112,14 @@ pub async fn run(
         ui.error("--database keeps a collect page by page from its start: it cannot join a resumed one");
         return exit::CONFIG;
     }
+    // The database URL's password (user:password@host) is masked in every line printed.
+    let db_password = vouching.database.as_deref().and_then(|url| {
+        let authority = url.split_once("://")?.1.split('/').next()?;
+        Some(authority.rsplit_once('@')?.0.split_once(':')?.1).filter(|p| !p.is_empty())
+    });
+    if let Some(secret) = db_password {
+        ui.keep_secret(secret);
+    }
     let store = match &vouching.database {
         Some(url) => match evidence_store::Store::open(url).await {
             Ok(s) => Some(std::sync::Arc::new(s)),
